@@ -1,0 +1,256 @@
+"""New-, Get-, Set-, Remove-AcceptedDomain (cmdlets.md §5): the domains this organization accepts mail for.
+A recipient in an accepted domain (of any type) is not relay; exactly one domain is the default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
+from exshell.cmdlets.exchange_objects import ACCEPTED_DOMAIN_TYPE, domain_object
+from exshell.cmdlets.exchange_support import (
+    ACCEPTED_DOMAIN_TYPE as DOMAIN_TYPE_PARAM,
+    ConfigTransaction,
+    ambiguous,
+    identity_type,
+    not_found,
+    report_model_error,
+)
+
+_AD_ID = identity_type("AcceptedDomainIdParameter")
+
+
+def _find(cmdlet: Cmdlet, domains: Any, ident: str) -> Any:
+    key = ident.strip().lower()
+    found = [d for d in domains if key in (d.guid.lower(), d.name.lower())]
+    if not found:
+        found = [d for d in domains if d.domain_name.lower() == key]
+    if not found:
+        not_found(cmdlet, "accepted domain", ident)
+        return None
+    if len(found) > 1:
+        ambiguous(cmdlet, ident, [d.name for d in found])
+        return None
+    return found[0]
+
+
+def _make_default(doc: Any, guid: str) -> None:
+    """Exactly one default: setting one clears the others."""
+    from exshell.model.config import ACCEPTED_DOMAINS
+
+    for key, record in doc.items(ACCEPTED_DOMAINS):
+        want = key == guid
+        if bool(record.get("Default", False)) != want:
+            record = dict(record)
+            record["Default"] = want
+            doc.put(ACCEPTED_DOMAINS, key, record)
+
+
+def _check_unique(domains: Any, candidate: Any) -> None:
+    from exshell.model.errors import ModelError
+
+    for d in domains:
+        if d.guid == candidate.guid:
+            continue
+        if d.name.lower() == candidate.name.lower():
+            raise ModelError(f"An accepted domain named '{candidate.name}' already exists.",
+                             "ADObjectAlreadyExistsException", "Name")
+        if d.domain_name.lower() == candidate.domain_name.lower():
+            raise ModelError(
+                f"The domain name '{candidate.domain_name}' is already used by the accepted domain '{d.name}'.",
+                "DuplicateAcceptedDomainException", "DomainName")
+
+
+class NewAcceptedDomain(Cmdlet):
+    name = "New-AcceptedDomain"
+    synopsis = "Adds a domain the organization accepts mail for."
+    description = (
+        "Authoritative: every recipient of the domain is here. InternalRelay: some recipients are elsewhere "
+        "(mail for unknown ones goes out through a send connector). ExternalRelay: none are here; mail is "
+        "relayed. *.contoso.com accepts contoso.com and all its subdomains."
+    )
+    supports_should_process = True
+    output_type = ACCEPTED_DOMAIN_TYPE
+    parameters = (
+        Parameter("Name", T.STRING, position=0, mandatory=True, help="A unique name."),
+        Parameter("DomainName", T.STRING, mandatory=True, help="contoso.com or *.contoso.com."),
+        Parameter("DomainType", DOMAIN_TYPE_PARAM, help="Authoritative (default), InternalRelay, ExternalRelay."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    examples = (Example("New-AcceptedDomain -Name Contoso -DomainName contoso.com -DomainType Authoritative",
+                        "Accept mail for contoso.com."),)
+    related = ("Get-AcceptedDomain", "Set-AcceptedDomain")
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+        self._new: list[str] = []
+
+    def process(self) -> None:
+        from exshell.model.config import ACCEPTED_DOMAINS, Config
+        from exshell.model.domain import AcceptedDomain
+        from exshell.model.errors import ModelError
+
+        p = self.params
+        try:
+            domain = AcceptedDomain.new(p["Name"], p["DomainName"], p.get("DomainType") or "Authoritative")
+            domains = self.tx.config().accepted_domains
+            if not domains:
+                domain = domain.with_changes(default=True)  # the first domain is the default
+            _check_unique(domains, domain)
+        except ModelError as exc:
+            report_model_error(self, exc, p["Name"])
+            return
+        if not self.should_process(domain.name, description=f'Creating accepted domain "{domain.name}" '
+                                   f"({domain.domain_name}, {domain.domain_type})."):
+            return
+
+        def op(doc: Any) -> None:
+            _check_unique(Config.from_data(doc.data).accepted_domains, domain)
+            doc.put(ACCEPTED_DOMAINS, domain.guid, domain.to_record())
+
+        try:
+            self.tx.apply(op)
+            self._new.append(domain.guid)
+        except ModelError as exc:
+            report_model_error(self, exc, domain.name)
+
+    def end(self) -> None:
+        from exshell.model.config import Config
+
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)
+            return
+        if self._new:
+            for d in Config.from_data(self.tx.store.snapshot().data).accepted_domains:
+                if d.guid in self._new:
+                    self.write_object(domain_object(d))
+
+
+class GetAcceptedDomain(Cmdlet):
+    name = "Get-AcceptedDomain"
+    synopsis = "Lists the accepted domains."
+    output_type = ACCEPTED_DOMAIN_TYPE
+    parameters = (
+        Parameter("Identity", _AD_ID, position=0, pipeline=True, by_property_name=True, allow_null=True,
+                  completer="accepted_domain", help="Name or GUID."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    examples = (Example("Get-AcceptedDomain | where {$_.DomainType -eq 'Authoritative'}",
+                        "The authoritative domains."),)
+    related = ("New-AcceptedDomain",)
+
+    def process(self) -> None:
+        from exshell.model.config import Config
+
+        domains = Config.from_data(self.runtime.services.store.snapshot().data).accepted_domains
+        ident = self.params.get("Identity")
+        if ident:
+            d = _find(self, domains, ident)
+            if d is not None:
+                self.write_object(domain_object(d))
+            return
+        for d in domains:
+            self.write_object(domain_object(d))
+
+
+class SetAcceptedDomain(Cmdlet):
+    name = "Set-AcceptedDomain"
+    synopsis = "Changes an accepted domain's type, name or default status."
+    supports_should_process = True
+    parameters = (
+        Parameter("Identity", _AD_ID, position=0, mandatory=True, pipeline=True, by_property_name=True,
+                  completer="accepted_domain", help="Name or GUID."),
+        Parameter("DomainType", DOMAIN_TYPE_PARAM, help="Authoritative, InternalRelay, ExternalRelay."),
+        Parameter("MakeDefault", T.BOOL, help="$true makes this the default domain (and clears the old one)."),
+        Parameter("AddressBookEnabled", T.BOOL, help="Recipient lookup for the domain."),
+        Parameter("MatchSubDomains", T.BOOL, help="Also accept any subdomain."),
+        Parameter("Name", T.STRING, help="A new name."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    examples = (Example("Set-AcceptedDomain Contoso -MakeDefault $true", "Make Contoso the default domain."),)
+    related = ("Get-AcceptedDomain",)
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+
+    def process(self) -> None:
+        from exshell.model.config import ACCEPTED_DOMAINS
+        from exshell.model.errors import ModelError
+
+        p = self.params
+        domains = self.tx.config().accepted_domains
+        d = _find(self, domains, p["Identity"])
+        if d is None:
+            return
+        fields = {k: p[k] for k in ("DomainType", "AddressBookEnabled", "MatchSubDomains", "Name") if p.is_bound(k)}
+        make_default = p.get("MakeDefault")
+        if make_default is False and d.default:
+            self.write_error(
+                f"'{d.name}' is the default accepted domain; make another domain the default instead.",
+                f"CannotClearDefaultDomain,{self.name}", "InvalidOperation", d.name)
+            return
+        try:
+            changed = d.with_changes(**fields)
+            _check_unique(domains, changed)
+        except ModelError as exc:
+            report_model_error(self, exc, d.name)
+            return
+        if changed == d and not (make_default and not d.default):
+            self.write_warning(f"The command completed successfully but no settings of '{d.name}' have been modified.")
+            return
+        if not self.should_process(d.name, description=f'Configuring accepted domain "{d.name}".'):
+            return
+        guid = d.guid
+
+        def op(doc: Any) -> None:
+            doc.put(ACCEPTED_DOMAINS, guid, changed.to_record())
+            if make_default:
+                _make_default(doc, guid)
+
+        self.tx.apply(op)
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)
+
+
+class RemoveAcceptedDomain(Cmdlet):
+    name = "Remove-AcceptedDomain"
+    synopsis = "Removes an accepted domain (not the default one). Asks for confirmation."
+    supports_should_process = True
+    confirm_impact = "High"
+    parameters = (
+        Parameter("Identity", _AD_ID, position=0, mandatory=True, pipeline=True, by_property_name=True,
+                  completer="accepted_domain", help="Name or GUID."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    related = ("Get-AcceptedDomain",)
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+
+    def process(self) -> None:
+        from exshell.model.config import ACCEPTED_DOMAINS
+
+        d = _find(self, self.tx.config().accepted_domains, self.params["Identity"])
+        if d is None:
+            return
+        if d.default:
+            self.write_error(
+                f"'{d.name}' is the default accepted domain and can't be removed. Make another domain the "
+                "default first (Set-AcceptedDomain <name> -MakeDefault $true).",
+                f"CannotRemoveDefaultAcceptedDomainException,{self.name}", "InvalidOperation", d.name)
+            return
+        if not self.should_process(d.name, description=f'Removing accepted domain "{d.name}".'):
+            return
+        guid = d.guid
+        self.tx.apply(lambda doc: doc.delete(ACCEPTED_DOMAINS, guid) and None)
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)

@@ -1,0 +1,436 @@
+"""New-, Get-, Set-, Remove-ReceiveConnector (cmdlets.md §1–§3), with the guards Exchange lacks: a plain
+-RemoteIPRanges/-Bindings that drops entries, a change that opens a relay to public address space, and a
+-PermissionGroups value that takes rights away are never made silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, SetAttrs, T
+from exshell.cmdlets.exchange_support import (
+    AUTH_MECHANISM,
+    BINDINGS,
+    FQDN,
+    IP_RANGES,
+    PERMISSION_GROUPS,
+    PROTOCOL_LOGGING_LEVEL,
+    SIZE,
+    TIMESPAN,
+    TRANSPORT_ROLE,
+    UNLIMITED_INT,
+    USAGE,
+    ConfigTransaction,
+    ambiguous,
+    confirm_risk,
+    identity_type,
+    not_found,
+    report_model_error,
+    server_name_of,
+)
+from exshell.cmdlets.connector_guards import open_relay_risk, permission_loss
+from exshell.cmdlets.exchange_objects import RECEIVE_CONNECTOR_TYPE, connector_object
+
+_RC_ID = identity_type("ReceiveConnectorIdParameter")
+
+# Settings shared by New- and Set-ReceiveConnector, declared once (cmdlets.md §1.2).
+SETTINGS: tuple[Parameter, ...] = (
+    Parameter("AuthMechanism", AUTH_MECHANISM, help="Authentication offered and accepted: None, Tls, Integrated, "
+              "BasicAuth, BasicAuthRequireTLS, ExchangeServer, ExternalAuthoritative (comma list)."),
+    Parameter("PermissionGroups", PERMISSION_GROUPS, help="Who may use the connector and with which rights: "
+              "None, AnonymousUsers, ExchangeUsers, ExchangeServers, ExchangeLegacyServers, Partners. Replaces "
+              "the whole set."),
+    Parameter("Enabled", T.BOOL, help="$true to listen and accept, $false to stop."),
+    Parameter("Fqdn", FQDN, help="The name in the banner, EHLO reply and Received header."),
+    Parameter("Banner", T.STRING, help="A custom greeting; must start with 220."),
+    Parameter("Comment", T.STRING, help="An administrator's note."),
+    Parameter("MaxMessageSize", SIZE, help="Largest message accepted (65536 bytes to 2 GB), e.g. 10MB."),
+    Parameter("MaxRecipientsPerMessage", T.INT, help="Recipients per message (1-512000); more get 452 4.5.3."),
+    Parameter("MaxHeaderSize", SIZE, help="Largest message header."),
+    Parameter("MaxInboundConnection", UNLIMITED_INT, help="Concurrent connections, or unlimited."),
+    Parameter("MaxInboundConnectionPerSource", UNLIMITED_INT, help="Concurrent connections per remote IP."),
+    Parameter("MaxInboundConnectionPercentagePerSource", T.INT, help="Share of the slots per remote IP."),
+    Parameter("ConnectionTimeout", TIMESPAN, help="Longest connection lifetime, dd.hh:mm:ss."),
+    Parameter("ConnectionInactivityTimeout", TIMESPAN, help="Idle time before 451 4.7.0 and disconnect."),
+    Parameter("MessageRateLimit", UNLIMITED_INT, help="Messages per minute per source."),
+    Parameter("MaxLogonFailures", T.INT, help="AUTH failures before disconnect."),
+    Parameter("MaxProtocolErrors", UNLIMITED_INT, help="Protocol errors before disconnect."),
+    Parameter("MaxHopCount", T.INT, help="Received headers allowed before the message is refused."),
+    Parameter("MaxLocalHopCount", T.INT, help="Local Received headers allowed."),
+    Parameter("TarpitInterval", TIMESPAN, help="Delay before failure replies to unauthenticated sessions."),
+    Parameter("ProtocolLoggingLevel", PROTOCOL_LOGGING_LEVEL, help="None or Verbose (SMTP receive protocol log)."),
+    Parameter("RequireTLS", T.BOOL, help="Require TLS for inbound messages (needs Tls in AuthMechanism)."),
+    Parameter("RequireEHLODomain", T.BOOL, help="Disconnect when EHLO gives no domain."),
+    Parameter("DomainSecureEnabled", T.BOOL, help="Mutual TLS (needs Tls, forbids ExternalAuthoritative)."),
+    Parameter("EnhancedStatusCodesEnabled", T.BOOL, help="Advertise ENHANCEDSTATUSCODES."),
+    Parameter("PipeliningEnabled", T.BOOL, help="Advertise PIPELINING."),
+    Parameter("EightBitMimeEnabled", T.BOOL, help="Advertise 8BITMIME."),
+    Parameter("DeliveryStatusNotificationEnabled", T.BOOL, help="Advertise DSN."),
+    Parameter("TransportRole", TRANSPORT_ROLE, help="FrontendTransport or HubTransport (2013+)."),
+    Parameter("DomainController", T.STRING, help="Accepted for compatibility; exshell has one store."),
+)
+_SETTING_NAMES = tuple(p.name for p in SETTINGS if p.name != "DomainController")
+
+
+def _changes(params: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: params[n] for n in names if params.is_bound(n)}
+
+
+def _entries(values: Any) -> list[Any]:
+    return list(values) if isinstance(values, (list, tuple)) else [values]
+
+
+class NewReceiveConnector(Cmdlet):
+    name = "New-ReceiveConnector"
+    synopsis = "Creates a receive connector: where the server listens and whom it accepts mail from."
+    description = (
+        "A usage type (-Usage, or a switch such as -Custom) applies a template of permission groups and "
+        "authentication; Bindings (local IP:port) and RemoteIPRanges (the hosts served) complete it. Several "
+        "connectors may share a binding when their remote ranges differ; the most specific range wins."
+    )
+    supports_should_process = True
+    default_set = "Custom"
+    output_type = RECEIVE_CONNECTOR_TYPE
+    _bind_sets = ("Custom", "Internet", "Partner", "UsageType")
+    _range_sets = ("Custom", "Partner", "Internal", "Client", "UsageType")
+    parameters = (
+        Parameter("Name", T.STRING, position=0, mandatory=True, help="Connector name, unique per server."),
+        Parameter("Usage", USAGE, sets=("UsageType",), mandatory=True,
+                  help="Template: Client, Custom, Internal, Internet or Partner."),
+        Parameter("Custom", T.SWITCH, sets=("Custom",), help="Custom usage: no permission groups, Tls."),
+        Parameter("Internet", T.SWITCH, sets=("Internet",), mandatory=True,
+                  help="Internet usage: AnonymousUsers, all remote addresses."),
+        Parameter("Partner", T.SWITCH, sets=("Partner",), mandatory=True, help="Partner usage: Partners."),
+        Parameter("Internal", T.SWITCH, sets=("Internal",), mandatory=True,
+                  help="Internal usage: ExchangeServers, ExchangeLegacyServers on 0.0.0.0:25."),
+        Parameter("Client", T.SWITCH, sets=("Client",), mandatory=True,
+                  help="Client usage: ExchangeUsers on 0.0.0.0:587."),
+        Parameter("Bindings", BINDINGS, help="Local IP:port pairs to listen on: 0.0.0.0:25, [::]:25, 10.0.0.1:25.",
+                  per_set={"Custom": SetAttrs(mandatory=True), "Internet": SetAttrs(mandatory=True),
+                           "Partner": SetAttrs(mandatory=True), "UsageType": SetAttrs()}),
+        Parameter("RemoteIPRanges", IP_RANGES,
+                  help="Remote addresses served: single IPs, a-b ranges, CIDR (comma list).",
+                  per_set={"Custom": SetAttrs(mandatory=True), "Partner": SetAttrs(mandatory=True),
+                           "Internal": SetAttrs(mandatory=True), "Client": SetAttrs(mandatory=True),
+                           "UsageType": SetAttrs()}),
+        Parameter("Server", T.STRING, by_property_name=True, completer="server",
+                  help="The server that gets the connector (default: this server)."),
+    ) + SETTINGS
+    examples = (
+        Example(
+            "New-ReceiveConnector -Name RelayConnector -Usage Custom -Bindings '192.168.1.17:25' "
+            "-Fqdn server.domain.com -RemoteIPRanges 192.168.1.100 -PermissionGroups AnonymousUsers",
+            "A connector for one copier: anonymous, relay to be granted with Add-ADPermission.",
+        ),
+        Example(
+            "New-ReceiveConnector -Name RelayConnector -Usage Custom -Bindings '192.168.1.17:25' "
+            "-RemoteIPRanges 192.168.1.100 -PermissionGroups ExchangeServers "
+            "-AuthMechanism 'TLS, ExternalAuthoritative'",
+            "Trust the host completely (externally secured): it relays, bypasses anti-spam and size limits.",
+        ),
+    )
+    related = ("Get-ReceiveConnector", "Set-ReceiveConnector", "Add-ADPermission", "Test-RelayPolicy")
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+
+    def process(self) -> None:
+        from exshell.model.config import RECEIVE_CONNECTORS
+        from exshell.model.connector import ReceiveConnector, find_conflict
+        from exshell.model.errors import ModelError
+
+        p = self.params
+        usage = p.get("Usage")
+        for switch in ("Custom", "Internet", "Partner", "Internal", "Client"):
+            if p.get(switch):
+                usage = switch
+        usage = usage or "Custom"
+        config = self.tx.config()
+        server_name = p.get("Server") or server_name_of(self)
+        server = config.server(server_name)
+        if server is None:
+            not_found(self, "server", server_name)
+            return
+        fields = _changes(p, _SETTING_NAMES)
+        if not p.is_bound("Fqdn"):
+            fields["Fqdn"] = server.fqdn
+        try:
+            rc = ReceiveConnector.new(
+                p["Name"],
+                server.name,
+                usage,
+                bindings=_entries(p["Bindings"]) if p.is_bound("Bindings") else None,
+                remote_ip_ranges=_entries(p["RemoteIPRanges"]) if p.is_bound("RemoteIPRanges") else None,
+                **fields,
+            )
+            self._check_name_and_conflicts(rc, config.connectors_on(server.name))
+        except ModelError as exc:
+            report_model_error(self, exc, p["Name"])
+            return
+        if not self.should_process(rc.identity, description=f'Creating Receive connector "{rc.identity}".'):
+            return
+        risk = open_relay_risk(config, None, rc)
+        if risk and not confirm_risk(self, rc.identity, risk):
+            return
+
+        def op(doc: Any) -> None:
+            from exshell.model.config import Config
+
+            current = Config.from_data(doc.data)
+            self._check_name_and_conflicts(rc, current.connectors_on(rc.server))
+            doc.put(RECEIVE_CONNECTORS, rc.guid, rc.to_record())
+
+        try:
+            self.tx.apply(op)
+        except ModelError as exc:
+            report_model_error(self, exc, rc.identity)
+            return
+        self._created = getattr(self, "_created", []) + [rc.guid]
+
+    def _check_name_and_conflicts(self, rc: Any, others: list[Any]) -> None:
+        from exshell.model.connector import find_conflict
+        from exshell.model.errors import ModelError
+
+        for other in others:
+            if other.guid != rc.guid and other.name.lower() == rc.name.lower():
+                raise ModelError(
+                    f"A receive connector named '{rc.name}' already exists on server '{rc.server}'.",
+                    "ADObjectAlreadyExistsException",
+                    "Name",
+                )
+        problem = find_conflict(rc, [o for o in others if o.guid != rc.guid])
+        if problem:
+            raise ModelError(problem, "ReceiveConnectorConflict", "Bindings")
+
+    def end(self) -> None:
+        from exshell.model.config import Config
+
+        try:
+            self.tx.commit()
+        except Exception as exc:  # a rule broken by a concurrent writer, or the store refusing
+            report_model_error(self, exc)
+            return
+        created = getattr(self, "_created", [])
+        if created:
+            config = Config.from_data(self.tx.store.snapshot().data)
+            for rc in config.receive_connectors:
+                if rc.guid in created:
+                    self.write_object(connector_object(rc))
+
+
+class GetReceiveConnector(Cmdlet):
+    name = "Get-ReceiveConnector"
+    synopsis = "Lists receive connectors (by default those of this server)."
+    description = (
+        "Identity may be a name (resolved on this server), SERVER\\Name or a GUID. The default view shows "
+        "Identity, Bindings and Enabled; pipe to Format-List for every property."
+    )
+    default_set = "Identity"
+    output_type = RECEIVE_CONNECTOR_TYPE
+    parameters = (
+        Parameter("Identity", _RC_ID, position=0, pipeline=True, by_property_name=True, sets=("Identity",),
+                  allow_null=True, completer="receive_connector",
+                  help="Name, SERVER\\Name or GUID of the connector."),
+        Parameter("Server", T.STRING, sets=("Server",), pipeline=True, by_property_name=False,
+                  completer="server", help="List the connectors of this server."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    examples = (
+        Example("Get-ReceiveConnector", "The connectors of this server."),
+        Example("Get-ReceiveConnector Relay | Format-List", "Every property of one connector."),
+        Example("Get-ReceiveConnector | Get-ADPermission | where {$_.ExtendedRights -like '*Any-Recipient*'}",
+                "Audit which connectors let whom relay."),
+    )
+    related = ("New-ReceiveConnector", "Set-ReceiveConnector", "Get-ADPermission")
+
+    def process(self) -> None:
+        from exshell.model.config import Config
+
+        config = Config.from_data(self.runtime.services.store.snapshot().data)
+        ident = self.params.get("Identity")
+        local = server_name_of(self)
+        if ident:
+            found = config.resolve_receive_connector(ident, local)
+            if not found:
+                not_found(self, "receive connector", ident)
+                return
+            if len(found) > 1:
+                ambiguous(self, ident, [c.identity for c in found])
+                return
+            self.write_object(connector_object(found[0]))
+            return
+        server = self.params.get("Server")
+        if server:
+            srv = config.server(server)
+            if srv is None:
+                not_found(self, "server", server)
+                return
+            connectors = config.connectors_on(srv.name)
+        else:
+            connectors = config.connectors_on(local) if config.server(local) else list(config.receive_connectors)
+        for rc in connectors:
+            self.write_object(connector_object(rc))
+
+
+def resolve_one(cmdlet: Cmdlet, config: Any, ident: str) -> Any:
+    """The one connector an identity names, or None after writing Exchange's not-found/ambiguous error."""
+    found = config.resolve_receive_connector(ident, server_name_of(cmdlet))
+    if not found:
+        not_found(cmdlet, "receive connector", ident)
+        return None
+    if len(found) > 1:
+        ambiguous(cmdlet, ident, [c.identity for c in found])
+        return None
+    return found[0]
+
+
+class SetReceiveConnector(Cmdlet):
+    name = "Set-ReceiveConnector"
+    synopsis = "Changes a receive connector."
+    description = (
+        "Multi-valued properties (RemoteIPRanges, Bindings) take either a full list, which REPLACES the stored "
+        "list, or @{Add=...; Remove=...} to edit it. A replacement that drops entries, a change that lets "
+        "anonymous hosts on public addresses relay, and a PermissionGroups value that removes rights need "
+        "confirmation (-Force or -Confirm:$false in scripts)."
+    )
+    supports_should_process = True
+    output_type = None
+    parameters = (
+        Parameter("Identity", _RC_ID, position=0, mandatory=True, pipeline=True, by_property_name=True,
+                  completer="receive_connector", help="Name, SERVER\\Name or GUID of the connector."),
+        Parameter("Name", T.STRING, help="A new name."),
+        Parameter("Bindings", BINDINGS, help="Local IP:port pairs; a list replaces, @{Add=;Remove=} edits."),
+        Parameter("RemoteIPRanges", IP_RANGES,
+                  help="Remote addresses served; a list replaces, @{Add=...;Remove=...} edits."),
+        Parameter("Force", T.SWITCH, help="Make a risky change without asking."),
+    ) + SETTINGS
+    examples = (
+        Example('Set-ReceiveConnector Relay -RemoteIPRanges @{Add="10.0.0.5","10.0.0.6"}',
+                "Add two hosts to the connector's remote ranges."),
+        Example('Set-ReceiveConnector Relay -RemoteIPRanges @{Remove="10.0.0.5"}', "Remove one host."),
+        Example("Set-ReceiveConnector Relay -Enabled $false", "Stop the connector."),
+    )
+    related = ("Get-ReceiveConnector", "New-ReceiveConnector")
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+
+    def process(self) -> None:
+        from exshell.model.config import RECEIVE_CONNECTORS, Config
+        from exshell.model.errors import ModelError
+
+        p = self.params
+        config = self.tx.config()
+        rc = resolve_one(self, config, p["Identity"])
+        if rc is None:
+            return
+        fields = _changes(p, _SETTING_NAMES)
+        risks: list[str] = []
+        for prop in ("Bindings", "RemoteIPRanges"):
+            if not p.is_bound(prop):
+                continue
+            current = list(getattr(rc, "bindings" if prop == "Bindings" else "remote_ip_ranges"))
+            value = p[prop]
+            if isinstance(value, ListModifier):
+                new = value.apply(current, key=str)
+            else:
+                new = _entries(value)
+                dropped = [str(v) for v in current if str(v) not in {str(x) for x in new}]
+                if dropped:
+                    risks.append(
+                        f"The {prop} value replaces the whole list and drops {len(dropped)} of its "
+                        f"{len(current)} entries: {', '.join(dropped)}. Use @{{Add=...}} to add entries."
+                    )
+            fields[prop] = new
+        if p.is_bound("Name"):
+            fields["Name"] = p["Name"]
+        try:
+            changed = rc.with_changes(**fields)
+            from exshell.model.connector import validate_connector
+
+            problem = validate_connector(changed)
+            if problem:
+                raise ModelError(problem, "InvalidReceiveConnector")
+            NewReceiveConnector._check_name_and_conflicts(
+                self, changed, [c for c in config.connectors_on(rc.server) if c.guid != rc.guid]
+            )
+        except ModelError as exc:
+            report_model_error(self, exc, rc.identity)
+            return
+        if changed == rc:
+            self.write_warning(
+                f"The command completed successfully but no settings of '{rc.identity}' have been modified."
+            )
+            return
+        loss = permission_loss(rc, changed)
+        if loss:
+            risks.append(loss)
+        relay = open_relay_risk(config, rc, changed)
+        if relay:
+            risks.append(relay)
+        description = f'Configuring Receive connector "{rc.identity}".'
+        if risks:
+            description += " " + " ".join(risks)
+        if not self.should_process(rc.identity, description=description):
+            return
+        if risks and not confirm_risk(self, rc.identity, " ".join(risks)):
+            return
+        guid = rc.guid
+
+        def op(doc: Any) -> None:
+            current = Config.from_data(doc.data)
+            latest = next((c for c in current.receive_connectors if c.guid == guid), None)
+            if latest is None:
+                raise ModelError(f"The receive connector '{rc.identity}' was removed meanwhile.",
+                                 "ManagementObjectNotFoundException")
+            updated = latest.with_changes(**fields)
+            NewReceiveConnector._check_name_and_conflicts(
+                self, updated, [c for c in current.connectors_on(latest.server) if c.guid != guid]
+            )
+            doc.put(RECEIVE_CONNECTORS, guid, updated.to_record())
+
+        try:
+            self.tx.apply(op)
+        except ModelError as exc:
+            report_model_error(self, exc, rc.identity)
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)
+
+
+class RemoveReceiveConnector(Cmdlet):
+    name = "Remove-ReceiveConnector"
+    synopsis = "Deletes a receive connector."
+    description = "Asks for confirmation (ConfirmImpact High); -Confirm:$false skips the question."
+    supports_should_process = True
+    confirm_impact = "High"
+    parameters = (
+        Parameter("Identity", _RC_ID, position=0, mandatory=True, pipeline=True, by_property_name=True,
+                  completer="receive_connector", help="Name, SERVER\\Name or GUID of the connector."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    examples = (Example("Remove-ReceiveConnector Relay -Confirm:$false", "Delete without asking."),)
+    related = ("Get-ReceiveConnector",)
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+
+    def process(self) -> None:
+        from exshell.model.config import RECEIVE_CONNECTORS
+
+        rc = resolve_one(self, self.tx.config(), self.params["Identity"])
+        if rc is None:
+            return
+        if not self.should_process(rc.identity, description=f'Removing Receive connector "{rc.identity}".'):
+            return
+        guid = rc.guid
+        self.tx.apply(lambda doc: doc.delete(RECEIVE_CONNECTORS, guid) and None)
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)
