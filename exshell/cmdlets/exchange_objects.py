@@ -15,6 +15,8 @@ ACE_TYPE = "Microsoft.Exchange.Management.RecipientTasks.ADAcePresentationObject
 ACCEPTED_DOMAIN_TYPE = "Microsoft.Exchange.Data.Directory.SystemConfiguration.AcceptedDomain"
 EXCHANGE_SERVER_TYPE = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
 TRANSPORT_CONFIG_TYPE = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportConfigContainer"
+MAILBOX_TYPE = "Microsoft.Exchange.Data.Directory.Management.Mailbox"
+SEND_CONNECTOR_TYPE = "Microsoft.Exchange.Data.Directory.SystemConfiguration.SmtpSendConnectorConfig"
 
 _TAIL = ("System.Object",)
 
@@ -59,6 +61,14 @@ def settings_object(settings: Any) -> Any:
     return _psobject(props, TRANSPORT_CONFIG_TYPE, "Transport Settings")
 
 
+def mailbox_object(mbx: Any) -> Any:
+    return _psobject(mbx.to_properties(), MAILBOX_TYPE, mbx.name)
+
+
+def send_connector_object(conn: Any) -> Any:
+    return _psobject(conn.to_properties(), SEND_CONNECTOR_TYPE, conn.name)
+
+
 def _rights_cell(obj: Any) -> Any:
     rights = obj.get("ExtendedRights")
     if rights:
@@ -98,3 +108,8 @@ register_view(TRANSPORT_CONFIG_TYPE, ListView(("RelayReplyStyle", "TarpitEnabled
                                                 "MaxSendSize", "MaxRecipientEnvelopeLimit",
                                                 "MessageRetryInterval", "MessageExpirationTimeout",
                                                 "ExternalPostmasterAddress", "InternalSMTPServers")))
+register_view(
+    MAILBOX_TYPE,
+    TableView((Column("Name"), Column("Alias"), Column("DisplayName"), Column("PrimarySmtpAddress"))),
+)
+register_view(SEND_CONNECTOR_TYPE, TableView((Column("Identity"), Column("AddressSpaces"), Column("Enabled"))))

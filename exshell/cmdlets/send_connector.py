@@ -1,0 +1,253 @@
+"""New-, Get-, Set-, Remove-SendConnector (cmdlets.md §6): the way out for mail to non-local recipients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, T
+from exshell.cmdlets.exchange_objects import SEND_CONNECTOR_TYPE, send_connector_object
+from exshell.cmdlets.exchange_support import (
+    FQDN,
+    ConfigTransaction,
+    ambiguous,
+    identity_type,
+    not_found,
+    report_model_error,
+)
+
+SEND_CONNECTORS = "send_connectors"
+_SC_ID = identity_type("SendConnectorIdParameter")
+
+_MULTI = dict(array=True, multivalued=True, display="MultiValuedProperty")
+ADDRESS_SPACES = T.custom("Microsoft.Exchange.Data.MultiValuedProperty`1[Microsoft.Exchange.Data.AddressSpace]",
+                          lambda v: _parse("AddressSpace", v), **_MULTI)
+SMART_HOSTS = T.custom("Microsoft.Exchange.Data.MultiValuedProperty`1[Microsoft.Exchange.Data.SmartHost]",
+                       lambda v: _parse("SmartHost", v), **_MULTI)
+SERVERS = T.custom("Microsoft.Exchange.Data.MultiValuedProperty`1[Microsoft.Exchange.Data.Directory.ADObjectId]",
+                   str, **_MULTI)
+SIZE_OR_UNLIMITED = T.custom("Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exchange.Data.ByteQuantifiedSize]",
+                             lambda v: _parse("Unlimited", v), display="Unlimited")
+
+
+def _parse(kind: str, value: Any) -> Any:
+    from exshell.model.send_connector import AddressSpace, SmartHost
+    from exshell.model.size import Unlimited
+
+    text = value if not isinstance(value, str) else value.strip()
+    if kind == "AddressSpace":
+        return AddressSpace.parse(text)
+    if kind == "SmartHost":
+        return SmartHost.parse(text)
+    return Unlimited.parse(text, size=True)
+
+
+def send_connectors_of(data: Any) -> list[Any]:
+    from exshell.model.send_connector import SendConnector
+
+    return [SendConnector.from_record(k, r) for k, r in (data.get(SEND_CONNECTORS) or {}).items()]
+
+
+def _find(cmdlet: Cmdlet, conns: list[Any], ident: str) -> Any:
+    key = ident.strip().lower().rsplit("\\", 1)[-1]
+    found = [c for c in conns if key in (c.guid.lower(), c.name.lower())]
+    if not found:
+        not_found(cmdlet, "send connector", ident)
+        return None
+    if len(found) > 1:
+        ambiguous(cmdlet, ident, [c.name for c in found])
+        return None
+    return found[0]
+
+
+_SETTINGS = (
+    Parameter("SmartHosts", SMART_HOSTS, help="Smart hosts: names or IPs, [ip]:port for another port."),
+    Parameter("Port", T.INT, help="The smart host / remote port (default 25)."),
+    Parameter("DNSRoutingEnabled", T.BOOL, help="Route by MX records ($false when SmartHosts is given)."),
+    Parameter("Enabled", T.BOOL, help="$false stops routing through this connector."),
+    Parameter("MaxMessageSize", SIZE_OR_UNLIMITED, help="Largest message sent, or unlimited."),
+    Parameter("SourceTransportServers", SERVERS, completer="server", help="Servers allowed to use it."),
+    Parameter("Fqdn", FQDN, help="The name used in HELO/EHLO."),
+    Parameter("RequireTLS", T.BOOL, help="Refuse to send without TLS."),
+    Parameter("IgnoreSTARTTLS", T.BOOL, help="Never use STARTTLS."),
+    Parameter("Comment", T.STRING, help="An administrator's note."),
+)
+_FIELDS = {"SmartHosts": "smart_hosts", "Port": "port", "DNSRoutingEnabled": "dns_routing_enabled",
+           "Enabled": "enabled", "MaxMessageSize": "max_message_size",
+           "SourceTransportServers": "source_transport_servers", "Fqdn": "fqdn", "RequireTLS": "require_tls",
+           "IgnoreSTARTTLS": "ignore_starttls", "Comment": "comment", "AddressSpaces": "address_spaces",
+           "Name": "name"}
+
+
+def _fields(cmdlet: Cmdlet, current: Any | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for param, field in _FIELDS.items():
+        if param in ("Name", "AddressSpaces") and current is None:
+            continue  # New- passes these itself
+        if not cmdlet.params.is_bound(param):
+            continue
+        value = cmdlet.params[param]
+        if isinstance(value, ListModifier):
+            value = value.apply(list(getattr(current, field)) if current else [], key=lambda v: str(v).lower())
+        out[field] = value
+    return out
+
+
+def _put(tx: ConfigTransaction, conn: Any) -> None:
+    from exshell.model.errors import ModelError
+
+    def op(doc: Any) -> None:
+        for other in send_connectors_of(doc.data):
+            if other.guid != conn.guid and other.name.lower() == conn.name.lower():
+                raise ModelError(f"A send connector named '{conn.name}' already exists.",
+                                 "ADObjectAlreadyExistsException", "Name")
+        doc.put(SEND_CONNECTORS, conn.guid, conn.to_record())
+
+    tx.apply(op)
+
+
+class NewSendConnector(Cmdlet):
+    name = "New-SendConnector"
+    synopsis = "Creates a send connector: the address spaces it serves and how it delivers (smart hosts)."
+    supports_should_process = True
+    default_set = "AddressSpaces"
+    output_type = SEND_CONNECTOR_TYPE
+    parameters = (
+        Parameter("Name", T.STRING, position=0, mandatory=True, help="A unique name."),
+        Parameter("AddressSpaces", ADDRESS_SPACES, mandatory=True,
+                  help="Domains served: *, contoso.com, *.contoso.com, SMTP:*;1 (with cost)."),
+        Parameter("Usage", T.enum("Microsoft.Exchange.Management.SystemConfigurationTasks.UsageType",
+                                  ("Custom", "Internal", "Internet", "Partner")),
+                  help="Template (default Custom)."),
+        Parameter("Internet", T.SWITCH, help="Internet usage."),
+        Parameter("Internal", T.SWITCH, help="Internal usage."),
+        Parameter("Custom", T.SWITCH, help="Custom usage."),
+    ) + _SETTINGS
+    examples = (
+        Example("New-SendConnector -Name Outbound -AddressSpaces * -SmartHosts smtp.isp.example "
+                "-DNSRoutingEnabled $false", "Send everything through the ISP's smart host."),
+    )
+    related = ("Get-SendConnector", "Get-Queue")
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+        self._new: list[str] = []
+
+    def process(self) -> None:
+        from exshell.model.errors import ModelError
+        from exshell.model.send_connector import SendConnector
+
+        p = self.params
+        usage = p.get("Usage") or next((u for u in ("Internet", "Internal", "Custom") if p.get(u)), "Custom")
+        spaces = p["AddressSpaces"]
+        spaces = list(spaces) if isinstance(spaces, (list, tuple)) else [spaces]
+        try:
+            conn = SendConnector.new(p["Name"], spaces, usage=usage, **_fields(self, None))
+        except ModelError as exc:
+            report_model_error(self, exc, p["Name"])
+            return
+        if not self.should_process(conn.name, description=f'Creating send connector "{conn.name}".'):
+            return
+        try:
+            _put(self.tx, conn)
+            self._new.append(conn.guid)
+        except ModelError as exc:
+            report_model_error(self, exc, conn.name)
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)
+            return
+        for conn in send_connectors_of(self.tx.store.snapshot().data):
+            if conn.guid in self._new:
+                self.write_object(send_connector_object(conn))
+
+
+class GetSendConnector(Cmdlet):
+    name = "Get-SendConnector"
+    synopsis = "Lists send connectors."
+    output_type = SEND_CONNECTOR_TYPE
+    parameters = (
+        Parameter("Identity", _SC_ID, position=0, pipeline=True, by_property_name=True, completer="send_connector",
+                  help="Name or GUID."),
+    )
+
+    def process(self) -> None:
+        conns = send_connectors_of(self.runtime.services.store.snapshot().data)
+        ident = self.params.get("Identity")
+        if ident:
+            conn = _find(self, conns, ident)
+            if conn is not None:
+                self.write_object(send_connector_object(conn))
+            return
+        for conn in conns:
+            self.write_object(send_connector_object(conn))
+
+
+class SetSendConnector(Cmdlet):
+    name = "Set-SendConnector"
+    synopsis = "Changes a send connector."
+    supports_should_process = True
+    parameters = (
+        Parameter("Identity", _SC_ID, position=0, mandatory=True, pipeline=True, by_property_name=True,
+                  completer="send_connector", help="Name or GUID."),
+        Parameter("Name", T.STRING, help="A new name."),
+        Parameter("AddressSpaces", ADDRESS_SPACES, help="Domains served; a list replaces, @{Add=...} edits."),
+    ) + _SETTINGS
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+
+    def process(self) -> None:
+        from exshell.model.errors import ModelError
+
+        conn = _find(self, send_connectors_of(self.tx._data()), self.params["Identity"])
+        if conn is None:
+            return
+        try:
+            changed = conn.with_changes(**_fields(self, conn))
+        except ModelError as exc:
+            report_model_error(self, exc, conn.name)
+            return
+        if not self.should_process(conn.name, description=f'Configuring send connector "{conn.name}".'):
+            return
+        try:
+            _put(self.tx, changed)
+        except ModelError as exc:
+            report_model_error(self, exc, conn.name)
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)
+
+
+class RemoveSendConnector(Cmdlet):
+    name = "Remove-SendConnector"
+    synopsis = "Removes a send connector. Asks for confirmation."
+    supports_should_process = True
+    confirm_impact = "High"
+    parameters = (
+        Parameter("Identity", _SC_ID, position=0, mandatory=True, pipeline=True, by_property_name=True,
+                  completer="send_connector", help="Name or GUID."),
+    )
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+
+    def process(self) -> None:
+        conn = _find(self, send_connectors_of(self.tx._data()), self.params["Identity"])
+        if conn is None:
+            return
+        if not self.should_process(conn.name, description=f'Removing send connector "{conn.name}".'):
+            return
+        guid = conn.guid
+        self.tx.apply(lambda doc: doc.delete(SEND_CONNECTORS, guid) and None)
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:
+            report_model_error(self, exc)

@@ -1,0 +1,269 @@
+"""Send connectors: where mail for non-local recipients leaves (cmdlets.md §6).
+
+AddressSpaces are `[Type:]space[;cost]`: `*`, `contoso.com`, `*.contoso.com` (the domain and its
+subdomains), type SMTP, cost 1-100 (default 1). Routing picks the most specific matching address space, then
+the lowest cost (issue 5; Exchange's routing documentation), then the connector name for a stable order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from exshell.model.errors import ModelDataError, ModelError
+from exshell.model.size import ByteQuantifiedSize, Unlimited
+
+SEND_CONNECTOR_TYPE = "Microsoft.Exchange.Data.Directory.SystemConfiguration.SmtpSendConnectorConfig"
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$", re.IGNORECASE)
+_MB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class AddressSpace:
+    domain: str  # '*', 'contoso.com', '*.contoso.com' (lower-case)
+    cost: int = 1
+    type: str = "SMTP"
+
+    @classmethod
+    def parse(cls, value: Any) -> AddressSpace:
+        if isinstance(value, AddressSpace):
+            return value
+        text = str(value).strip()
+        kind = "SMTP"
+        if ":" in text:
+            kind, _, text = text.partition(":")
+            if kind.upper() != "SMTP":
+                raise ValueError(f'The address space type "{kind}" isn\'t supported; use SMTP.')
+            kind = "SMTP"
+        cost = 1
+        if ";" in text:
+            text, _, cost_text = text.partition(";")
+            if not cost_text.strip().isdigit() or not 1 <= int(cost_text) <= 100:
+                raise ValueError(f'The address space cost "{cost_text}" must be a number from 1 to 100.')
+            cost = int(cost_text)
+        domain = text.strip().rstrip(".").lower()
+        if domain != "*":
+            labels = domain.split(".")
+            if labels[0] == "*":
+                labels = labels[1:]
+            if not labels or any("*" in lbl or not _LABEL.match(lbl) for lbl in labels):
+                raise ValueError(
+                    f'"{value}" isn\'t a valid address space: use *, contoso.com or *.contoso.com (a wildcard '
+                    "only as the whole leftmost label)."
+                )
+        return cls(domain, cost, kind)
+
+    def matches(self, domain: str) -> bool:
+        dom = domain.strip().rstrip(".").lower()
+        if self.domain == "*":
+            return True
+        if self.domain.startswith("*."):
+            base = self.domain[2:]
+            return dom == base or dom.endswith("." + base)
+        return dom == self.domain
+
+    def specificity(self) -> tuple[int, int]:
+        """Higher = more specific: an exact domain beats a wildcard; more labels beat fewer; `*` is last."""
+        if self.domain == "*":
+            return (0, 0)
+        if self.domain.startswith("*."):
+            return (1, self.domain.count("."))
+        return (2, self.domain.count(".") + 1)
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.domain};{self.cost}"
+
+
+@dataclass(frozen=True, slots=True)
+class SmartHost:
+    host: str
+    port: int | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> SmartHost:
+        if isinstance(value, SmartHost):
+            return value
+        text = str(value).strip()
+        port = None
+        if text.startswith("["):  # [10.0.0.1] or [10.0.0.1]:2526
+            end = text.find("]")
+            host, rest = text[1:end], text[end + 1 :]
+            if rest.startswith(":"):
+                port = int(rest[1:])
+        elif text.count(":") == 1:
+            host, _, port_text = text.partition(":")
+            port = int(port_text) if port_text.isdigit() else None
+        else:
+            host = text
+        if not host or " " in host:
+            raise ValueError(f'"{value}" isn\'t a valid smart host: use a host name or an IP address.')
+        return cls(host, port)
+
+    def __str__(self) -> str:
+        if self.port is None:
+            return self.host
+        return f"[{self.host}]:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class SendConnector:
+    guid: str
+    name: str
+    address_spaces: tuple[AddressSpace, ...]
+    smart_hosts: tuple[SmartHost, ...] = ()
+    port: int = 25
+    dns_routing_enabled: bool = True
+    enabled: bool = True
+    max_message_size: Unlimited = Unlimited(ByteQuantifiedSize(10 * _MB))
+    source_transport_servers: tuple[str, ...] = ()
+    fqdn: str | None = None
+    require_tls: bool = False
+    ignore_starttls: bool = False
+    usage: str = "Custom"
+    comment: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return self.name
+
+    def best_match(self, domain: str) -> AddressSpace | None:
+        matches = [a for a in self.address_spaces if a.matches(domain)]
+        if not matches:
+            return None
+        return max(matches, key=lambda a: (a.specificity(), -a.cost))
+
+    def validate(self) -> str | None:
+        if not self.address_spaces:
+            return "The AddressSpaces parameter can't be empty."
+        if not 0 <= self.port <= 65535:
+            return f"The Port value {self.port} must be from 0 to 65535."
+        if not self.dns_routing_enabled and not self.smart_hosts:
+            return "SmartHosts must be set when DNSRoutingEnabled is $false."
+        if self.dns_routing_enabled and self.smart_hosts:
+            return "DNSRoutingEnabled must be $false when SmartHosts is given."
+        if self.require_tls and self.ignore_starttls:
+            return "IgnoreSTARTTLS must be $false when RequireTLS is $true."
+        return None
+
+    @classmethod
+    def new(cls, name: str, address_spaces: Iterable[Any], **fields: Any) -> SendConnector:
+        if not name or not name.strip():
+            raise ModelError("The Name property can't be empty.", "InvalidSendConnector", "Name")
+        try:
+            spaces = tuple(AddressSpace.parse(a) for a in address_spaces)
+        except ValueError as exc:
+            raise ModelError(str(exc), "InvalidAddressSpace", "AddressSpaces") from None
+        base = cls(guid=str(uuid.uuid4()), name=name.strip(), address_spaces=spaces)
+        if "smart_hosts" in fields and fields["smart_hosts"] and "dns_routing_enabled" not in fields:
+            fields["dns_routing_enabled"] = False  # a smart host list means no DNS routing
+        return base.with_changes(**fields)
+
+    def with_changes(self, **fields: Any) -> SendConnector:
+        try:
+            if "address_spaces" in fields:
+                fields["address_spaces"] = tuple(AddressSpace.parse(a) for a in fields["address_spaces"])
+            if "smart_hosts" in fields:
+                fields["smart_hosts"] = tuple(SmartHost.parse(h) for h in fields["smart_hosts"])
+            if "max_message_size" in fields:
+                fields["max_message_size"] = Unlimited.parse(fields["max_message_size"], size=True)
+            if "source_transport_servers" in fields:
+                fields["source_transport_servers"] = tuple(str(s) for s in fields["source_transport_servers"])
+        except ValueError as exc:
+            raise ModelError(str(exc), "InvalidSendConnector") from None
+        updated = dataclasses.replace(self, **fields)
+        problem = updated.validate()
+        if problem:
+            raise ModelError(problem, "InvalidSendConnector")
+        return updated
+
+    def to_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "Name": self.name,
+            "AddressSpaces": [str(a) for a in self.address_spaces],
+            "SmartHosts": [str(h) for h in self.smart_hosts],
+            "Port": self.port,
+            "DNSRoutingEnabled": self.dns_routing_enabled,
+            "Enabled": self.enabled,
+            "MaxMessageSize": "Unlimited"
+            if self.max_message_size.is_unlimited
+            else str(self.max_message_size.value),
+            "SourceTransportServers": list(self.source_transport_servers),
+            "RequireTLS": self.require_tls,
+            "IgnoreSTARTTLS": self.ignore_starttls,
+            "Usage": self.usage,
+        }
+        if self.fqdn:
+            record["Fqdn"] = self.fqdn
+        if self.comment:
+            record["Comment"] = self.comment
+        return record
+
+    @classmethod
+    def from_record(cls, guid: str, record: Mapping[str, Any]) -> SendConnector:
+        try:
+            return cls(
+                guid=guid,
+                name=str(record["Name"]),
+                address_spaces=tuple(AddressSpace.parse(a) for a in record.get("AddressSpaces", ())),
+                smart_hosts=tuple(SmartHost.parse(h) for h in record.get("SmartHosts", ()) or ()),
+                port=int(record.get("Port", 25)),
+                dns_routing_enabled=bool(record.get("DNSRoutingEnabled", True)),
+                enabled=bool(record.get("Enabled", True)),
+                max_message_size=Unlimited.parse(record.get("MaxMessageSize", "10 MB"), size=True),
+                source_transport_servers=tuple(record.get("SourceTransportServers", ()) or ()),
+                fqdn=record.get("Fqdn"),
+                require_tls=bool(record.get("RequireTLS", False)),
+                ignore_starttls=bool(record.get("IgnoreSTARTTLS", False)),
+                usage=str(record.get("Usage", "Custom")),
+                comment=record.get("Comment"),
+            )
+        except (KeyError, ValueError) as exc:
+            raise ModelDataError(
+                f"The stored send connector {guid} is invalid: {exc}", "InvalidStoredData"
+            ) from None
+
+    def to_properties(self) -> dict[str, Any]:
+        return {
+            "Name": self.name,
+            "AddressSpaces": [str(a) for a in self.address_spaces],
+            "SmartHosts": [str(h) for h in self.smart_hosts],
+            "Port": self.port,
+            "DNSRoutingEnabled": self.dns_routing_enabled,
+            "Enabled": self.enabled,
+            "MaxMessageSize": self.max_message_size,
+            "SourceTransportServers": list(self.source_transport_servers),
+            "Fqdn": self.fqdn,
+            "RequireTLS": self.require_tls,
+            "IgnoreSTARTTLS": self.ignore_starttls,
+            "Comment": self.comment,
+            "Identity": self.name,
+            "Guid": self.guid,
+        }
+
+
+def route(
+    connectors: Iterable[SendConnector], domain: str, server: str | None = None
+) -> SendConnector | None:
+    """The enabled connector whose address space best matches the domain: most specific, then lowest cost,
+    then name. Connectors with SourceTransportServers serve only those servers."""
+    best: tuple[Any, ...] | None = None
+    chosen: SendConnector | None = None
+    for conn in connectors:
+        if not conn.enabled:
+            continue
+        if (
+            server
+            and conn.source_transport_servers
+            and server.lower() not in (s.lower() for s in conn.source_transport_servers)
+        ):
+            continue
+        space = conn.best_match(domain)
+        if space is None:
+            continue
+        key = (space.specificity(), -space.cost, conn.name.lower())
+        if best is None or key[:2] > best[:2] or (key[:2] == best[:2] and key[2] < best[2]):
+            best, chosen = key, conn
+    return chosen
