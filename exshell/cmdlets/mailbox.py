@@ -16,14 +16,14 @@ from exshell.cmdlets.exchange_support import (
 )
 from exshell.cmdlets.secure import SECURE_STRING
 
-MAILBOXES = "mailboxes"
 _MBX_ID = identity_type("MailboxIdParameter")
+MAILBOXES = "mailboxes"
 
 
 def mailboxes_of(data: Any) -> list[Any]:
-    from exshell.model.mailbox import Mailbox
+    from exshell.model.mailbox import mailboxes_from_data
 
-    return [Mailbox.from_record(k, r) for k, r in (data.get(MAILBOXES) or {}).items()]
+    return mailboxes_from_data(data)
 
 
 def _find(cmdlet: Cmdlet, boxes: list[Any], ident: str) -> Any:

@@ -42,9 +42,9 @@ def _parse(kind: str, value: Any) -> Any:
 
 
 def send_connectors_of(data: Any) -> list[Any]:
-    from exshell.model.send_connector import SendConnector
+    from exshell.model.send_connector import send_connectors_from_data
 
-    return [SendConnector.from_record(k, r) for k, r in (data.get(SEND_CONNECTORS) or {}).items()]
+    return send_connectors_from_data(data)
 
 
 def _find(cmdlet: Cmdlet, conns: list[Any], ident: str) -> Any:

@@ -228,3 +228,11 @@ def address_conflict(candidate: Mailbox, others: Iterable[Mailbox]) -> str | Non
                     f'LegacyExchangeDN of "{other.name}". Please choose another proxy address.'
                 )
     return None
+
+
+MAILBOXES = "mailboxes"  # the store collection
+
+
+def mailboxes_from_data(data: Mapping[str, Any]) -> list[Mailbox]:
+    """The mailboxes of a store snapshot's data."""
+    return [Mailbox.from_record(k, r) for k, r in (data.get(MAILBOXES) or {}).items()]

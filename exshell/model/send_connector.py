@@ -267,3 +267,11 @@ def route(
         if best is None or key[:2] > best[:2] or (key[:2] == best[:2] and key[2] < best[2]):
             best, chosen = key, conn
     return chosen
+
+
+SEND_CONNECTORS = "send_connectors"  # the store collection
+
+
+def send_connectors_from_data(data: Mapping[str, Any]) -> list[SendConnector]:
+    """The send connectors of a store snapshot's data."""
+    return [SendConnector.from_record(k, r) for k, r in (data.get(SEND_CONNECTORS) or {}).items()]

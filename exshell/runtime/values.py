@@ -1,0 +1,707 @@
+"""PowerShell runtime values: PSObject, PSHashtable, ScriptBlockValue and the primitive value rules.
+
+Truth (grammar.md §4.4), string conversion (output.md §4, LanguagePrimitives.ConvertTo<string> with the
+invariant culture), enumeration (what the pipeline and collection operators unroll) and .NET type names.
+Pure functions, no I/O, cheap to import.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+import math
+import re
+from collections import deque
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, MutableMapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from exshell.lang import ast
+
+PSCUSTOMOBJECT = "System.Management.Automation.PSCustomObject"
+DEFAULT_TYPE_NAMES = (PSCUSTOMOBJECT, "System.Object")
+
+
+# --------------------------------------------------------------------------- PSObject
+
+
+class PSObject:
+    """An object with ordered, case-insensitive properties (PSCustomObject and every object a cmdlet emits).
+
+    Property names keep the spelling they were first given (PowerShell's PSMemberInfoCollection).
+    `methods` maps a method name to a callable `(obj, *args)` for script-visible methods a cmdlet attaches.
+    Equality is identity, as for .NET reference types.
+    """
+
+    __slots__ = ("_props", "type_names", "_to_string", "methods", "__weakref__")
+
+    def __init__(
+        self,
+        properties: Iterable[tuple[str, Any]] | Mapping[str, Any] = (),
+        type_names: Sequence[str] = DEFAULT_TYPE_NAMES,
+        to_string: str | Callable[["PSObject"], str] | None = None,
+        methods: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        self._props: dict[str, list[Any]] = {}
+        items = properties.items() if isinstance(properties, Mapping) else properties
+        for name, value in items:
+            self.set(str(name), value)
+        self.type_names: list[str] = list(type_names)
+        self._to_string = to_string
+        self.methods: dict[str, Callable[..., Any]] = {k.lower(): v for k, v in (methods or {}).items()}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        entry = self._props.get(name.lower())
+        return default if entry is None else entry[1]
+
+    def set(self, name: str, value: Any) -> None:
+        entry = self._props.get(name.lower())
+        if entry is None:
+            self._props[name.lower()] = [name, value]
+        else:
+            entry[1] = value
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self._props
+
+    def remove(self, name: str) -> None:
+        self._props.pop(name.lower(), None)
+
+    def names(self) -> list[str]:
+        return [e[0] for e in self._props.values()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(e[0], e[1]) for e in self._props.values()]
+
+    def copy(self) -> "PSObject":
+        return PSObject(self.items(), self.type_names, self._to_string, self.methods)
+
+    def add_method(self, name: str, fn: Callable[..., Any]) -> None:
+        self.methods[name.lower()] = fn
+
+    def __str__(self) -> str:
+        ts = self._to_string
+        if isinstance(ts, str):
+            return ts
+        if ts is not None:
+            return ts(self)
+        # PSCustomObject.ToString(): `@{a=1; b=2}`; each value by its own ToString, so an array shows its type.
+        parts = [f"{n}={_nested_to_string(v)}" for n, v in self.items()]
+        return "@{" + "; ".join(parts) + "}"
+
+    def __repr__(self) -> str:
+        return f"PSObject({self.type_names[0] if self.type_names else ''} {str(self)!r})"
+
+    __hash__ = object.__hash__
+
+
+def _nested_to_string(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "System.Object[]"
+    return to_string(v)
+
+
+# --------------------------------------------------------------------------- PSHashtable
+
+
+def _norm_key(key: Any) -> Any:
+    """OrdinalIgnoreCase for strings; other keys by type and value (.NET: 1 and 1.0 are different keys)."""
+    if isinstance(key, str):
+        return ("s", key.lower())
+    try:
+        hash(key)
+    except TypeError:
+        return ("id", id(key))
+    return (type(key).__name__, key)
+
+
+class PSHashtable(MutableMapping[Any, Any]):
+    """`@{}` / `[ordered]@{}`: case-insensitive string keys (first spelling kept), insertion ordered."""
+
+    __slots__ = ("_data", "ordered")
+
+    def __init__(self, items: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (), ordered: bool = False) -> None:
+        self._data: dict[Any, list[Any]] = {}
+        self.ordered = ordered
+        src = items.items() if isinstance(items, Mapping) else items
+        for k, v in src:
+            self[k] = v
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[_norm_key(key)][1]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        nk = _norm_key(key)
+        entry = self._data.get(nk)
+        if entry is None:
+            self._data[nk] = [key, value]
+        else:
+            entry[1] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._data[_norm_key(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return _norm_key(key) in self._data
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([e[0] for e in self._data.values()])
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def copy(self) -> "PSHashtable":
+        return PSHashtable(self.items(), ordered=self.ordered)
+
+    def original_key(self, key: Any) -> Any:
+        """The key as first spelled (`$h.Keys` shows it)."""
+        return self._data[_norm_key(key)][0]
+
+    def __str__(self) -> str:
+        return type_name(self)
+
+    def __repr__(self) -> str:
+        return "PSHashtable({" + ", ".join(f"{k!r}: {v!r}" for k, v in self.items()) + "})"
+
+    def __eq__(self, other: object) -> bool:  # reference semantics, as a .NET Hashtable
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+# --------------------------------------------------------------------------- ScriptBlockValue
+
+
+class ScriptBlockValue:
+    """A `{ ... }` value. A plain holder: invocation lives in the evaluator."""
+
+    __slots__ = ("block",)
+
+    def __init__(self, block: "ast.ScriptBlock") -> None:
+        self.block = block
+
+    @property
+    def text(self) -> str:
+        return self.block.text
+
+    def __str__(self) -> str:
+        return self.block.text
+
+    def __repr__(self) -> str:
+        return f"ScriptBlockValue({{{self.block.text}}})"
+
+
+# --------------------------------------------------------------------------- enumeration
+
+
+_ENUMERABLE = (list, tuple, set, frozenset, range, deque, KeysView, ValuesView, ItemsView, Iterator)
+
+
+def enumerate_value(v: Any) -> list[Any] | None:
+    """The elements PowerShell would unroll, or None for a non-enumerable (strings, hashtables, objects)."""
+    if v is None or isinstance(v, (str, bytes, PSHashtable, dict, PSObject)):
+        return None
+    if isinstance(v, list):
+        return v
+    if isinstance(v, _ENUMERABLE):
+        return list(v)
+    return None
+
+
+def is_enumerable(v: Any) -> bool:
+    if v is None or isinstance(v, (str, bytes, PSHashtable, dict, PSObject)):
+        return False
+    return isinstance(v, _ENUMERABLE)
+
+
+# --------------------------------------------------------------------------- truth
+
+
+def is_true(v: Any) -> bool:
+    """LanguagePrimitives.IsTrue (grammar.md §4.4)."""
+    if v is None:
+        return False
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        return len(v) > 0
+    if isinstance(v, (int, float, decimal.Decimal)):
+        return v != 0
+    if isinstance(v, enum.Enum):
+        val = v.value
+        return bool(val) if isinstance(val, (int, float)) else True
+    if isinstance(v, (list, tuple)):
+        if len(v) == 0:
+            return False
+        if len(v) == 1:
+            return is_true(v[0])
+        return True
+    items = enumerate_value(v)
+    if items is not None:
+        if len(items) == 0:
+            return False
+        if len(items) == 1:
+            return is_true(items[0])
+        return True
+    if getattr(type(v), "__bool__", None) is not None:
+        # model value types that define truth (an empty flag set is the enum value 0 → $false)
+        try:
+            return bool(v)
+        except Exception:  # noqa: BLE001 - a foreign __bool__ must not leak a traceback
+            return True
+    return True
+
+
+# --------------------------------------------------------------------------- string conversion
+
+
+def format_double(f: float) -> str:
+    """.NET Core Double.ToString() invariant: shortest round-trip digits, 'E+XX' notation from 1E+15 and below
+    1E-05 (`1.5`, `0.1`, `1E+20`, `1E-05`, `123456789012345`)."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    if f == 0:
+        return "-0" if math.copysign(1.0, f) < 0 else "0"
+    sign = "-" if f < 0 else ""
+    r = repr(abs(f))
+    # Extract shortest digits and decimal exponent from Python's repr (also shortest round-trip).
+    mant, _, exp_s = r.partition("e")
+    exp = int(exp_s) if exp_s else 0
+    int_part, _, frac_part = mant.partition(".")
+    if frac_part == "0":
+        frac_part = ""
+    digits = (int_part + frac_part).lstrip("0")
+    # position of the decimal point relative to the start of `digits`
+    lead_zeros = len(int_part + frac_part) - len((int_part + frac_part).lstrip("0"))
+    point = len(int_part) - lead_zeros + exp
+    digits = digits.rstrip("0") or "0"
+    sci_exp = point - 1
+    if sci_exp >= 15 or sci_exp < -4:
+        m = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{m}E{'+' if sci_exp >= 0 else '-'}{abs(sci_exp):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * (-point)}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def format_decimal(d: decimal.Decimal) -> str:
+    """System.Decimal keeps its scale (`1.50`) and never uses an exponent."""
+    s = format(d, "f")
+    return s
+
+
+def format_datetime(d: _dt.datetime | _dt.date) -> str:
+    """Invariant-culture DateTime.ToString(): `MM/dd/yyyy HH:mm:ss`."""
+    if not isinstance(d, _dt.datetime):
+        d = _dt.datetime(d.year, d.month, d.day)
+    return d.strftime("%m/%d/%Y %H:%M:%S")
+
+
+def format_timedelta(td: _dt.timedelta) -> str:
+    """TimeSpan.ToString(): `[-][d.]hh:mm:ss[.fffffff]`."""
+    total_us = td.days * 86400_000000 + td.seconds * 1000000 + td.microseconds
+    sign = "-" if total_us < 0 else ""
+    total_us = abs(total_us)
+    days, rem = divmod(total_us, 86400_000000)
+    hours, rem = divmod(rem, 3600_000000)
+    minutes, rem = divmod(rem, 60_000000)
+    seconds, micros = divmod(rem, 1000000)
+    out = f"{sign}{days}." if days else sign
+    out += f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    if micros:
+        out += f".{micros * 10:07d}"
+    return out
+
+
+def format_enum(v: enum.Enum) -> str:
+    if isinstance(v, enum.Flag):
+        if v.name is not None and "|" not in v.name:
+            return v.name
+        # single-bit members in declaration order, as .NET prints `A, B`
+        singles = [m for m in type(v) if m.value and (m.value & (m.value - 1)) == 0]
+        names = [m.name for m in singles if (m.value & v.value) == m.value and m.name]
+        return ", ".join(names) if v.value else (v.name or "0")
+    return v.name or str(v.value)
+
+
+def to_string(v: Any, ofs: str = " ") -> str:
+    """PowerShell's conversion of a value to string (`"$v"`, `[string]$v`), invariant culture."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return format_double(v)
+    if isinstance(v, decimal.Decimal):
+        return format_decimal(v)
+    if isinstance(v, enum.Enum):
+        return format_enum(v)
+    if isinstance(v, _dt.datetime) or type(v) is _dt.date:
+        return format_datetime(v)
+    if isinstance(v, _dt.timedelta):
+        return format_timedelta(v)
+    if isinstance(v, (PSObject, PSHashtable, ScriptBlockValue)):
+        return str(v)
+    if isinstance(v, dict):
+        return "System.Collections.Hashtable"
+    items = enumerate_value(v)
+    if items is not None:
+        return ofs.join(to_string(x, ofs) for x in items)
+    return str(v)
+
+
+# --------------------------------------------------------------------------- type names
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def int_type_name(i: int) -> str:
+    if _INT32_MIN <= i <= _INT32_MAX:
+        return "System.Int32"
+    if _INT64_MIN <= i <= _INT64_MAX:
+        return "System.Int64"
+    return "System.Decimal"
+
+
+def type_name(v: Any) -> str:
+    """The .NET full type name PowerShell would report for a value (`$v.GetType().FullName`)."""
+    if v is None:
+        return "System.Object"
+    if isinstance(v, bool):
+        return "System.Boolean"
+    if isinstance(v, int) and not isinstance(v, enum.Enum):
+        return int_type_name(v)
+    if isinstance(v, float):
+        return "System.Double"
+    if isinstance(v, decimal.Decimal):
+        return "System.Decimal"
+    if isinstance(v, str):
+        return "System.String"
+    if isinstance(v, PSHashtable):
+        return "System.Collections.Specialized.OrderedDictionary" if v.ordered else "System.Collections.Hashtable"
+    if isinstance(v, dict):
+        return "System.Collections.Hashtable"
+    if isinstance(v, PSObject):
+        return v.type_names[0] if v.type_names else PSCUSTOMOBJECT
+    if isinstance(v, ScriptBlockValue):
+        return "System.Management.Automation.ScriptBlock"
+    if isinstance(v, _dt.datetime):
+        return "System.DateTime"
+    if isinstance(v, _dt.timedelta):
+        return "System.TimeSpan"
+    net = getattr(type(v), "__ps_type_name__", None)
+    if isinstance(net, str):
+        return net
+    if is_enumerable(v):
+        return "System.Object[]"
+    return type(v).__qualname__
+
+
+# --------------------------------------------------------------------------- .NET format strings
+# `-f` and `.ToString('N2')` follow .NET's standard and custom numeric/date format strings (invariant culture).
+
+
+class FormatStringError(ValueError):
+    """A malformed format string or argument index; the text is .NET's."""
+
+
+def _round_half_away(d: decimal.Decimal, places: int) -> decimal.Decimal:
+    # .NET Core formats the exact binary value, rounding half away from zero.
+    q = decimal.Decimal(1).scaleb(-places)
+    return d.quantize(q, rounding=decimal.ROUND_HALF_UP)
+
+
+def _exact(v: Any) -> decimal.Decimal:
+    if isinstance(v, decimal.Decimal):
+        return v
+    if isinstance(v, bool):
+        return decimal.Decimal(int(v))
+    if isinstance(v, float):
+        return decimal.Decimal(v)
+    return decimal.Decimal(int(v))
+
+
+def _group(int_digits: str) -> str:
+    out = []
+    while len(int_digits) > 3:
+        out.insert(0, int_digits[-3:])
+        int_digits = int_digits[:-3]
+    out.insert(0, int_digits)
+    return ",".join(out)
+
+
+def _fixed(v: Any, places: int, grouping: bool) -> str:
+    d = _round_half_away(_exact(v), places)
+    neg = d < 0
+    s = format(abs(d), "f")
+    ip, _, fp = s.partition(".")
+    if grouping:
+        ip = _group(ip)
+    body = ip + ("." + fp if places > 0 else "")
+    # .NET never prints "-0.00"
+    if neg and any(c not in "0.,," for c in body):
+        return "-" + body
+    return body
+
+
+def _custom_number(v: Any, fmt: str) -> str:
+    """The common custom numeric patterns: `0`, `0.00`, `#,##0`, `#,##0.##`, `000`, literal text around them."""
+    sections = fmt.split(";")
+    num = _exact(v)
+    pattern = sections[0]
+    if num < 0 and len(sections) > 1 and sections[1]:
+        pattern, num = sections[1], -num
+    elif num == 0 and len(sections) > 2 and sections[2]:
+        pattern = sections[2]
+    m = re.search(r"[0#][0#,]*(\.[0#]*)?|\.[0#]+", pattern)
+    if m is None:
+        return pattern
+    spec = m.group(0)
+    percent = "%" in pattern
+    if percent:
+        num *= 100
+    ip, _, fp = spec.partition(".")
+    min_frac = fp.count("0")
+    max_frac = len(fp)
+    min_int = ip.replace(",", "").count("0")
+    grouping = "," in ip.strip(",")
+    d = _round_half_away(abs(num), max_frac)
+    s = format(d, "f")
+    si, _, sf = s.partition(".")
+    sf = sf.rstrip("0")
+    if len(sf) < min_frac:
+        sf = sf.ljust(min_frac, "0")
+    si = si.lstrip("0")
+    si = si.rjust(min_int, "0")
+    if grouping and si:
+        si = _group(si)
+    body = si + ("." + sf if sf else "")
+    if body == "":
+        body = "0" if min_int else ""
+    neg = num < 0 and any(c.isdigit() and c != "0" for c in body)
+    return pattern[: m.start()] + ("-" if neg else "") + body + pattern[m.end():]
+
+
+def format_number(v: Any, fmt: str) -> str:
+    """Number.ToString(fmt) with the invariant culture."""
+    if not fmt:
+        return to_string(v)
+    m = re.fullmatch(r"([A-Za-z])(\d{0,2})", fmt)
+    if m is None:
+        return _custom_number(v, fmt)
+    code, digits = m.group(1), m.group(2)
+    prec = int(digits) if digits else None
+    up = code.upper()
+    is_int = isinstance(v, int) and not isinstance(v, bool)
+    if up == "N":
+        return _fixed(v, 2 if prec is None else prec, True)
+    if up == "F":
+        return _fixed(v, 2 if prec is None else prec, False)
+    if up == "D":
+        if not is_int:
+            raise FormatStringError("Format specifier was invalid.")
+        s = str(abs(v)).rjust(prec or 0, "0")
+        return ("-" if v < 0 else "") + s
+    if up == "X":
+        if not is_int:
+            raise FormatStringError("Format specifier was invalid.")
+        n = v
+        if n < 0:
+            n += 2**32 if n >= -(2**31) else 2**64
+        s = format(n, "X" if code == "X" else "x")
+        return s.rjust(prec or 0, "0")
+    if up == "P":
+        return _fixed(_exact(v) * 100, 2 if prec is None else prec, True) + " %"
+    if up == "C":
+        s = _fixed(v, 2 if prec is None else prec, True)
+        return ("-¤" + s[1:]) if s.startswith("-") else "¤" + s
+    if up == "E":
+        p = 6 if prec is None else prec
+        d = _exact(v)
+        s = f"{d:.{p}E}"
+        mant, _, e = s.partition("E")
+        sign = "-" if e.startswith("-") else "+"
+        return f"{mant}{'E' if code == 'E' else 'e'}{sign}{abs(int(e)):03d}"
+    if up in ("G", "R"):
+        if prec and not is_int:
+            return format_double(float(f"{float(v):.{prec}g}"))
+        return to_string(v)
+    return _custom_number(v, fmt)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DATE_STANDARD = {
+    "d": "MM/dd/yyyy",
+    "D": "dddd, dd MMMM yyyy",
+    "f": "dddd, dd MMMM yyyy HH:mm",
+    "F": "dddd, dd MMMM yyyy HH:mm:ss",
+    "g": "MM/dd/yyyy HH:mm",
+    "G": "MM/dd/yyyy HH:mm:ss",
+    "m": "MMMM dd",
+    "M": "MMMM dd",
+    "o": "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
+    "O": "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
+    "r": "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
+    "R": "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
+    "s": "yyyy'-'MM'-'dd'T'HH':'mm':'ss",
+    "t": "HH:mm",
+    "T": "HH:mm:ss",
+    "u": "yyyy'-'MM'-'dd HH':'mm':'ss'Z'",
+    "y": "yyyy MMMM",
+    "Y": "yyyy MMMM",
+}
+
+
+def format_datetime_custom(d: _dt.datetime, fmt: str) -> str:
+    """DateTime.ToString(fmt), invariant culture (standard one-letter formats and custom patterns)."""
+    if len(fmt) == 1:
+        if fmt not in _DATE_STANDARD:
+            raise FormatStringError("Input string was not in a correct format.")
+        fmt = _DATE_STANDARD[fmt]
+    out: list[str] = []
+    i = 0
+    n = len(fmt)
+    while i < n:
+        c = fmt[i]
+        if c in "'\"":
+            j = fmt.find(c, i + 1)
+            j = n if j < 0 else j
+            out.append(fmt[i + 1 : j])
+            i = j + 1
+            continue
+        if c == "\\" and i + 1 < n:
+            out.append(fmt[i + 1])
+            i += 2
+            continue
+        if c == "%" and i + 1 < n:
+            i += 1
+            continue
+        j = i
+        while j < n and fmt[j] == c:
+            j += 1
+        k = j - i
+        if c == "y":
+            out.append(str(d.year % 100).zfill(2) if k <= 2 and k > 1 else
+                       str(d.year % 100) if k == 1 else str(d.year).zfill(k))
+        elif c == "M":
+            out.append(str(d.month) if k == 1 else f"{d.month:02d}" if k == 2 else
+                       _MONTHS[d.month - 1][:3] if k == 3 else _MONTHS[d.month - 1])
+        elif c == "d":
+            out.append(str(d.day) if k == 1 else f"{d.day:02d}" if k == 2 else
+                       _DAYS[d.weekday()][:3] if k == 3 else _DAYS[d.weekday()])
+        elif c == "H":
+            out.append(str(d.hour) if k == 1 else f"{d.hour:02d}")
+        elif c == "h":
+            h12 = d.hour % 12 or 12
+            out.append(str(h12) if k == 1 else f"{h12:02d}")
+        elif c == "m":
+            out.append(str(d.minute) if k == 1 else f"{d.minute:02d}")
+        elif c == "s":
+            out.append(str(d.second) if k == 1 else f"{d.second:02d}")
+        elif c in "fF":
+            frac = f"{d.microsecond:06d}0"[:k].ljust(k, "0")
+            out.append(frac.rstrip("0") if c == "F" else frac)
+        elif c == "t":
+            ampm = "AM" if d.hour < 12 else "PM"
+            out.append(ampm[:1] if k == 1 else ampm)
+        elif c == "z":
+            off = d.utcoffset() if d.tzinfo else None
+            mins = int(off.total_seconds() // 60) if off is not None else 0
+            sign = "-" if mins < 0 else "+"
+            hh, mm = divmod(abs(mins), 60)
+            out.append(f"{sign}{hh}" if k == 1 else f"{sign}{hh:02d}" if k == 2 else f"{sign}{hh:02d}:{mm:02d}")
+        elif c == "K":
+            off = d.utcoffset() if d.tzinfo else None
+            if off is not None:
+                mins = int(off.total_seconds() // 60)
+                out.append("Z" if mins == 0 else f"{'-' if mins < 0 else '+'}{abs(mins)//60:02d}:{abs(mins)%60:02d}")
+            k = 1
+        else:
+            out.append(c * k)
+        i = j if c != "K" else i + 1
+    return "".join(out)
+
+
+def format_with(v: Any, fmt: str) -> str:
+    """`{0:fmt}` / `$v.ToString(fmt)`: numbers and dates honour the format; other values ignore it."""
+    if isinstance(v, bool) or v is None:
+        return to_string(v)
+    if isinstance(v, (int, float, decimal.Decimal)):
+        return format_number(v, fmt)
+    if isinstance(v, _dt.datetime):
+        return format_datetime_custom(v, fmt)
+    fn = getattr(v, "__format_ps__", None)
+    if callable(fn):
+        return str(fn(fmt))
+    return to_string(v)
+
+
+_ITEM_RE = re.compile(r"\{(\d+)\s*(?:,\s*(-?\d+)\s*)?(?::([^}]*))?\}")
+
+
+def composite_format(fmt: str, args: Sequence[Any]) -> str:
+    """String.Format(InvariantCulture, fmt, args): `{0}`, `{0,-10}`, `{0:N2}`, `{{` / `}}` escapes."""
+    out: list[str] = []
+    i = 0
+    n = len(fmt)
+    while i < n:
+        c = fmt[i]
+        if c == "{":
+            if fmt.startswith("{{", i):
+                out.append("{")
+                i += 2
+                continue
+            m = _ITEM_RE.match(fmt, i)
+            if m is None:
+                raise FormatStringError("Input string was not in a correct format.")
+            idx = int(m.group(1))
+            if idx >= len(args):
+                raise FormatStringError(
+                    "Index (zero based) must be greater than or equal to zero and less than the size of the "
+                    "argument list."
+                )
+            val = args[idx]
+            spec = m.group(3)
+            text = format_with(val, spec) if spec else to_string(val)
+            if m.group(2):
+                width = int(m.group(2))
+                text = text.rjust(width) if width > 0 else text.ljust(-width)
+            out.append(text)
+            i = m.end()
+            continue
+        if c == "}":
+            if fmt.startswith("}}", i):
+                out.append("}")
+                i += 2
+                continue
+            raise FormatStringError("Input string was not in a correct format.")
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def format_enumerable(v: Any, limit: int = 4, ellipsis: str = "…") -> str:
+    """A collection in a table cell or list value (output.md §2.7, SmartToString): `{a, b, c, d…}`.
+    `limit` is $FormatEnumerationLimit (-1 = no limit); `$null` elements show as `$null`."""
+    items = enumerate_value(v)
+    if items is None:
+        if isinstance(v, (PSHashtable, dict)):
+            items = [f"[{to_string(k)}, {to_string(val)}]" for k, val in v.items()]
+        else:
+            return to_string(v)
+    shown = items if limit < 0 else items[:limit]
+    parts = ["$null" if x is None else to_string(x) for x in shown]
+    more = ellipsis if 0 <= limit < len(items) else ""
+    return "{" + ", ".join(parts) + more + "}"
