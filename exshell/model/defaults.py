@@ -1,0 +1,83 @@
+"""initial_config: version 1 of a fresh store, as Exchange 2007/2010 setup leaves a Hub Transport server.
+
+- this machine as an ExchangeServer;
+- one Authoritative, default accepted domain: the server's DNS domain (the forest root in Exchange, AD-2016),
+  or `exshell.local` when the machine has none;
+- the two setup connectors (semantics.md §i), both from 0.0.0.0-255.255.255.255:
+  `Default <SERVER>` on 0.0.0.0:25 (ExchangeUsers, ExchangeServers, ExchangeLegacyServers; not anonymous,
+  so Internet mail is refused until AnonymousUsers is added) and `Client <SERVER>` on 0.0.0.0:587
+  (ExchangeUsers, EnableAuthGSSAPI $true);
+- transport settings at their defaults.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from exshell.model.binding import IPBinding
+from exshell.model.config import (
+    ACCEPTED_DOMAINS,
+    RECEIVE_CONNECTORS,
+    SERVERS,
+    SETTINGS,
+    TRANSPORT_SETTINGS_KEY,
+    TransportSettings,
+)
+from exshell.model.connector import ReceiveConnector
+from exshell.model.domain import AcceptedDomain, validate_domain_name
+from exshell.model.enums import AuthMechanism, PermissionGroups
+from exshell.model.ip import IPRange
+from exshell.model.server import ExchangeServer
+
+FALLBACK_DOMAIN = "exshell.local"
+
+
+def _dns_domain(server_name: str, fqdn: str | None, domain: str | None) -> str:
+    for candidate in (domain, fqdn.split(".", 1)[1] if fqdn and "." in fqdn else None):
+        if candidate:
+            try:
+                return validate_domain_name(candidate).lower()
+            except ValueError:
+                continue
+    return FALLBACK_DOMAIN
+
+
+def initial_config(server_name: str, fqdn: str | None = None, domain: str | None = None) -> dict[str, Any]:
+    """The data of store version 1: `collection -> key -> record`, all plain values."""
+    name = server_name.strip() or "EXSHELL"  # kept as given: the shell compares it with services.server_name
+    dns_domain = _dns_domain(name, fqdn, domain)
+    server_fqdn = fqdn if fqdn and "." in fqdn else f"{name.lower()}.{dns_domain}"
+    server = ExchangeServer(guid=str(uuid.uuid4()), name=name, fqdn=server_fqdn, domain=dns_domain)
+    accepted = AcceptedDomain.new(dns_domain, dns_domain, "Authoritative", default=True)
+    all_ipv4 = (IPRange.all_ipv4(),)
+    setup: dict[str, Any] = dict(
+        fqdn=server_fqdn, max_hop_count=60, max_local_hop_count=5
+    )  # setup-created values (QA-305565)
+    default = ReceiveConnector(
+        guid=str(uuid.uuid4()),
+        name=f"Default {name}",
+        server=name,
+        bindings=(IPBinding("0.0.0.0", 25),),
+        remote_ip_ranges=all_ipv4,
+        permission_groups=PermissionGroups.parse("ExchangeUsers, ExchangeServers, ExchangeLegacyServers"),
+        auth_mechanism=AuthMechanism.parse("Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer"),
+        **setup,
+    )
+    client = ReceiveConnector(
+        guid=str(uuid.uuid4()),
+        name=f"Client {name}",
+        server=name,
+        bindings=(IPBinding("0.0.0.0", 587),),
+        remote_ip_ranges=all_ipv4,
+        permission_groups=PermissionGroups.parse("ExchangeUsers"),
+        auth_mechanism=AuthMechanism.parse("Tls, Integrated, BasicAuth, BasicAuthRequireTLS"),
+        enable_auth_gssapi=True,  # only on Client <SERVER> (2010 doc, semantics.md §i)
+        **setup,
+    )
+    return {
+        SERVERS: {server.guid: server.to_record()},
+        ACCEPTED_DOMAINS: {accepted.guid: accepted.to_record()},
+        RECEIVE_CONNECTORS: {default.guid: default.to_record(), client.guid: client.to_record()},
+        SETTINGS: {TRANSPORT_SETTINGS_KEY: TransportSettings().to_record()},
+    }
