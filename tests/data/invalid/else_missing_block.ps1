@@ -1,0 +1,6 @@
+# expect: MissingStatementBlockAfterElse 6:1
+if ($x) {
+    'one'
+}
+else
+'other'

@@ -1,0 +1,2 @@
+# expect: EmptyPipeElement 2:22
+Get-ReceiveConnector | | Format-Table

@@ -1,0 +1,2 @@
+# expect: ExpressionsMustBeFirstInPipeline 2:30
+Get-ReceiveConnector Relay | "name"

@@ -1,0 +1,2 @@
+# expect: MissingInInForeach 2:14
+foreach ($ip from $list) { $ip }

@@ -1,0 +1,2 @@
+# expect: InvalidLeftHandSide 2:1
+"Relay" = Get-ReceiveConnector

@@ -1,0 +1,2 @@
+# expect: ParameterRequiresArgument 2:28
+Set-ReceiveConnector Relay -RemoteIPRanges: | Out-Null

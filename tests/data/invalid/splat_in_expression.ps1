@@ -1,0 +1,3 @@
+# expect: SplattingNotPermitted 3:6
+$p = @{Identity = 'Relay'}
+$q = @p

@@ -1,0 +1,3 @@
+# expect: EmptyPipeElement 2:22 incomplete
+Get-ReceiveConnector |
+# nothing follows

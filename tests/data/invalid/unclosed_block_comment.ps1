@@ -1,0 +1,3 @@
+# expect: MissingTerminatorMultiLineComment 4:1 incomplete
+<# Relay setup
+   step 1
