@@ -1,0 +1,108 @@
+"""The `exshell` command: arguments in, one call out.
+
+Two doors, one option table (exshell.shell.options): the non-interactive forms (`-c TEXT`, `-Command TEXT`,
+`-f PATH ARGS...`, `-File`, `-`, with `--state`/`--server`) go through a hand-rolled parser that imports
+nothing heavy, because start-up time is a feature (bench/startup.py); everything else (no arguments → the
+REPL, `--help`, `serve ...`) goes to the click group.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from exshell.shell.runner import parse_fast, run_invocation
+
+    inv = parse_fast(args)
+    if inv is not None:
+        return run_invocation(inv)
+    return _click_main(args)
+
+
+def _click_main(args: list[str]) -> int:
+    group = build_group()
+    try:
+        rv = group.main(args=args, prog_name="exshell", standalone_mode=False)
+    except SystemExit as e:  # click's own exits (--help)
+        return int(e.code or 0)
+    except Exception as e:
+        import click
+
+        if isinstance(e, click.exceptions.Abort):
+            return 130
+        if isinstance(e, click.ClickException):
+            e.show()
+            return e.exit_code
+        raise
+    return int(rv or 0)
+
+
+def build_group() -> Any:
+    import click
+
+    from exshell.shell.options import OPTIONS
+
+    def add_options(f: Any) -> Any:
+        for opt in reversed(OPTIONS):
+            f = click.option(*opt.names, opt.dest, metavar=opt.metavar, help=opt.help, envvar=opt.envvar)(f)
+        return f
+
+    @click.group(
+        invoke_without_command=True,
+        context_settings={"help_option_names": ["-h", "--help", "-Help"]},
+        help="exshell: an SMTP relay configured with Exchange Management Shell commands.\n\n"
+        "Without arguments, opens the interactive shell. `exshell -` runs a script read from stdin;\n"
+        "`exshell -f PATH ARGS...` passes ARGS to the script as $args.",
+    )
+    @add_options
+    @click.pass_context
+    def group(ctx: Any, command: str | None, file: str | None, state: str | None, server: str | None) -> int:
+        ctx.ensure_object(dict)
+        ctx.obj.update(state=state, server=server)
+        if ctx.invoked_subcommand is not None:
+            return 0
+        from exshell.shell.runner import Invocation, run_invocation
+
+        # The fast path normally takes -c/-f/- before click sees them; these keep the two doors equivalent.
+        if command is not None:
+            return run_invocation(Invocation("command", text=command, state=state, server=server))
+        if file is not None:
+            return run_invocation(Invocation("file", path=file, state=state, server=server))
+        if not sys.stdin.isatty():
+            # `... | exshell`: no terminal to prompt on, so the piped text is the script (as `exshell -`).
+            return run_invocation(Invocation("stdin", state=state, server=server))
+        from exshell.shell.repl import run_repl
+        from exshell.shell.runner import resolve_state
+
+        return run_repl(resolve_state(state), server)
+
+    @group.command(
+        "serve",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        help="Run the SMTP engine on the state folder (exshell serve --help for its options).",
+        add_help_option=False,
+    )
+    @click.argument("serve_args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_context
+    def serve(ctx: Any, serve_args: tuple[str, ...]) -> int:
+        # The engine lives in exshell.transport.cli:serve_main(argv) -> int (its own argparse). The global
+        # --state/--server go first so that options given after `serve` win (argparse keeps the last).
+        import importlib.util
+
+        if importlib.util.find_spec("exshell.transport.cli") is None:
+            raise click.ClickException("the SMTP engine is not available in this build")
+        from exshell.shell.runner import resolve_state
+        from exshell.transport.cli import serve_main
+
+        parent = ctx.obj or {}
+        argv = ["--state", str(resolve_state(parent.get("state")))]
+        if parent.get("server"):
+            argv += ["--server", parent["server"]]
+        ctx.exit(int(serve_main(argv + list(serve_args)) or 0))
+        return 0
+
+    return group

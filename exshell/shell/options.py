@@ -1,0 +1,46 @@
+"""The command-line options, declared once: the fast parser (exshell.shell.runner.parse_fast) and the click
+group (exshell.cli) both read this table, so both accept the same spellings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    names: tuple[str, ...]  # every accepted spelling; matched case-insensitively (pwsh's -Command / -command)
+    dest: str
+    help: str
+    metavar: str
+    envvar: str | None = None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(("-c", "-Command", "--command"), "command", "Run TEXT as exshell commands and exit.", "TEXT"),
+    Option(
+        ("-f", "-File", "--file"),
+        "file",
+        "Run the .ps1 script PATH; the arguments after it become $args.",
+        "PATH",
+    ),
+    Option(
+        ("--state",),
+        "state",
+        "The state folder (configuration store, history, logs). Default: ./state in a checkout, else "
+        "$XDG_STATE_HOME/exshell.",
+        "DIR",
+        envvar="EXSHELL_STATE",
+    ),
+    Option(
+        ("--server",),
+        "server",
+        "The server name this shell administers (default: the store's first).",
+        "NAME",
+    ),
+)
+
+_BY_NAME = {n.lower(): o for o in OPTIONS for n in o.names}
+
+
+def find_option(name: str) -> Option | None:
+    return _BY_NAME.get(name.lower())

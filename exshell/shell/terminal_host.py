@@ -1,0 +1,52 @@
+"""The REPL's host: interactive, so mandatory parameters are prompted (binding.md §7) and ConfirmImpact High
+asks `[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [S] Suspend  [?] Help (default is "Y"):` (§11).
+
+Questions are read with prompt_toolkit on the REPL's own input and output, so the in-process tests (pipe
+input) and a real terminal behave alike. Ctrl+C while answering raises KeyboardInterrupt, which stops the
+running command (PowerShell's console host cancels the pipeline); Ctrl+D raises EOFError (no answer).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from exshell.runtime.host import TextHost, choose_on_text
+
+
+class TerminalHost(TextHost):
+    def __init__(
+        self,
+        out: TextIO,
+        err: TextIO | None = None,
+        pt_input: Any = None,
+        pt_output: Any = None,
+        width: int = 120,
+        is_terminal: bool = False,
+    ) -> None:
+        super().__init__(out, err if err is not None else out, interactive=True, width=width)
+        self.is_terminal = is_terminal
+        self._pt_input = pt_input
+        self._pt_output = pt_output
+
+    def write_error_text(self, text: str) -> None:
+        # In the REPL errors share the screen with output; flushing keeps their order.
+        self.out.flush()
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def prompt_line(self, prompt: str) -> str:
+        from prompt_toolkit import PromptSession
+
+        self.out.flush()
+        session: PromptSession[str] = PromptSession(input=self._pt_input, output=self._pt_output)
+        return session.prompt(prompt)
+
+    def read_secret(self, prompt: str) -> str:
+        from prompt_toolkit import PromptSession
+
+        self.out.flush()
+        session: PromptSession[str] = PromptSession(input=self._pt_input, output=self._pt_output)
+        return session.prompt(prompt, is_password=True)
+
+    def choose(self, caption: str, message: str, choices: list[tuple[str, str]], default: int) -> int:
+        return choose_on_text(self, caption, message, choices, default)
