@@ -1,0 +1,94 @@
+"""`exshell serve`: run the SMTP engine until SIGTERM / SIGINT.
+
+    exshell serve [--state DIR] [--server NAME] [--log-level LEVEL]
+
+Logs go to stderr and to `<state>/logs/transport.log`. SIGTERM stops accepting, lets transactions in progress
+finish (at most 10 s), answers idle sessions `421 4.3.2` and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+
+
+def default_server_name() -> str:
+    """The same default as the shell's (exshell.runtime.session), so both name the same server."""
+    try:
+        from exshell.runtime.session import default_server_name as shell_default
+
+        return shell_default()
+    except ImportError:  # pragma: no cover
+        return (socket.gethostname().split(".")[0] or "EXSHELL").upper()
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="exshell serve", description="Run the exshell SMTP engine.")
+    p.add_argument("--state", default=os.environ.get("EXSHELL_STATE", "state"), help="state folder")
+    p.add_argument("--server", default=None, help="this server's name (default: the host's short name)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--stop-grace", type=float, default=10.0, help=argparse.SUPPRESS)
+    p.add_argument("--spool-threads", type=int, default=None, help=argparse.SUPPRESS)  # bench lever
+    return p.parse_args(argv)
+
+
+def _setup_logging(state: str, level: str) -> None:
+    logger = logging.getLogger("exshell.transport")
+    logger.setLevel(level)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    err = logging.StreamHandler(sys.stderr)
+    err.setFormatter(fmt)
+    logger.addHandler(err)
+    logs = os.path.join(state, "logs")
+    os.makedirs(logs, exist_ok=True)
+    fh = logging.FileHandler(os.path.join(logs, "transport.log"), encoding="utf-8")
+    fh.setFormatter(fmt)
+    logger.addHandler(fh)
+    logger.propagate = False
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from exshell.transport.engine import Engine
+
+    engine = Engine(args.state, args.server or default_server_name(), spool_threads=args.spool_threads)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await engine.start()
+    await stop.wait()
+    logging.getLogger("exshell.transport").info("stopping: no new connections; finishing sessions in progress")
+    await engine.stop(args.stop_grace)
+    return 0
+
+
+def serve_main(argv: list[str]) -> int:
+    args = _parse(argv)
+    try:
+        os.makedirs(args.state, exist_ok=True)
+        _setup_logging(args.state, args.log_level)
+    except OSError as e:
+        print(f"exshell serve: cannot use the state folder {args.state}: {e.strerror}", file=sys.stderr)
+        return 1
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as e:  # one line for the user; the traceback goes to the log file only
+        logging.getLogger("exshell.transport").error("exshell serve: %s", e)
+        try:
+            with open(os.path.join(args.state, "logs", "transport.log"), "a", encoding="utf-8") as f:
+                f.write(traceback.format_exc())
+        except OSError:
+            pass
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(serve_main(sys.argv[1:]))

@@ -1,0 +1,454 @@
+"""The relay decision: one pure function family, no I/O (architecture.md "One decision function").
+
+`PolicyIndex.build(config, server_name)` compiles one configuration version; `decide(index, local, remote_ip,
+step, ...)` answers one SMTP step. The engine's session hooks, the Test-RelayPolicy cmdlet and the tests all
+call the same `decide`.
+
+Connector selection (semantics.md §e): candidates are this server's enabled connectors with a binding on the
+exact local `IP:port`; only when none of those covers the client do the wildcard (`0.0.0.0:port` /
+`[::]:port`) connectors of the address family count. Among the candidates the most specific RemoteIPRanges
+entry containing the client wins (fewest addresses; a RangeIndex lookup, O(log n)).
+
+Rules per step (semantics.md §c and the appendix checklist, in Exchange's order):
+- connect: no connector covers the client -> 421 4.3.2 and close; MaxInboundConnection /
+  MaxInboundConnectionPerSource exceeded -> 421 4.3.2 "maximum number of concurrent connections".
+- mail: no ms-Exch-SMTP-Submit -> 530 5.7.1; SIZE= above MaxMessageSize without
+  ms-Exch-Bypass-Message-Size-Limit -> 552 5.3.4; a sender in an Authoritative accepted domain without
+  ms-Exch-SMTP-Accept-Authoritative-Domain-Sender -> 550 5.7.1 (anonymous wording for ANONYMOUS LOGON).
+- rcpt: a recipient whose final domain or any routing hop (address.py) matches no accepted domain, without
+  ms-Exch-SMTP-Accept-Any-Recipient -> 550 5.7.1 Unable to relay (5.7.54 in '2016' reply style); more than
+  MaxRecipientsPerMessage -> 452 4.5.3.
+- data_end: the message size against MaxMessageSize (same bypass right) -> 552 5.3.4.
+Failure replies to sessions that are neither authenticated nor externally secured carry the connector's
+TarpitInterval as `Decision.tarpit` (the caller sleeps that long before replying; PS-NRC TarpitInterval).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from exshell.model import permissions as perms
+from exshell.model.domain import find_accepted_domain
+from exshell.model.ip import RangeIndex
+from exshell.transport import replies as R
+from exshell.transport.address import AddressError, Path, parse_path
+
+STEPS = ("connect", "mail", "rcpt", "data_end")
+
+RIGHT_SUBMIT = "ms-Exch-SMTP-Submit"
+RIGHT_ANY_RECIPIENT = "ms-Exch-SMTP-Accept-Any-Recipient"
+RIGHT_AUTHORITATIVE_SENDER = "ms-Exch-SMTP-Accept-Authoritative-Domain-Sender"
+RIGHT_BYPASS_SIZE = "ms-Exch-Bypass-Message-Size-Limit"
+RIGHT_AUTH_FLAG = "ms-Exch-SMTP-Accept-Authentication-Flag"
+RIGHT_BYPASS_ANTISPAM = "ms-Exch-Bypass-Anti-Spam"
+
+
+# --------------------------------------------------------------------------- small adapters over model values
+
+
+def _name_of(value: Any) -> str:
+    return str(getattr(value, "name", None) or value)
+
+
+def _limit(value: Any) -> int | None:
+    """Bytes / count of a ByteQuantifiedSize, Unlimited (None = unlimited) or int."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if hasattr(value, "bytes"):
+        return int(value.bytes)
+    if hasattr(value, "value"):
+        return _limit(value.value)
+    return int(value)
+
+
+def _seconds(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    return float(getattr(value, "seconds", 0.0))
+
+
+def _flag_names(value: Any) -> set[str]:
+    names = getattr(value, "names", None)
+    if names is None:
+        names = [s.strip() for s in str(value).split(",")]
+    return {n.lower() for n in names if n and n.lower() != "none"}
+
+
+def _collection(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return list(value)
+
+
+def _setting(settings: Any, key: str, default: Any) -> Any:
+    if settings is None:
+        return default
+    if isinstance(settings, Mapping):
+        for k in (key, "".join(p.capitalize() for p in key.split("_"))):
+            if k in settings:
+                return settings[k]
+        return default
+    return getattr(settings, key, default)
+
+
+@functools.lru_cache(maxsize=8192)
+def _host(addr: str) -> str:
+    """Normalize a socket address: IPv4-mapped IPv6 -> IPv4, zone index dropped. Cached: the same few local
+    addresses and client hosts come back on every connection."""
+    ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    connector: Any  # ReceiveConnector | None
+    losers: list[tuple[Any, str]]
+    principal: str | None
+    rights: dict[str, Any]  # right -> RightGrant
+    verdict: str  # 'accept' | 'reject' | 'defer' | 'drop'
+    reply: R.Reply
+    reason: str
+    step: str = "connect"
+    tarpit: float = 0.0  # seconds to wait before sending a failure reply
+    path: Path | None = None  # the parsed sender / recipient, when the step had one
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict == "accept"
+
+    def granted(self, right: str) -> bool:
+        g = self.rights.get(right)
+        return bool(g is not None and g.granted)
+
+    @property
+    def granted_rights(self) -> frozenset[str]:
+        return frozenset(r for r, g in self.rights.items() if g.granted)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    connector: Any
+    matched_range: Any
+    losers: list[tuple[Any, str]] = field(default_factory=list)
+
+
+class PolicyIndex:
+    """One configuration version compiled for one server. Immutable after build (caches are pure)."""
+
+    def __init__(
+        self,
+        *,
+        version: int,
+        server_name: str,
+        server_fqdn: str,
+        connectors: list[Any],
+        accepted_domains: list[Any],
+        settings: Any,
+    ) -> None:
+        self.version = version
+        self.server_name = server_name
+        self.server_fqdn = server_fqdn
+        self.connectors = tuple(connectors)  # this server's enabled connectors
+        self.accepted_domains = tuple(accepted_domains)
+        self.settings = settings
+        style = str(_setting(settings, "relay_reply_style", "2007"))
+        self.relay_reply = R.UNABLE_TO_RELAY_2016 if style == "2016" else R.UNABLE_TO_RELAY
+        self.tarpit_enabled = bool(_setting(settings, "tarpit_enabled", True))
+        specific: dict[tuple[str, int], list[tuple[Any, Any]]] = {}
+        wildcard: dict[tuple[int, int], list[tuple[Any, Any]]] = {}
+        for c in self.connectors:
+            for b in c.bindings:
+                items = [(r, c) for r in c.remote_ip_ranges]
+                if b.is_wildcard:
+                    wildcard.setdefault((b.version, b.port), []).extend(items)
+                else:
+                    specific.setdefault((_host(b.address), b.port), []).extend(items)
+        self._specific = {k: RangeIndex(v) for k, v in specific.items()}
+        self._wildcard = {k: RangeIndex(v) for k, v in wildcard.items()}
+        self._rights: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        self._selections: dict[tuple[str, int, str], Selection] = {}
+
+    # ---- building
+    @classmethod
+    def build(cls, config: Any, server_name: str, version: int = 0) -> "PolicyIndex":
+        server_fqdn = server_name
+        for s in _collection(getattr(config, "servers", None)):
+            if str(getattr(s, "name", "")).lower() == server_name.lower():
+                server_fqdn = getattr(s, "fqdn", None) or server_name
+                server_name = s.name
+                break
+        connectors = [
+            c
+            for c in _collection(config.receive_connectors)
+            if str(c.server).lower() == server_name.lower() and c.enabled
+        ]
+        connectors.sort(key=lambda c: str(c.name).lower())
+        return cls(
+            version=version,
+            server_name=server_name,
+            server_fqdn=server_fqdn,
+            connectors=connectors,
+            accepted_domains=_collection(config.accepted_domains),
+            settings=getattr(config, "settings", None),
+        )
+
+    # ---- what the listener manager needs
+    def bindings(self) -> dict[Any, list[Any]]:
+        """Every binding of an enabled connector of this server -> the connectors on it."""
+        out: dict[Any, list[Any]] = {}
+        for c in self.connectors:
+            for b in c.bindings:
+                out.setdefault(b, []).append(c)
+        return out
+
+    def fqdn_of(self, connector: Any) -> str:
+        return (getattr(connector, "fqdn", None) or self.server_fqdn) if connector is not None else self.server_fqdn
+
+    # ---- connector selection
+    def select(self, local: tuple[str, int], remote_ip: str, *, explain: bool = False) -> Selection:
+        local_ip = _host(local[0])
+        port = int(local[1])
+        remote = _host(remote_ip)
+        key = (local_ip, port, remote)
+        if not explain:
+            cached = self._selections.get(key)
+            if cached is not None:
+                return cached
+        version = 6 if ":" in local_ip else 4
+        winner: Any = None
+        matched: Any = None
+        spec = self._specific.get((local_ip, port))
+        if spec is not None:
+            best = spec.best(remote)
+            if best is not None:
+                matched, winner = best
+        if winner is None:
+            wild = self._wildcard.get((version, port))
+            if wild is not None:
+                best = wild.best(remote)
+                if best is not None:
+                    matched, winner = best
+        losers = self._explain_losers(local_ip, port, remote, winner, matched) if explain else []
+        sel = Selection(winner, matched, losers)
+        if not explain:
+            if len(self._selections) > 65536:
+                self._selections.clear()
+            self._selections[key] = sel
+        return sel
+
+    def _explain_losers(self, local_ip: str, port: int, remote: str, winner: Any, matched: Any) -> list[tuple[Any, str]]:
+        losers: list[tuple[Any, str]] = []
+        for c in self.connectors:
+            if c is winner:
+                continue
+            on_endpoint = [b for b in c.bindings if b.accepts(local_ip, port)]
+            if not on_endpoint:
+                continue
+            binding = on_endpoint[0]
+            ranges = [r for r in c.remote_ip_ranges if r.contains(remote)]
+            if not ranges:
+                losers.append((c, f"RemoteIPRanges of {c.identity} do not include {remote}"))
+                continue
+            mine = min(ranges, key=lambda r: r.size)
+            winner_specific = winner is not None and any(
+                (not b.is_wildcard) and b.accepts(local_ip, port) for b in winner.bindings
+            )
+            if winner_specific and binding.is_wildcard:
+                losers.append(
+                    (c, f"{c.identity} listens on the wildcard {binding}; {winner.identity} is bound to the "
+                        f"specific address {local_ip}:{port}, which is tried first")
+                )
+            elif winner is not None:
+                losers.append(
+                    (c, f"{c.identity} matches {remote} with {mine} ({mine.size:,} addresses); "
+                        f"{winner.identity} matches with the more specific {matched} ({matched.size:,})")
+                )
+        return losers
+
+    # ---- principals and rights
+    def principal_for(self, connector: Any, authenticated_as: str | None = None) -> str:
+        if authenticated_as:
+            return authenticated_as
+        if connector is not None and "externalauthoritative" in _flag_names(connector.auth_mechanism) and (
+            "exchangeservers" in _flag_names(connector.permission_groups)
+        ):
+            return perms.EXTERNALLY_SECURED
+        return perms.ANONYMOUS
+
+    def rights_for(self, connector: Any, principal: str, authenticated_as: str | None = None) -> dict[str, Any]:
+        principals: tuple[str, ...] = (principal,)
+        if authenticated_as and principal == authenticated_as:
+            principals = (principal, perms.AUTHENTICATED_USERS)
+        key = (str(connector.guid), principals)
+        got = self._rights.get(key)
+        if got is None:
+            got = dict(perms.effective_rights(connector.all_aces(), principals))
+            self._rights[key] = got
+        return got
+
+    # ---- domains
+    def accepted_domain(self, domain: str) -> Any:
+        if not domain or domain.startswith("["):
+            return None
+        return find_accepted_domain(self.accepted_domains, domain)
+
+    def is_authoritative(self, domain: str) -> bool:
+        d = self.accepted_domain(domain)
+        return d is not None and _name_of(d.domain_type).lower() == "authoritative"
+
+    def default_domain(self) -> str:
+        for d in self.accepted_domains:
+            if getattr(d, "default", False):
+                return str(d.domain_name).lstrip("*.")
+        return self.server_fqdn
+
+    def greeting(self, connector: Any, now: str | None = None) -> R.Reply:
+        """The 220 banner: the connector's Banner (which must start with 220) or Exchange's default."""
+        banner = getattr(connector, "banner", None) if connector is not None else None
+        if banner:
+            text = str(banner)
+            return R.Reply(220, text[3:].strip() if text.startswith("220") else text)
+        when = now or email.utils.formatdate(localtime=True)
+        return R.Reply(220, f"{self.fqdn_of(connector)} Microsoft ESMTP MAIL Service ready at {when}")
+
+
+# --------------------------------------------------------------------------- decide
+
+
+def decide(
+    index: PolicyIndex,
+    local: tuple[str, int],
+    remote_ip: str,
+    step: str,
+    *,
+    principal: str | None = None,
+    sender: str | Path | None = None,
+    recipient: str | Path | None = None,
+    size: int | None = None,
+    recipients_so_far: int = 0,
+    authenticated_as: str | None = None,
+    active_connections: int = 0,
+    active_from_source: int = 0,
+    explain: bool = False,
+) -> Decision:
+    """Answer one SMTP step for a client `remote_ip` connected to `local` (ip, port). Pure.
+
+    `active_connections` / `active_from_source` are the sessions already open on the chosen connector
+    (all sources / this source), for the connect step's connection limits. `explain` fills `losers`.
+    """
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
+    sel = index.select(local, remote_ip, explain=explain)
+    c = sel.connector
+    remote = _host(remote_ip)
+    endpoint = f"{_host(local[0])}:{local[1]}"
+    if c is None:
+        return Decision(
+            None, sel.losers, None, {}, "drop", R.SERVICE_NOT_AVAILABLE,
+            f"no enabled receive connector of {index.server_name} listening on {endpoint} accepts {remote} "
+            f"in its RemoteIPRanges",
+            step,
+        )
+    who = principal or index.principal_for(c, authenticated_as)
+    rights = index.rights_for(c, who, authenticated_as)
+
+    def has(right: str) -> bool:
+        g = rights.get(right)
+        return bool(g is not None and g.granted)
+
+    tarpit_seconds = 0.0
+    if index.tarpit_enabled and who == perms.ANONYMOUS and not authenticated_as:
+        tarpit_seconds = _seconds(getattr(c, "tarpit_interval", 0))
+
+    def result(verdict: str, reply: R.Reply, reason: str, path: Path | None = None) -> Decision:
+        tarpit = tarpit_seconds if verdict in ("reject", "defer") and step != "connect" else 0.0
+        return Decision(c, sel.losers, who, rights, verdict, reply, reason, step, tarpit, path)
+
+    ident = c.identity
+    if step == "connect":
+        max_conn = _limit(getattr(c, "max_inbound_connection", None))
+        if max_conn is not None and active_connections >= max_conn:
+            return result("drop", R.TOO_MANY_CONNECTIONS,
+                          f"{ident} already has {active_connections} connections (MaxInboundConnection {max_conn})")
+        per_source = _limit(getattr(c, "max_inbound_connection_per_source", None))
+        if per_source is not None and active_from_source >= per_source:
+            return result("drop", R.TOO_MANY_CONNECTIONS,
+                          f"{remote} already has {active_from_source} connections to {ident} "
+                          f"(MaxInboundConnectionPerSource {per_source})")
+        where = f" (RemoteIPRanges entry {sel.matched_range})" if sel.matched_range is not None else ""
+        return result("accept", index.greeting(c), f"{remote} connected to {endpoint} is served by {ident}{where} "
+                                                  f"as {who}")
+
+    max_size = _limit(getattr(c, "max_message_size", None))
+    size_exceeded = size is not None and max_size is not None and size > max_size
+
+    if step == "mail":
+        try:
+            path = sender if isinstance(sender, Path) else parse_path(sender or "", allow_null=True)
+        except AddressError as e:
+            return result("reject", R.INVALID_SENDER, f"the sender <{sender}> is not a valid address: {e}")
+        if not has(RIGHT_SUBMIT):
+            return result("reject", R.NOT_AUTHENTICATED, f"{who} lacks {RIGHT_SUBMIT} on {ident}", path)
+        if size_exceeded and not has(RIGHT_BYPASS_SIZE):
+            return result("reject", R.SIZE_EXCEEDED,
+                          f"declared SIZE {size:,} exceeds MaxMessageSize {max_size:,} bytes of {ident} and {who} "
+                          f"lacks {RIGHT_BYPASS_SIZE}", path)
+        if not path.null and path.domain and index.is_authoritative(path.domain) and not has(RIGHT_AUTHORITATIVE_SENDER):
+            reply = R.ANONYMOUS_CANNOT_SEND_AS if who == perms.ANONYMOUS else R.CANNOT_SEND_AS
+            return result("reject", reply,
+                          f"sender domain {path.domain} is an authoritative accepted domain and {who} lacks "
+                          f"{RIGHT_AUTHORITATIVE_SENDER} on {ident}", path)
+        return result("accept", R.SENDER_OK, f"{who} may submit on {ident}", path)
+
+    if step == "rcpt":
+        try:
+            path = recipient if isinstance(recipient, Path) else parse_path(recipient or "")
+        except AddressError as e:
+            return result("reject", R.INVALID_RECIPIENT, f"the recipient <{recipient}> is not a valid address: {e}")
+        domains = path.routing_domains or (index.default_domain(),)  # <postmaster>: the default domain
+        foreign = [d for d in domains if index.accepted_domain(d) is None]
+        if foreign and not has(RIGHT_ANY_RECIPIENT):
+            d = foreign[0]
+            how = "" if d == path.domain else " (named inside the address as a routing hop)"
+            return result("reject", index.relay_reply,
+                          f"recipient domain {d}{how} matches no accepted domain and {who} lacks "
+                          f"{RIGHT_ANY_RECIPIENT} on {ident}", path)
+        max_rcpt = _limit(getattr(c, "max_recipients_per_message", None))
+        if max_rcpt is not None and recipients_so_far >= max_rcpt:
+            return result("defer", R.TOO_MANY_RECIPIENTS,
+                          f"the message already has {recipients_so_far} recipients "
+                          f"(MaxRecipientsPerMessage {max_rcpt} on {ident})", path)
+        if foreign:
+            why = f"relay to {', '.join(foreign)} allowed: {who} holds {RIGHT_ANY_RECIPIENT} on {ident}"
+        else:
+            why = f"{', '.join(domains)} {'is an' if len(domains) == 1 else 'are'} accepted domain(s): not relay"
+        return result("accept", R.RECIPIENT_OK, why, path)
+
+    # data_end
+    if size_exceeded and not has(RIGHT_BYPASS_SIZE):
+        return result("reject", R.SIZE_EXCEEDED,
+                      f"message size {size:,} exceeds MaxMessageSize {max_size:,} bytes of {ident} and {who} lacks "
+                      f"{RIGHT_BYPASS_SIZE}")
+    return result("accept", R.QUEUED, f"message accepted on {ident}")
+
+
+def log_flags(rights: Mapping[str, Any]) -> str:
+    """The `Set Session Permissions` flag list of the protocol log (QA-179653 spelling and order)."""
+    return perms.log_flags(r for r, g in rights.items() if getattr(g, "granted", False))

@@ -1,0 +1,540 @@
+"""The SMTP session: aiosmtpd's protocol with Exchange's verbs, order and replies.
+
+`ExchangeSMTP` subclasses `aiosmtpd.smtp.SMTP` and keeps its connection handling, command loop, line limits and
+STARTTLS/AUTH plumbing, but replaces the verbs whose behaviour is Exchange's: the greeting (chosen per
+connector at connect time), EHLO/HELO, MAIL, RCPT, DATA (streamed with a byte budget, never buffered without
+bound), RSET/NOOP/QUIT and the two timeouts. Every relay question goes to `policy.decide` with the
+PolicyIndex captured when the session connected, so a configuration change applies to new sessions while
+sessions in progress finish under the version they started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from aiosmtpd.smtp import SMTP
+
+from exshell.transport import replies as R
+from exshell.transport.address import AddressError, split_argument
+from exshell.transport.headers import Directory, EmptyDirectory, StampContext, rfc2822_now, stamp
+from exshell.transport.policy import Decision, PolicyIndex, _limit, _seconds, decide, log_flags
+
+if TYPE_CHECKING:  # pragma: no cover
+    from exshell.transport.protocol_log import ProtocolLog
+    from exshell.transport.spool import Spool
+
+log = logging.getLogger("exshell.transport")
+
+# Sessions holding ms-Exch-Bypass-Message-Size-Limit still get a ceiling: a message is held in memory while
+# it streams, and memory is not unlimited.
+HARD_MAX_MESSAGE = 256 * 1024 * 1024
+_AIOSMTPD_UNRECOGNIZED = ('500 Error: command "', "500 Error: bad syntax")
+MAIL_PARAMS = {"SIZE", "BODY", "RET", "ENVID", "AUTH"}
+RCPT_PARAMS = {"NOTIFY", "ORCPT"}
+
+
+@dataclass(slots=True)
+class ConnectionCounts:
+    """Open sessions per connector and per (connector, source) for MaxInboundConnection(PerSource)."""
+
+    total: dict[str, int] = field(default_factory=dict)
+    per_source: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, guid: str, source: str, delta: int) -> None:
+        self.total[guid] = self.total.get(guid, 0) + delta
+        key = (guid, source)
+        n = self.per_source.get(key, 0) + delta
+        if n <= 0:
+            self.per_source.pop(key, None)
+        else:
+            self.per_source[key] = n
+
+
+@dataclass(slots=True)
+class EngineContext:
+    """What sessions share with the engine. `index` is swapped atomically on reload."""
+
+    index: PolicyIndex
+    spool: "Spool"
+    protocol_log: "ProtocolLog | None" = None
+    directory: Directory = field(default_factory=EmptyDirectory)
+    counts: ConnectionCounts = field(default_factory=ConnectionCounts)
+    sessions: set["ExchangeSMTP"] = field(default_factory=set)
+    accepted: int = 0
+    session_seq: int = 0
+    on_spooled: "Callable[[str], None] | None" = None  # e.g. the delivery service's notify(spool_id)
+
+
+class _NoHooks:
+    """aiosmtpd wants a handler object; every hook lives on the protocol subclass instead."""
+
+
+class ExchangeSMTP(SMTP):
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self.index = ctx.index
+        self.decision: Decision | None = None
+        self._refused = False
+        self._greeted = False
+        self._mail_given = False
+        self._in_data = False
+        self._mail_decision: Decision | None = None
+        self._mail_params: dict[str, Any] = {}
+        self._rcpt_params: list[dict[str, Any]] = []
+        self._session_timer: asyncio.TimerHandle | None = None
+        self._log_seq = 0
+        self._verbose = False
+        self.local: tuple[str, int] = ("0.0.0.0", 0)
+        self.remote: tuple[str, int] = ("0.0.0.0", 0)
+        self.session_id = ""
+        super().__init__(
+            _NoHooks(),
+            data_size_limit=None,
+            hostname=self.index.server_fqdn,
+            ident="Microsoft ESMTP MAIL Service",
+            timeout=300,
+            loop=asyncio.get_running_loop(),
+        )
+
+    # ------------------------------------------------------------------ connection
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.transport is not None:  # STARTTLS re-entry: aiosmtpd's own handling
+            super().connection_made(transport)
+            return
+        sock = transport.get_extra_info("sockname") or ("0.0.0.0", 0)
+        peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
+        self.local = (sock[0], sock[1])
+        self.remote = (peer[0], peer[1])
+        ctx = self.ctx
+        ctx.session_seq += 1
+        self.session_id = f"{int(time.time() * 1000):X}{ctx.session_seq:08X}"
+        index = self.index
+        source = self.remote[0]
+        try:
+            sel = index.select(self.local, source)
+            guid = str(sel.connector.guid) if sel.connector is not None else ""
+            d = decide(
+                index, self.local, source, "connect",
+                active_connections=ctx.counts.total.get(guid, 0),
+                active_from_source=ctx.counts.per_source.get((guid, source), 0),
+            )
+        except Exception:  # a bug must cost one connection, politely, never the listener
+            log.exception("connect decision failed for %s:%s on %s:%s", *self.remote, *self.local)
+            self._refused = True
+            transport.write(f"{R.SERVICE_NOT_AVAILABLE}\r\n".encode("ascii"))  # type: ignore[attr-defined]
+            transport.close()
+            return
+        self.decision = d
+        c = d.connector
+        self._verbose = c is not None and str(getattr(c, "protocol_logging_level", "None")).lower() == "verbose"
+        self._plog("+", "", "")
+        if not d.accepted:
+            log.info("refused %s:%s on %s:%s: %s", *self.remote, *self.local, d.reason)
+            self._plog("*", "", d.reason)
+            self._plog(">", str(d.reply), "")
+            self._plog("-", "", "Local")
+            self._refused = True
+            transport.write(f"{d.reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
+            transport.close()
+            return
+        ctx.counts.add(guid, source, 1)
+        ctx.sessions.add(self)
+        self._plog("*", log_flags(d.rights), "Set Session Permissions")
+        self.hostname = index.fqdn_of(c)
+        self._timeout_duration = _seconds(getattr(c, "connection_inactivity_timeout", None)) or 300.0
+        total = _seconds(getattr(c, "connection_timeout", None))
+        if total > 0:
+            self._session_timer = asyncio.get_running_loop().call_later(total, self._session_timeout)
+        log.debug("session %s from %s:%s on %s:%s -> %s", self.session_id, *self.remote, *self.local, c.identity)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._refused:
+            return
+        if self._session_timer is not None:
+            self._session_timer.cancel()
+        if self in self.ctx.sessions:
+            self.ctx.sessions.discard(self)
+            c = self.decision.connector if self.decision else None
+            if c is not None:
+                self.ctx.counts.add(str(c.guid), self.remote[0], -1)
+        self._plog("-", "", "Remote" if error is None else f"Remote ({type(error).__name__})")
+        if self.ctx.protocol_log is not None and self._verbose:
+            self.ctx.protocol_log.flush()
+        super().connection_lost(error)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        super().data_received(data)
+
+    def eof_received(self) -> bool | None:
+        if self._refused:
+            return False
+        return super().eof_received()
+
+    def _timeout_cb(self) -> None:
+        # ConnectionInactivityTimeout: Exchange answers before dropping (QA-305565).
+        self._close_with(R.INACTIVITY_TIMEOUT, "inactivity timeout")
+
+    def _session_timeout(self) -> None:
+        self._close_with(R.CONNECTION_TIMED_OUT, "connection timeout")
+
+    def _close_with(self, reply: R.Reply, why: str) -> None:
+        if self.transport is None:
+            return
+        self._plog(">", str(reply), why)
+        try:
+            self.transport.write(f"{reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
+        finally:
+            self.transport.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._mail_given or self._in_data
+
+    def shutdown(self) -> None:
+        """Engine stopping and the grace period is over."""
+        self._close_with(R.SHUTTING_DOWN, "service stopping")
+
+    # ------------------------------------------------------------------ output helpers
+    async def push(self, status: Any) -> None:
+        if not self._greeted:
+            # The first push is aiosmtpd's greeting: replace it with the connector's banner.
+            self._greeted = True
+            assert self.decision is not None
+            status = str(self.index.greeting(self.decision.connector, rfc2822_now()))
+        text = status if isinstance(status, str) else status.decode("ascii", "replace")
+        if text.startswith(_AIOSMTPD_UNRECOGNIZED):
+            # aiosmtpd's own wording for verbs it does not know; Exchange says 500 5.3.3 (TELNET).
+            status = text = str(R.UNRECOGNIZED_COMMAND)
+        elif text == "500 Command line too long":
+            status = text = str(R.LINE_TOO_LONG)
+        self._plog(">", text, "")
+        await super().push(status)
+
+    async def reply(self, reply: R.Reply) -> None:
+        await self.push(str(reply))
+
+    async def push_lines(self, code: int, lines: list[str]) -> None:
+        """A multi-line reply in one write (fewer syscalls and one drain, RFC 5321 §4.2.1)."""
+        text = "".join(f"{code}{'-' if i < len(lines) - 1 else ' '}{line}\r\n" for i, line in enumerate(lines))
+        for line in text.splitlines():
+            self._plog(">", line, "")
+        assert self._writer is not None
+        self._writer.write(text.encode("ascii"))
+        await self._writer.drain()
+
+    async def _answer(self, d: Decision) -> None:
+        if d.tarpit > 0:
+            c = d.connector
+            interval = getattr(c, "tarpit_interval", None)
+            form = interval.log_form() if hasattr(interval, "log_form") else str(d.tarpit)
+            self._plog("*", f"Tarpit for '{form}'", "")
+            await asyncio.sleep(d.tarpit)
+        if not d.accepted:
+            self._plog("*", "", d.reason)
+            log.info("%s %s:%s on %s: %s -> %s", d.step, self.remote[0], self.remote[1],
+                     d.connector.identity if d.connector else "-", d.reason, d.reply)
+        await self.reply(d.reply)
+
+    def _plog(self, event: str, data: str, context: str) -> None:
+        plog = self.ctx.protocol_log
+        if plog is None or not self._verbose:
+            return
+        c = self.decision.connector if self.decision else None
+        plog.write(
+            c.identity if c is not None else "",
+            self.session_id,
+            self._log_seq,
+            _endpoint(self.local),
+            _endpoint(self.remote),
+            event,
+            data,
+            context,
+        )
+        self._log_seq += 1
+
+    def _log_in(self, verb: str, arg: str | None) -> None:
+        if self._verbose:
+            self._plog("<", verb if not arg else f"{verb} {arg}", "")
+
+    # ------------------------------------------------------------------ verbs
+    async def check_helo_needed(self, helo: str = "HELO") -> bool:
+        assert self.session is not None
+        if not self.session.host_name:
+            await self.reply(R.SEND_HELLO_FIRST)
+            return True
+        return False
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        self._log_in("EHLO", hostname)
+        if not hostname:
+            await self.reply(R.INVALID_DOMAIN)
+            return
+        self._reset_transaction()
+        assert self.session is not None and self.decision is not None
+        self.session.extended_smtp = True
+        self.session.host_name = hostname
+        c = self.decision.connector
+        lines = [f"{self.hostname} Hello [{self.remote[0]}]"]
+        max_size = _limit(getattr(c, "max_message_size", None))
+        size_mode = str(getattr(c, "size_enabled", "Enabled"))
+        if size_mode != "Disabled":  # SizeMode: Enabled / EnabledWithoutValue / Disabled (PS-NRC SizeEnabled)
+            lines.append(f"SIZE {max_size}" if max_size and size_mode == "Enabled" else "SIZE")
+        if getattr(c, "pipelining_enabled", True):
+            lines.append("PIPELINING")
+        if getattr(c, "delivery_status_notification_enabled", True):
+            lines.append("DSN")
+        if getattr(c, "enhanced_status_codes_enabled", True):
+            lines.append("ENHANCEDSTATUSCODES")
+        if getattr(c, "eight_bit_mime_enabled", True):
+            lines.append("8BITMIME")
+        await self.push_lines(250, lines)
+
+    async def smtp_HELO(self, hostname: str) -> None:
+        self._log_in("HELO", hostname)
+        if not hostname:
+            await self.reply(R.INVALID_DOMAIN)
+            return
+        self._reset_transaction()
+        assert self.session is not None
+        self.session.extended_smtp = False
+        self.session.host_name = hostname
+        await self.push(f"250 {self.hostname} Hello [{self.remote[0]}]")
+
+    async def smtp_NOOP(self, arg: str) -> None:
+        self._log_in("NOOP", arg)
+        await self.reply(R.NOOP_OK)
+
+    async def smtp_RSET(self, arg: str) -> None:
+        self._log_in("RSET", arg)
+        self._reset_transaction()
+        await self.reply(R.RSET_OK)
+
+    async def smtp_QUIT(self, arg: str) -> None:
+        self._log_in("QUIT", arg)
+        await self.reply(R.QUIT)
+        assert self._handler_coroutine is not None
+        self._handler_coroutine.cancel()
+
+    async def smtp_VRFY(self, arg: str) -> None:
+        self._log_in("VRFY", arg)
+        await self.push("252 2.1.5 Cannot VRFY user, but will accept message for delivery")
+
+    def _reset_transaction(self) -> None:
+        self._set_rset_state()
+        self._mail_given = False
+        self._mail_decision = None
+        self._mail_params = {}
+        self._rcpt_params = []
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        self._log_in("MAIL", arg)
+        if await self.check_helo_needed():
+            return
+        if self._mail_given:
+            await self.reply(R.BAD_SEQUENCE_MAIL)
+            return
+        try:
+            path_text, params = split_argument(arg, "FROM:")
+        except AddressError:
+            await self.reply(R.SYNTAX_ERROR)
+            return
+        unknown = set(params) - MAIL_PARAMS
+        if unknown:
+            await self.reply(R.UNKNOWN_PARAMETER)
+            return
+        size = None
+        if "SIZE" in params:
+            raw = params["SIZE"]
+            if not isinstance(raw, str) or not raw.isdigit():
+                await self.reply(R.SYNTAX_ERROR)
+                return
+            size = int(raw)
+        body = params.get("BODY")
+        if body is not None and str(body).upper() not in ("7BIT", "8BITMIME"):
+            await self.reply(R.SYNTAX_ERROR)
+            return
+        d = decide(self.index, self.local, self.remote[0], "mail", sender=path_text, size=size)
+        if d.accepted:
+            assert self.envelope is not None and d.path is not None
+            self.envelope.mail_from = d.path.address
+            self._mail_given = True
+            self._mail_decision = d
+            self._mail_params = {k: v for k, v in params.items() if k != "AUTH"}
+        await self._answer(d)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        self._log_in("RCPT", arg)
+        if await self.check_helo_needed():
+            return
+        if not self._mail_given:
+            await self.reply(R.BAD_SEQUENCE_RCPT)
+            return
+        try:
+            path_text, params = split_argument(arg, "TO:")
+        except AddressError:
+            await self.reply(R.SYNTAX_ERROR)
+            return
+        if set(params) - RCPT_PARAMS:
+            await self.reply(R.UNKNOWN_PARAMETER)
+            return
+        assert self.envelope is not None
+        d = decide(
+            self.index, self.local, self.remote[0], "rcpt",
+            recipient=path_text, recipients_so_far=len(self.envelope.rcpt_tos),
+        )
+        if d.accepted:
+            assert d.path is not None
+            self.envelope.rcpt_tos.append(d.path.address or d.path.local)
+            self._rcpt_params.append(dict(params))
+        await self._answer(d)
+
+    async def smtp_DATA(self, arg: str | None) -> None:
+        self._log_in("DATA", arg)
+        if await self.check_helo_needed():
+            return
+        assert self.envelope is not None and self.decision is not None
+        if not self._mail_given:
+            await self.reply(R.BAD_SEQUENCE_RCPT)
+            return
+        if not self.envelope.rcpt_tos:
+            await self.reply(R.BAD_SEQUENCE_DATA)
+            return
+        if arg:
+            await self.reply(R.SYNTAX_ERROR)
+            return
+        c = self.decision.connector
+        mail = self._mail_decision
+        limit = _limit(getattr(c, "max_message_size", None))
+        if limit is None or (mail is not None and mail.granted("ms-Exch-Bypass-Message-Size-Limit")):
+            limit = HARD_MAX_MESSAGE
+        limit = min(limit, HARD_MAX_MESSAGE)
+        await self.reply(R.START_MAIL_INPUT)
+        self._in_data = True
+        try:
+            data, size, complete = await self._read_data(limit)
+        finally:
+            self._in_data = False
+        if not complete:
+            return  # connection lost mid-DATA: nothing was promised
+        d = decide(self.index, self.local, self.remote[0], "data_end", size=size)
+        if d.accepted and data is None:
+            d = Decision(c, [], d.principal, d.rights, "reject", R.SIZE_EXCEEDED,
+                         f"message exceeds the engine ceiling of {HARD_MAX_MESSAGE:,} bytes", "data_end", d.tarpit)
+        if not d.accepted or data is None:
+            self._reset_transaction()
+            await self._answer(d)
+            return
+        self._in_data = True  # the spool write is part of the transaction a graceful stop waits for
+        try:
+            status = await self._queue(d, bytes(data))
+        finally:
+            self._in_data = False
+        self._reset_transaction()
+        await self.reply(status)
+
+    async def _read_data(self, limit: int) -> tuple[bytearray | None, int, bool]:
+        """Read until <CRLF>.<CRLF>, dot-unstuffing (RFC 5321 §4.5.2) and counting every byte; stop storing once
+        `limit` is passed but keep draining so the reply lands after the terminator (RFC 5321 §4.2.5)."""
+        buf: bytearray | None = bytearray()
+        size = 0
+        at_line_start = True
+        reader = self._reader
+        lines = 0
+        while self.transport is not None:
+            try:
+                line = await reader.readuntil(b"\r\n")
+            except asyncio.LimitOverrunError as e:
+                line = await reader.read(e.consumed)  # part of a long line; keep it, RFC 5322 allows 998+
+            except asyncio.IncompleteReadError:
+                return None, size, False
+            if at_line_start and line == b".\r\n":
+                return buf, size, True
+            if at_line_start and line[:1] == b".":
+                line = line[1:]
+            at_line_start = line.endswith(b"\r\n")
+            size += len(line)
+            if buf is not None:
+                if size > limit:
+                    buf = None  # drop what we had: memory stays bounded
+                else:
+                    buf += line
+            lines += 1
+            if lines & 63 == 0:
+                self._reset_timeout()
+        return None, size, False
+
+    async def _queue(self, d: Decision, data: bytes) -> str:
+        assert self.envelope is not None and self.session is not None
+        c = d.connector
+        fqdn = self.index.fqdn_of(c)
+        spool = self.ctx.spool
+        internal_id = spool.new_internal_id()
+        message_id = spool.new_message_id(fqdn)
+        rights = d.granted_rights
+        externally_secured = d.principal == "MS Exchange\\Externally Secured Servers"
+        received = rfc2822_now()
+        rcpts = list(self.envelope.rcpt_tos)
+        result = stamp(
+            data,
+            StampContext(
+                helo=self.session.host_name or "",
+                remote_ip=self.remote[0],
+                fqdn=fqdn,
+                message_id=message_id.split("@", 1)[0],
+                rights=rights,
+                externally_secured=externally_secured,
+                received=received,
+                recipient=rcpts[0] if len(rcpts) == 1 else None,
+            ),
+            self.ctx.directory,
+        )
+        envelope = {
+            "internal_id": internal_id,
+            "message_id": message_id,
+            "sender": self.envelope.mail_from or "",
+            "recipients": rcpts,
+            "mail_params": self._mail_params,
+            "rcpt_params": self._rcpt_params,
+            "connector": c.identity,
+            "connector_guid": str(c.guid),
+            "local": _endpoint(self.local),
+            "remote": _endpoint(self.remote),
+            "helo": self.session.host_name or "",
+            "principal": d.principal,
+            "auth_as": result.auth_as,
+            "authenticated_as": None,
+            "scl": result.scl,
+            "resolved_sender": result.resolved_sender,
+            "received": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "size": len(result.data),
+            "config_version": self.index.version,
+        }
+        try:
+            spool_id = await spool.store(envelope, result.data)
+        except OSError as e:
+            log.error("spool write failed for a message from %s: %s", self.remote[0], e)
+            return str(R.SPOOL_FAILED)
+        self.ctx.accepted += 1
+        if self.ctx.on_spooled is not None:
+            try:
+                self.ctx.on_spooled(spool_id)
+            except Exception:  # the message is safe on disk; a wake-up hook must not turn that into a failure
+                log.exception("on_spooled hook failed for %s", spool_id)
+        self._plog("*", f"{message_id}", "receiving message")
+        return str(R.QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=fqdn))
+
+    async def handle_exception(self, error: Exception) -> str:
+        log.exception("session %s: unexpected error", self.session_id)
+        return str(R.LOCAL_ERROR)
+
+
+def _endpoint(addr: tuple[str, int]) -> str:
+    host = addr[0]
+    return f"[{host}]:{addr[1]}" if ":" in host else f"{host}:{addr[1]}"
