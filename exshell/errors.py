@@ -60,11 +60,29 @@ class ErrorRecord:
         return self.error_id
 
     @property
+    def exception(self) -> "ExceptionInfo":
+        """`$_.Exception` in a catch block: `.Message` and the exception type name (added by runtime)."""
+        return ExceptionInfo(self.message, self.exception_type)
+
+    @property
     def category_info(self) -> str:
+        # An explicitly empty activity stays empty: CommandNotFoundException shows `[]` (binding.md §12.2).
+        activity = self.activity if self.activity is not None else (self.command or "")
         return (
             f"{self.category}: ({self.target_name}:{self.target_type}) "
-            f"[{self.activity or self.command or ''}], {self.exception_type}"
+            f"[{activity}], {self.exception_type}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionInfo:
+    """The .NET exception an ErrorRecord wraps, as far as scripts look at it (`$_.Exception.Message`)."""
+
+    message: str
+    type_name: str = "RuntimeException"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ParseError(ExshellError):

@@ -10,7 +10,6 @@ writer's change is never overwritten, and a rule broken by it (a name taken mean
 from __future__ import annotations
 
 import copy
-import socket
 from typing import TYPE_CHECKING, Any, Callable
 
 from exshell.cmdlets.base import ParamType, T
@@ -21,19 +20,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from exshell.store.base import MutableConfig
 
 
-def local_server_name() -> str:
-    """This machine's short host name: the server a bare connector name resolves on (Exchange's local server)."""
-    return socket.gethostname().split(".")[0] or "localhost"
-
-
 def server_name_of(cmdlet: "Cmdlet") -> str:
-    return getattr(cmdlet.runtime.services, "server_name", None) or local_server_name()
+    """The server this shell administers: a bare connector name resolves on it (Exchange's local server)."""
+    name = getattr(cmdlet.runtime.services, "server_name", None)
+    if name:
+        return name
+    from exshell.runtime.session import default_server_name
 
-
-def initial_config_for(server_name: str) -> dict[str, Any]:
-    from exshell.model.defaults import initial_config
-
-    return initial_config(server_name, fqdn=socket.getfqdn() if server_name == local_server_name() else None)
+    return default_server_name()
 
 
 # --------------------------------------------------------------------------- parameter types

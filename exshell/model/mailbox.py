@@ -198,6 +198,12 @@ class Mailbox:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    address: str
+    display_name: str
+
+
 class MailboxDirectory:
     """Address → mailbox lookups for the engine (the `Directory` the transport's sender resolution uses)."""
 
@@ -209,6 +215,11 @@ class MailboxDirectory:
 
     def find_by_address(self, address: str) -> Mailbox | None:
         return self._by_address.get(address.strip().lower())
+
+    def entry(self, address: str) -> "DirectoryEntry | None":
+        """What sender resolution shows: the mailbox's display name and primary address."""
+        mbx = self.find_by_address(address)
+        return None if mbx is None else DirectoryEntry(mbx.primary_smtp_address, mbx.display_name)
 
     def __len__(self) -> int:
         return len(self._by_address)

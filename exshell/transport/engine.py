@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from exshell.transport.headers import Directory, EmptyDirectory
+from exshell.transport.headers import Directory
 from exshell.transport.listeners import ListenerManager
 from exshell.transport.policy import PolicyIndex
 from exshell.transport.protocol_log import ProtocolLog
@@ -52,7 +52,7 @@ class Engine:
         self.server_name = server_name
         self._store = store
         self.poll_seconds = poll_seconds
-        self.directory = directory or EmptyDirectory()
+        self.directory = directory  # None: each version's mailboxes (PolicyIndex.directory)
         self.spool = Spool(self.state_dir / "spool", fsync=fsync, io_threads=spool_threads)
         self.protocol_log = ProtocolLog(self.state_dir / "logs" / "ProtocolLog" / "SmtpReceive")
         self.ctx: EngineContext | None = None

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
+from exshell.model.mailbox import DirectoryEntry
+
 RIGHT_HEADERS_ROUTING = "ms-Exch-Accept-Headers-Routing"
 RIGHT_HEADERS_ORG = "ms-Exch-Accept-Headers-Organization"
 RIGHT_HEADERS_FOREST = "ms-Exch-Accept-Headers-Forest"
@@ -33,20 +35,14 @@ _ORG = b"x-ms-exchange-organization-"
 _FOREST = b"x-ms-exchange-forest-"
 
 
-@dataclass(frozen=True, slots=True)
-class DirectoryEntry:
-    address: str
-    display_name: str
-
-
 class Directory(Protocol):
-    """The mailbox directory (arrives with the mailbox issue); the engine uses EmptyDirectory until then."""
+    """The mailbox directory: model.mailbox.MailboxDirectory, rebuilt with each configuration version."""
 
-    def find_by_address(self, addr: str) -> DirectoryEntry | None: ...
+    def entry(self, addr: str) -> DirectoryEntry | None: ...
 
 
 class EmptyDirectory:
-    def find_by_address(self, addr: str) -> DirectoryEntry | None:
+    def entry(self, addr: str) -> DirectoryEntry | None:
         return None
 
 
@@ -157,7 +153,7 @@ def resolve_sender(fields: list[bytes], directory: Directory) -> tuple[list[byte
         _, addr = email.utils.parseaddr(value)
         if not addr:
             return fields, None
-        entry = directory.find_by_address(addr)
+        entry = directory.entry(addr)
         if entry is None:
             return fields, None
         new = "From: " + email.utils.formataddr((entry.display_name, entry.address)) + "\r\n"

@@ -29,11 +29,12 @@ import email.utils
 import functools
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from exshell.model import permissions as perms
 from exshell.model.domain import find_accepted_domain
 from exshell.model.ip import RangeIndex
+from exshell.model.mailbox import MailboxDirectory
 from exshell.transport import replies as R
 from exshell.transport.address import AddressError, Path, parse_path
 
@@ -75,13 +76,6 @@ def _seconds(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     return float(getattr(value, "seconds", 0.0))
-
-
-def _flag_names(value: Any) -> set[str]:
-    names = getattr(value, "names", None)
-    if names is None:
-        names = [s.strip() for s in str(value).split(",")]
-    return {n.lower() for n in names if n and n.lower() != "none"}
 
 
 def _collection(value: Any) -> list[Any]:
@@ -161,6 +155,7 @@ class PolicyIndex:
         connectors: list[Any],
         accepted_domains: list[Any],
         settings: Any,
+        mailboxes: Iterable[Any] = (),
     ) -> None:
         self.version = version
         self.server_name = server_name
@@ -168,6 +163,7 @@ class PolicyIndex:
         self.connectors = tuple(connectors)  # this server's enabled connectors
         self.accepted_domains = tuple(accepted_domains)
         self.settings = settings
+        self.directory = MailboxDirectory(mailboxes)
         style = str(_setting(settings, "relay_reply_style", "2007"))
         self.relay_reply = R.UNABLE_TO_RELAY_2016 if style == "2016" else R.UNABLE_TO_RELAY
         self.tarpit_enabled = bool(_setting(settings, "tarpit_enabled", True))
@@ -207,6 +203,7 @@ class PolicyIndex:
             connectors=connectors,
             accepted_domains=_collection(config.accepted_domains),
             settings=getattr(config, "settings", None),
+            mailboxes=_collection(getattr(config, "mailboxes", None)),
         )
 
     # ---- what the listener manager needs
@@ -286,11 +283,9 @@ class PolicyIndex:
     def principal_for(self, connector: Any, authenticated_as: str | None = None) -> str:
         if authenticated_as:
             return authenticated_as
-        if connector is not None and "externalauthoritative" in _flag_names(connector.auth_mechanism) and (
-            "exchangeservers" in _flag_names(connector.permission_groups)
-        ):
-            return perms.EXTERNALLY_SECURED
-        return perms.ANONYMOUS
+        if connector is None:
+            return perms.ANONYMOUS
+        return perms.unauthenticated_principal(connector)
 
     def rights_for(self, connector: Any, principal: str, authenticated_as: str | None = None) -> dict[str, Any]:
         principals: tuple[str, ...] = (principal,)

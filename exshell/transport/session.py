@@ -20,7 +20,7 @@ from aiosmtpd.smtp import SMTP
 
 from exshell.transport import replies as R
 from exshell.transport.address import AddressError, split_argument
-from exshell.transport.headers import Directory, EmptyDirectory, StampContext, rfc2822_now, stamp
+from exshell.transport.headers import Directory, StampContext, rfc2822_now, stamp
 from exshell.transport.policy import Decision, PolicyIndex, _limit, _seconds, decide, log_flags
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,7 +61,7 @@ class EngineContext:
     index: PolicyIndex
     spool: "Spool"
     protocol_log: "ProtocolLog | None" = None
-    directory: Directory = field(default_factory=EmptyDirectory)
+    directory: Directory | None = None  # None: the mailboxes of the session's configuration version
     counts: ConnectionCounts = field(default_factory=ConnectionCounts)
     sessions: set["ExchangeSMTP"] = field(default_factory=set)
     accepted: int = 0
@@ -493,7 +493,7 @@ class ExchangeSMTP(SMTP):
                 received=received,
                 recipient=rcpts[0] if len(rcpts) == 1 else None,
             ),
-            self.ctx.directory,
+            self.ctx.directory if self.ctx.directory is not None else self.index.directory,
         )
         envelope = {
             "internal_id": internal_id,

@@ -49,7 +49,7 @@ def seed(tmp_path):
 
 
 class OneMailbox:
-    def find_by_address(self, addr):
+    def entry(self, addr):
         return DirectoryEntry("bharat@domain.example", "Bharat Kumar") if addr == "bharat@domain.example" else None
 
 

@@ -63,7 +63,7 @@ def test_externally_secured_session_is_internal_with_scl_minus_one_and_mechanism
 
 
 class OneMailbox:
-    def find_by_address(self, addr):
+    def entry(self, addr):
         if addr.lower() == "bharat@domain.example":
             return DirectoryEntry("bharat@domain.example", "Bharat Kumar")
         return None

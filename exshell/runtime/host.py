@@ -1,0 +1,171 @@
+"""The host: where the shell writes text and asks the user questions (PowerShell's PSHost UI).
+
+The runtime never prints directly: output, errors, warnings and prompts go through a Host so the REPL, the CLI
+and tests can each supply their own.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+
+class Host:
+    """Base host: non-interactive, width 120, writes nowhere. Subclasses override the write_* methods."""
+
+    width: int = 120
+    interactive: bool = False
+    is_terminal: bool = False
+
+    def write(self, text: str) -> None:
+        """Write text without a newline."""
+
+    def write_line(self, text: str = "") -> None:
+        self.write(text + "\n")
+
+    def write_error_text(self, text: str) -> None:
+        self.write_line(text)
+
+    def write_warning_text(self, text: str) -> None:
+        self.write_line(text)
+
+    def write_verbose_text(self, text: str) -> None:
+        self.write_line(text)
+
+    def prompt_line(self, prompt: str) -> str:
+        """Read one line of input after showing prompt. Raises EOFError when no answer can be had."""
+        raise EOFError("the host is not interactive")
+
+    def read_secret(self, prompt: str) -> str:
+        return self.prompt_line(prompt)
+
+    def choose(self, caption: str, message: str, choices: list[tuple[str, str]], default: int) -> int:
+        """PowerShell's PromptForChoice: choices are (label with & hot key, help); returns the chosen index."""
+        return default
+
+
+class TextHost(Host):
+    """A host writing to text streams (stdout/stderr by default)."""
+
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        interactive: bool = False,
+        width: int = 120,
+        input: TextIO | None = None,
+    ) -> None:
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
+        self.interactive = interactive
+        self.width = width
+        self.input = input if input is not None else sys.stdin
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+
+    def write_error_text(self, text: str) -> None:
+        self.err.write(text + "\n")
+
+    def write_warning_text(self, text: str) -> None:
+        self.out.write(text + "\n")
+
+    def prompt_line(self, prompt: str) -> str:
+        if not self.interactive:
+            raise EOFError("the host is not interactive")
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.input.readline()
+        if not line:
+            raise EOFError("end of input")
+        return line.rstrip("\r\n")
+
+    def choose(self, caption: str, message: str, choices: list[tuple[str, str]], default: int) -> int:
+        return choose_on_text(self, caption, message, choices, default)
+
+
+def choice_prompt_text(choices: list[tuple[str, str]], default: int) -> str:
+    """`[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [S] Suspend  [?] Help (default is "Y"):`"""
+    parts = []
+    for label, _help in choices:
+        hot, plain = _hot_key(label)
+        parts.append(f"[{hot}] {plain}")
+    default_hot = _hot_key(choices[default][0])[0]
+    return "  ".join(parts) + f'  [?] Help (default is "{default_hot}"): '
+
+
+def _hot_key(label: str) -> tuple[str, str]:
+    i = label.find("&")
+    if i >= 0 and i + 1 < len(label):
+        return label[i + 1].upper(), label.replace("&", "", 1)
+    return label[:1].upper(), label
+
+
+def choose_on_text(host: Host, caption: str, message: str, choices: list[tuple[str, str]], default: int) -> int:
+    """The console host's PromptForChoice loop: caption, message, the choice line; `?` shows help."""
+    host.write_line(caption)
+    host.write_line(message)
+    for _ in range(20):  # bounded: a script feeding garbage must not spin forever
+        answer = host.prompt_line(choice_prompt_text(choices, default)).strip()
+        if answer == "":
+            return default
+        if answer == "?":
+            for label, help_text in choices:
+                host.write_line(f"{_hot_key(label)[0]} - {help_text}")
+            continue
+        for i, (label, _help) in enumerate(choices):
+            hot, plain = _hot_key(label)
+            if answer.upper() == hot or answer.lower() == plain.lower():
+                return i
+    return default
+
+
+class BufferHost(Host):
+    """A host for tests: collects lines; answers prompts from a script of answers (EOFError when they run out)."""
+
+    def __init__(self, answers: list[str] | None = None, interactive: bool = False, width: int = 120) -> None:
+        self.interactive = interactive
+        self.width = width
+        self.answers = list(answers or [])
+        self.prompts: list[str] = []
+        self._out: list[str] = []
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def write(self, text: str) -> None:
+        self._out.append(text)
+
+    @property
+    def output(self) -> str:
+        """Everything written to the output (not errors), as one string."""
+        return "".join(self._out)
+
+    @property
+    def lines(self) -> list[str]:
+        text = self.output
+        if text.endswith("\n"):
+            text = text[:-1]
+        return text.split("\n") if text else []
+
+    @property
+    def error_text(self) -> str:
+        return "\n".join(self.errors)
+
+    def write_error_text(self, text: str) -> None:
+        self.errors.append(text)
+
+    def write_warning_text(self, text: str) -> None:
+        self.warnings.append(text)
+        self.write_line(text)
+
+    def prompt_line(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        self.write(prompt)
+        if not self.interactive or not self.answers:
+            raise EOFError("no more scripted answers")
+        answer = self.answers.pop(0)
+        self.write(answer + "\n")
+        return answer
+
+    def choose(self, caption: str, message: str, choices: list[tuple[str, str]], default: int) -> int:
+        return choose_on_text(self, caption, message, choices, default)

@@ -1,0 +1,166 @@
+"""The session API the CLI and REPL use: `Session(registry, services, host).run(text)`.
+
+run() parses (a parse error is shown and nothing runs), executes each top-level statement, sends each
+statement's uncaptured output to Out-Default and renders error records PowerShell's way. No Python traceback
+ever reaches the user: an unexpected exception is logged to `<state>/logs/exshell.log` and shown as one line.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from exshell.errors import ExitRequested, ParseError, PSRuntimeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from exshell.cmdlets.registry import CommandRegistry
+    from exshell.runtime.evaluator import Evaluator
+    from exshell.runtime.host import Host
+
+
+# The tree walker uses ~20 Python frames per script call and PowerShell allows 100 nested calls
+# (evaluator.CALL_DEPTH_LIMIT): raise Python's limit once, when the session module is first imported.
+if sys.getrecursionlimit() < 8000:
+    sys.setrecursionlimit(8000)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    success: bool
+    exit_code: int | None = None
+
+
+def default_server_name() -> str:
+    import socket
+
+    return (socket.gethostname().split(".")[0] or "EXSHELL").upper()
+
+
+class Services:
+    """What cmdlets reach through `self.runtime.services`: the state folder, the store (opened on first use),
+    the server name, the command registry and the log folder."""
+
+    def __init__(self, state_dir: Path | str, server_name: str | None = None,
+                 registry: "CommandRegistry | None" = None) -> None:
+        self.state_dir = Path(state_dir)
+        # The Exchange server this shell administers: given, or this machine's short host name (upper case,
+        # as Exchange shows server names).
+        self.server_name = server_name or default_server_name()
+        self.registry = registry
+        self._store: Any = None
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from exshell.store import open_store  # imported on first use: keeps start-up cheap
+
+            def initial() -> dict[str, Any]:
+                from exshell.model.defaults import initial_config
+
+                return initial_config(self.server_name)
+
+            self._store = open_store(self.state_dir, initial=initial)
+        return self._store
+
+
+class Session:
+    def __init__(self, registry: "CommandRegistry", services: Services, host: "Host") -> None:
+        from exshell.runtime.evaluator import Evaluator
+
+        self.registry = registry
+        self.services = services
+        if services.registry is None:
+            services.registry = registry
+        self.host = host
+        self.evaluator: Evaluator = Evaluator(host, services, registry)
+
+    # ------------------------------------------------------------------ public
+
+    def run(self, text: str, name: str | None = None, args: Sequence[Any] = ()) -> RunResult:
+        try:
+            return self._run(text, name, list(args))
+        except KeyboardInterrupt:
+            # Ctrl+C stops the running pipeline (PowerShell's StopProcessing); the REPL / CLI decide what
+            # follows (a fresh prompt, exit code 130). Scopes were restored on the way out.
+            self.evaluator.last_ok = False
+            raise
+        except Exception as exc:  # noqa: BLE001 - the no-traceback guarantee
+            self.internal_error(exc)
+            return RunResult(False, None)
+
+    def get_variable(self, name: str, default: Any = None) -> Any:
+        return self.evaluator.get_variable(name, default)
+
+    def set_variable(self, name: str, value: Any) -> None:
+        self.evaluator.state.set(name, value, "global")
+
+    def internal_error(self, exc: BaseException) -> None:
+        log_path = self.services.log_dir / "exshell.log"
+        try:
+            self.services.log_dir.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "a", encoding="utf-8") as f:
+                f.write(f"--- {_dt.datetime.now().isoformat(timespec='seconds')} internal error\n")
+                f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        except OSError:
+            pass
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        self.host.write_error_text(
+            f"An internal error occurred ({type(exc).__name__}: {msg}); details in {log_path}."
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _run(self, text: str, name: str | None, args: list[Any]) -> RunResult:
+        from exshell.lang.parser import parse
+        from exshell.runtime.commands import render_objects
+        from exshell.runtime.errorview import format_error
+        from exshell.runtime.evaluator import FlowControl, block_bodies
+
+        ev = self.evaluator
+        try:
+            block = parse(text, name)
+        except ParseError as e:
+            self.host.write_error_text(format_error(e.to_record()))
+            ev.add_error(e.to_record())
+            ev.last_ok = False
+            return RunResult(False, None)
+        ev.had_error = False
+        saved_scope = ev.state.current
+        if name is not None:
+            ev.state.push(is_script=True)
+        depth = len(ev.call_stack)
+        if name is not None:
+            ev.call_stack.append((name, None))
+        try:
+            if block.params or args or name is not None:
+                ev.state.set_local("args", list(args))
+                if block.params:
+                    ev._bind_block_args(block, args)
+            for body in block_bodies(block):
+                for stmt in body.statements:
+                    ev.statement_text = stmt.span.text
+                    output: list[Any] = []
+                    try:
+                        ev.exec_statement(stmt, lambda v: ev.emit_unrolled(v, output.append))
+                    finally:
+                        if output:
+                            render_objects(output, self.host, ev.get_variable("FormatEnumerationLimit"))
+        except PSRuntimeError as e:
+            ev.report_terminating(e.record)
+            return RunResult(False, None)
+        except ExitRequested as e:
+            return RunResult(not ev.had_error and e.code == 0, e.code)
+        except FlowControl:
+            pass  # break/continue outside any loop stops the script, as in PowerShell
+        finally:
+            ev.state.current = saved_scope
+            del ev.call_stack[depth:]
+        return RunResult(not ev.had_error, None)
