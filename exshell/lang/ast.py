@@ -1,31 +1,91 @@
 """AST nodes. The parser builds them; the evaluator (exshell.runtime) walks them with visit_<ClassName>.
 
 Every node carries the Span of the text it came from, so runtime errors can point at it with a caret.
-Node classes are frozen dataclasses; the field order after `span` is the constructor order.
+Nodes are immutable value objects with slots, declared like dataclasses: annotated fields, base fields first
+(`span`), then the class's own, which is the constructor order; `replace(node, **changes)` copies one.
+
+Why not @dataclass(frozen=True, slots=True): generating five methods per class with exec and rebuilding the
+class for its slots cost ~40 ms for these ~45 classes on every start of `exshell -c` (bench/startup.py), a
+sixth of the whole start-up. _NodeMeta generates only __init__; equality, hashing, repr and the frozen guard
+are shared methods of Node.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Union
 
 from exshell.lang.position import Span
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class _NodeMeta(type):
+    """Turns the annotations of a node class into __slots__, __node_fields__ and a generated __init__."""
+
+    def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any]) -> "_NodeMeta":
+        inherited: list[str] = []
+        defaults: dict[str, Any] = {}
+        for base in bases:
+            for f in getattr(base, "__node_fields__", ()):
+                if f not in inherited:
+                    inherited.append(f)
+            defaults.update(getattr(base, "__node_defaults__", {}))
+        own = [k for k in ns.get("__annotations__", {}) if k not in inherited and not k.startswith("__")]
+        for k in own:
+            if k in ns:
+                defaults[k] = ns.pop(k)
+        fields = tuple(inherited + own)
+        ns["__slots__"] = tuple(own)
+        ns["__node_fields__"] = fields
+        ns["__node_defaults__"] = defaults
+        params = ", ".join(f"{f}=_d_{f}" if f in defaults else f for f in fields)
+        body = "".join(f"\n    _set(self, {f!r}, {f})" for f in fields) or "\n    pass"
+        env: dict[str, Any] = {"_set": object.__setattr__}
+        env.update({f"_d_{k}": v for k, v in defaults.items()})
+        exec(f"def __init__(self, {params}):{body}", env)  # noqa: S102 - generated from annotations only
+        ns["__init__"] = env["__init__"]
+        return super().__new__(mcls, name, bases, ns)
+
+
+class Node(metaclass=_NodeMeta):
     span: Span
+
+    __node_fields__: tuple[str, ...]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field '{name}': {type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field '{name}': {type(self).__name__} is immutable")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.__node_fields__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.__class__.__name__,) + self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__node_fields__)
+        return f"{self.__class__.__name__}({inner})"
+
+
+def replace(node: Any, **changes: Any) -> Any:
+    """A copy of node with some fields changed (dataclasses.replace for nodes)."""
+    values = {f: getattr(node, f) for f in node.__node_fields__}
+    values.update(changes)
+    return node.__class__(**values)
 
 
 # --------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
 class Expr(Node):
     pass
 
 
-@dataclass(frozen=True, slots=True)
 class ConstantExpr(Expr):
     """A number literal. `text` is the spelling as typed (`10MB`, `0x10`, `007`): a command argument bound
     to a [string] parameter keeps this spelling (binding.md §5)."""
@@ -34,7 +94,6 @@ class ConstantExpr(Expr):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
 class StringConstantExpr(Expr):
     """A string with nothing to expand. kind: 'bare' (argument-mode word), 'single', 'double', 'here_single',
     'here_double'. A bare string is never a parameter and never a number."""
@@ -43,7 +102,6 @@ class StringConstantExpr(Expr):
     kind: str = "single"
 
 
-@dataclass(frozen=True, slots=True)
 class ExpandableStringExpr(Expr):
     """A string with `$var` / `$(...)` inside. `parts` alternate literal text (str) and expressions
     (VariableExpr or SubExpr) in source order. kind as in StringConstantExpr ('bare' for `a$x`)."""
@@ -52,7 +110,6 @@ class ExpandableStringExpr(Expr):
     kind: str = "double"
 
 
-@dataclass(frozen=True, slots=True)
 class VariableExpr(Expr):
     """`$name`, `${any name}`, `$env:NAME`, `$script:x`. `name` has no `$`; `scope` is the part before the
     colon ('env', 'global', 'script', 'local', 'private', 'using') or None. `splat` is True for `@name`
@@ -63,14 +120,12 @@ class VariableExpr(Expr):
     splat: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class TypeExpr(Expr):
     """A type literal `[int]` used as a value (`-is [string]`, `[int]::MaxValue`). `name` as written."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
 class ConvertExpr(Expr):
     """A cast `[type] operand`."""
 
@@ -78,41 +133,35 @@ class ConvertExpr(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class ArrayLiteralExpr(Expr):
     """`a, b, c` (binary comma) or `,a` (unary comma, one element)."""
 
     elements: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class ArrayExpr(Expr):
     """`@( statements )`: always an array."""
 
     body: "StatementBlock"
 
 
-@dataclass(frozen=True, slots=True)
 class SubExpr(Expr):
     """`$( statements )`."""
 
     body: "StatementBlock"
 
 
-@dataclass(frozen=True, slots=True)
 class ParenExpr(Expr):
     """`( pipeline )`. The inner statement is a pipeline or an assignment (which then outputs its value)."""
 
     pipeline: "Statement"
 
 
-@dataclass(frozen=True, slots=True)
 class HashEntry(Node):
     key: Expr  # bare keys are StringConstantExpr(kind='bare')
     value: "Statement"
 
 
-@dataclass(frozen=True, slots=True)
 class HashtableExpr(Expr):
     """`@{ k = v; ... }`. `ordered` is set by the parser for `[ordered]@{...}`."""
 
@@ -120,14 +169,12 @@ class HashtableExpr(Expr):
     ordered: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class ScriptBlockExpr(Expr):
     """`{ ... }` as a value."""
 
     block: "ScriptBlock"
 
 
-@dataclass(frozen=True, slots=True)
 class UnaryExpr(Expr):
     """op: '-not' (also for '!'), '-' , '+', '-bnot', '-split', '-join', '++' / '--' (prefix)."""
 
@@ -135,7 +182,6 @@ class UnaryExpr(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class PostfixExpr(Expr):
     """`$x++` / `$x--`."""
 
@@ -143,7 +189,6 @@ class PostfixExpr(Expr):
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class BinaryExpr(Expr):
     """op is the operator lower-cased as written: '+', '-', '*', '/', '%', '..', '-f', '-eq', '-ieq', '-ceq',
     '-like', '-cnotlike', '-contains', '-in', '-replace', '-split', '-join', '-is', '-isnot', '-as', '-and', '-or',
@@ -155,14 +200,12 @@ class BinaryExpr(Expr):
     op_span: Span
 
 
-@dataclass(frozen=True, slots=True)
 class TernaryExpr(Expr):
     condition: Expr
     if_true: Expr
     if_false: Expr
 
 
-@dataclass(frozen=True, slots=True)
 class MemberExpr(Expr):
     """`obj.Name`, `obj.'quoted'`, `obj.$var`, `[type]::Name`. `member` is a StringConstantExpr for plain
     names, otherwise the expression giving the name. `static` for `::`, `null_conditional` for `?.`."""
@@ -173,7 +216,6 @@ class MemberExpr(Expr):
     null_conditional: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class InvokeMemberExpr(Expr):
     """`obj.Method(a, b)` / `[type]::Method(a)`."""
 
@@ -184,7 +226,6 @@ class InvokeMemberExpr(Expr):
     null_conditional: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class IndexExpr(Expr):
     """`obj[index]`; a comma list inside the brackets is an ArrayLiteralExpr index."""
 
@@ -196,7 +237,6 @@ class IndexExpr(Expr):
 # --------------------------------------------------------------------------- commands
 
 
-@dataclass(frozen=True, slots=True)
 class CommandParameter(Node):
     """`-Name`, `-Name:value` or `-Name: value`. `name` without the dash, as typed (case kept).
     `argument` is set only for the colon form; a following separate argument is a separate element and the
@@ -207,7 +247,6 @@ class CommandParameter(Node):
     colon: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class CommandArgument(Node):
     """A positional-looking argument: any expression (a comma list is one ArrayLiteralExpr; `@name` is a
     VariableExpr with splat=True). `after_double_dash`: it followed `--`, so it is never a parameter."""
@@ -218,7 +257,6 @@ class CommandArgument(Node):
 CommandElement = Union[CommandParameter, CommandArgument]
 
 
-@dataclass(frozen=True, slots=True)
 class CommandAst(Node):
     """`name elements...`. `name` is usually StringConstantExpr(kind='bare') (`Get-ReceiveConnector`, `%`,
     `where`); after `&` or `.` it may be any expression (a string, a variable holding a script block).
@@ -230,7 +268,6 @@ class CommandAst(Node):
     redirections: tuple["Redirection", ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
 class Redirection(Node):
     """`> file`, `>> file`, `2>&1`, `2> file`, `*> file`: from_stream '1','2','*'; to is a file path expression,
     or None with merge_to='1' for `2>&1`."""
@@ -241,7 +278,6 @@ class Redirection(Node):
     merge_to: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class CommandExpression(Node):
     """An expression used as the first element of a pipeline (`$list | ...`, `2+2`)."""
 
@@ -255,19 +291,16 @@ PipelineElement = Union[CommandAst, CommandExpression]
 # --------------------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True, slots=True)
 class Statement(Node):
     pass
 
 
-@dataclass(frozen=True, slots=True)
 class Pipeline(Statement):
     """`A | B | C`. Only the first element may be a CommandExpression."""
 
     elements: tuple[PipelineElement, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class PipelineChain(Statement):
     """`a && b || c` (PS7): ops are '&&' / '||', len(ops) == len(pipelines) - 1."""
 
@@ -275,7 +308,6 @@ class PipelineChain(Statement):
     ops: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Assignment(Statement):
     """`target op value`; op in '=', '+=', '-=', '*=', '/=', '%=', '??='. target is a VariableExpr,
     MemberExpr, IndexExpr, a ConvertExpr around one of those (`[int]$x = 5`), or an ArrayLiteralExpr of them
@@ -286,19 +318,16 @@ class Assignment(Statement):
     value: Statement
 
 
-@dataclass(frozen=True, slots=True)
 class IfClause(Node):
     condition: Statement
     body: "StatementBlock"
 
 
-@dataclass(frozen=True, slots=True)
 class IfStatement(Statement):
     clauses: tuple[IfClause, ...]  # the if, then each elseif
     else_body: "StatementBlock | None" = None
 
 
-@dataclass(frozen=True, slots=True)
 class ForeachStatement(Statement):
     variable: VariableExpr
     iterable: Statement
@@ -306,7 +335,6 @@ class ForeachStatement(Statement):
     label: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class ForStatement(Statement):
     init: Statement | None
     condition: Statement | None
@@ -315,7 +343,6 @@ class ForStatement(Statement):
     label: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class WhileStatement(Statement):
     """`while (c) {}` and, with do_loop set, `do {} while (c)` / `do {} until (c)` (until=True)."""
 
@@ -326,7 +353,6 @@ class WhileStatement(Statement):
     label: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class FlowControl(Statement):
     """kind: 'return', 'break', 'continue', 'throw', 'exit'. value: the pipeline after the keyword, if any
     (for break/continue: a label)."""
@@ -335,20 +361,17 @@ class FlowControl(Statement):
     value: Statement | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class CatchClause(Node):
     type_names: tuple[str, ...]
     body: "StatementBlock"
 
 
-@dataclass(frozen=True, slots=True)
 class TryStatement(Statement):
     body: "StatementBlock"
     catches: tuple[CatchClause, ...]
     finally_body: "StatementBlock | None" = None
 
 
-@dataclass(frozen=True, slots=True)
 class FunctionDefinition(Statement):
     """`function Name { param(...) ... }` / `function Name($a, $b) { ... }`."""
 
@@ -357,7 +380,6 @@ class FunctionDefinition(Statement):
     body: "ScriptBlock"
 
 
-@dataclass(frozen=True, slots=True)
 class ParamDecl(Node):
     """One parameter of a `param(...)` block: `[type]$Name = default` with optional
     `[Parameter(Mandatory, Position=0, ValueFromPipeline)]`-style attributes (names lower-cased)."""
@@ -368,12 +390,10 @@ class ParamDecl(Node):
     attributes: tuple[tuple[str, Any], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
 class StatementBlock(Node):
     statements: tuple[Statement, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class ScriptBlock(Node):
     """A whole script or a `{ ... }` literal. `params` from a leading `param(...)`. The named blocks
     begin/process/end are set when the block uses them; otherwise `body` holds the statements (an unnamed

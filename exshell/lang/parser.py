@@ -44,7 +44,7 @@ class Parser(CommandParser):
         tok = self.peek(MODE_EXPR)
         if tok.kind != Kind.EOF:
             self.unexpected(tok)
-        from dataclasses import replace
+        from exshell.lang.ast import replace
 
         return replace(block, span=self.span(0, len(self.text)), text=self.text)
 
@@ -293,7 +293,7 @@ class Parser(CommandParser):
         kw = self.peek(MODE_ARG)
         if kw.kind == Kind.GENERIC and kw.extra and kw.text.lower() in ("foreach", "for", "while", "do"):
             loop: Any = _KEYWORD_RULES[kw.text.lower()](self, kw)
-            from dataclasses import replace
+            from exshell.lang.ast import replace
 
             return replace(loop, span=self.tok_span(label).to(loop.span), label=label.text[1:])
         self.pos = save

@@ -4,7 +4,7 @@ UnaryExpressionRule), plus primaries, member access, indexing, hashtables and sc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from exshell.lang.ast import replace
 from typing import TypeVar
 
 from exshell.lang import ast

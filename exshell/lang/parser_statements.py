@@ -5,7 +5,7 @@ recognised only at the start of a statement (grammar.md §3 notes: after `|`, `f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from exshell.lang.ast import replace
 from typing import TYPE_CHECKING
 
 from exshell.lang import ast

@@ -80,15 +80,29 @@ class PipelineBindingMixin:
             )
         return state, None
 
+    def _pipeline_candidates(self, set_name: str) -> list[tuple[Any, Any]]:
+        """The (parameter, attributes) of a set that take pipeline input, computed once per command: the
+        passes run for every input object, so a pipeline of thousands must not rescan every parameter."""
+        cache = self.__dict__.setdefault("_pipe_cache", {})
+        got = cache.get(set_name)
+        if got is None:
+            got = []
+            for p in self.meta.parameters:
+                if p.in_set(set_name):
+                    a = p.attrs_for(set_name)
+                    if a.pipeline or a.by_property_name:
+                        got.append((p, a))
+            cache[set_name] = got
+        return got
+
     def _pipeline_pass(self, state: "BindState", obj: Any, by_value: bool, coerce: bool) -> bool:
         bound = False
         default = self.meta.default_set
         ordered_sets = sorted(state.valid_sets, key=lambda s: 0 if s == default else 1)
         for s in ordered_sets:
-            for p in self.meta.parameters:
-                if state.is_bound(p) or s not in state.valid_sets or not p.in_set(s):
+            for p, a in self._pipeline_candidates(s):
+                if state.is_bound(p) or s not in state.valid_sets:
                     continue
-                a = p.attrs_for(s)
                 if by_value:
                     if not a.pipeline:
                         continue

@@ -136,7 +136,7 @@ def walk(node: object):  # type: ignore[no-untyped-def]
     """Every Node reachable from node (depth first)."""
     if isinstance(node, ast.Node):
         yield node
-        for name in node.__dataclass_fields__:
+        for name in node.__node_fields__:
             yield from walk(getattr(node, name))
     elif isinstance(node, tuple):
         for item in node:
