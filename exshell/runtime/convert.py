@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
-import ipaddress
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -400,6 +398,8 @@ def to_timespan(v: Any) -> _dt.timedelta:
 def to_ipaddress(v: Any) -> str:
     s = to_string(v).strip()
     try:
+        import ipaddress  # imported when first used: start-up
+
         return str(ipaddress.ip_address(s.strip("[]")))
     except ValueError:
         raise ConversionError(
@@ -412,6 +412,8 @@ def to_ipaddress(v: Any) -> str:
 def to_guid(v: Any) -> str:
     s = to_string(v).strip()
     try:
+        import uuid
+
         return str(uuid.UUID(s))
     except ValueError:
         raise ConversionError(

@@ -14,8 +14,6 @@ import enum
 import math
 import os
 import re
-import socket
-import uuid
 from typing import Any, Callable
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
@@ -774,12 +772,12 @@ _STATIC_PROPS: dict[str, dict[str, Callable[[], Any]]] = {
     "math": {"pi": lambda: math.pi, "e": lambda: math.e, "tau": lambda: math.tau},
     "guid": {"empty": lambda: "00000000-0000-0000-0000-000000000000"},
     "environment": {
-        "machinename": lambda: socket.gethostname().split(".")[0].upper(),
+        "machinename": lambda: __import__("socket").gethostname().split(".")[0].upper(),
         "newline": lambda: "\n",
         "username": lambda: os.environ.get("USER") or os.environ.get("USERNAME") or "",
         "processorcount": lambda: os.cpu_count() or 1,
         "currentdirectory": os.getcwd,
-        "userdomainname": lambda: socket.gethostname().split(".")[0].upper(),
+        "userdomainname": lambda: __import__("socket").gethostname().split(".")[0].upper(),
         "is64bitprocess": lambda: True,
         "tickcount": lambda: int(__import__("time").monotonic() * 1000) & 0x7FFFFFFF,
     },
@@ -932,6 +930,8 @@ def _static(info: TypeInfo, low: str, name: str, args: list[Any]) -> Any:
 
             return calendar.isleap(_int_arg(args[0]))
     if k == "guid" and low == "newguid":
+        import uuid
+
         return str(uuid.uuid4())
     if k == "timespan":
         spans = {"fromdays": "days", "fromhours": "hours", "fromminutes": "minutes", "fromseconds": "seconds",
