@@ -120,11 +120,48 @@ def median_ms(fn: Any, runs: int = 7) -> float:
     return statistics.median(times) * 1000
 
 
+def shell_listing_ms(tmp: Path, connectors: int, ranges: int) -> tuple[float, float]:
+    """`Get-ReceiveConnector | Measure-Object` through the real shell over a store of `connectors` receive
+    connectors with `ranges` remote ranges each (median of 3 runs), and the cold snapshot + model load."""
+    from exshell.cmdlets.registry import default_registry
+    from exshell.model.config import Config
+    from exshell.model.defaults import initial_config
+    from exshell.model.connector import ReceiveConnector
+    from exshell.runtime.host import BufferHost
+    from exshell.runtime.session import Services, Session
+
+    state = tmp / "listing"
+    data = initial_config("EX01", "ex01.contoso.com")
+    coll = data["receive_connectors"]
+    for i in range(connectors):
+        # Each connector on its own port, with `ranges` single addresses of its own /16.
+        rng = [f"10.{i // 250}.{i % 250}.{k}" for k in range(ranges)]
+        rc = ReceiveConnector.new(f"Relay {i:04d}", "EX01", "Custom", bindings=[f"0.0.0.0:{20000 + i}"],
+                                  remote_ip_ranges=rng, permission_groups="AnonymousUsers")
+        coll[rc.guid] = rc.to_record()
+    store = FileStore(state, lambda: data)
+    store.current_version()
+    load_ms = median_ms(lambda: Config.from_data(FileStore(state).snapshot().data), 3)
+    host = BufferHost()
+    services = Services(state, "EX01")
+    session = Session(default_registry(), services, host)
+
+    def run() -> None:
+        services._store = FileStore(state)  # cold: what a new `exshell -c` pays
+        host._out.clear()
+        result = session.run("Get-ReceiveConnector | Measure-Object")
+        assert result.success and f"Count             : {connectors + 2}" in host.output, host.output
+
+    return median_ms(run, 3), load_ms
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--commits", type=int, default=25)
     ap.add_argument("--connectors", type=int, default=20)
     ap.add_argument("--history", type=int, default=10_000)
+    ap.add_argument("--listing-connectors", type=int, default=1000)
+    ap.add_argument("--listing-ranges", type=int, default=100)
     args = ap.parse_args()
     deadline = time.monotonic() + TIME_BUDGET_S
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
@@ -143,6 +180,7 @@ def main() -> None:
             lambda: [fresh.current_version() for _ in range(1000)], 3
         )  # ms per 1000 = µs each
         size = (big_state / "config.toml").stat().st_size
+        listing_ms, model_ms = shell_listing_ms(Path(tmp), args.listing_connectors, args.listing_ranges)
 
     print(f"config: {args.connectors} receive connectors, config.toml {size:,} bytes")
     print(f"commit latency, median of {args.commits}, {small_versions:>6} past versions: {small:7.2f} ms")
@@ -151,6 +189,8 @@ def main() -> None:
     print(f"snapshot load, current version, cold store:             {current_ms:7.2f} ms")
     print(f"snapshot load, old version (49 change records replayed): {old_ms:7.2f} ms")
     print(f"current_version() poll:                                 {poll_us:7.2f} µs")
+    print(f"Get-ReceiveConnector | Measure-Object, {args.listing_connectors} connectors x "
+          f"{args.listing_ranges} ranges: {listing_ms:7.0f} ms (snapshot + model load {model_ms:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,15 @@ FORMS = ("single", "range", "cidr")
 _MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"  # ::ffff:0:0/96, IPv4-mapped IPv6 (RFC 4291 §2.5.5.2)
 
 
+def _fast_v4(text: str) -> int | None:
+    """The integer of a dotted-quad IPv4 address, or None. inet_pton is ~10x quicker than ipaddress and as
+    strict; stores with 100,000 ranges are loaded on every Get-ReceiveConnector and engine reload."""
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+    except OSError:
+        return None
+
+
 def _parse_address(text: str, whole: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     text = text.strip()
     if text.startswith("[") and text.endswith("]"):  # `[::1]` is how bindings spell IPv6; be forgiving here
@@ -106,8 +115,16 @@ class IPRange:
             raise ValueError("An IP range can't be empty.")
         if "/" in whole:
             return cls._parse_cidr(whole)
+        if ":" not in whole:
+            single = _fast_v4(whole)
+            if single is not None:
+                return cls(single, single, 4, "single")
         if "-" in whole:  # IPv6 addresses never contain '-', so the dash always separates the two ends
             parts = whole.split("-")
+            if len(parts) == 2:
+                lo, hi = _fast_v4(parts[0].strip()), _fast_v4(parts[1].strip())
+                if lo is not None and hi is not None and lo <= hi:
+                    return cls(lo, hi, 4, "range")
             if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
                 raise ValueError(
                     f'"{whole}" is not a valid IP range: write it as first-last, e.g. 10.0.0.1-10.0.0.9.'

@@ -5,6 +5,9 @@
     <state>/history/<n>.json       one change record per version: when, who, command, content hash, and per
                                    touched object its record before and after
     <state>/snapshots/<n>.json     the full data of version 1 and of every SNAPSHOT_EVERY-th version
+    <state>/parsed.json            config.toml's data as JSON, tagged with config.toml's hash: a cache (the
+                                   stdlib's TOML reader is pure Python, ~20x slower than json on a store of
+                                   100,000 remote ranges); ignored unless its hash matches CURRENT's
     <state>/store.lock             fcntl.flock: one writer at a time, across processes
     <state>/tmp/                   temporary files, renamed into place
 
@@ -18,6 +21,7 @@ loading the nearest snapshot at or below it and replaying at most SNAPSHOT_EVERY
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import getpass
@@ -102,6 +106,7 @@ class FileStore:
         self.root = Path(state_dir)
         self.config_path = self.root / "config.toml"
         self.current_path = self.root / "CURRENT"
+        self.parsed_path = self.root / "parsed.json"
         self.lock_path = self.root / "store.lock"
         self.history_dir = self.root / "history"
         self.snapshot_dir = self.root / "snapshots"
@@ -347,10 +352,29 @@ class FileStore:
         raw = self._read_bytes(self.config_path)
         if raw is None or _sha256(raw) != h:
             return None
+        cached = self._read_bytes(self.parsed_path)
+        if cached is not None:
+            try:
+                doc = from_json(cached)
+                if doc.get("hash") == h:
+                    return doc["data"]  # type: ignore[no-any-return]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                pass  # a torn or foreign cache: parse the TOML instead
         try:
             return normalize_data(toml_doc.parse(raw.decode("utf-8")))
         except (ValueError, RecordValueError):
             return None
+
+    def _write_parsed_cache(self, h: str, data: dict[str, Any]) -> None:
+        """The JSON mirror of config.toml (see the module docstring); a cache, so no fsync is needed: a torn
+        file fails to parse or carries the wrong hash, and readers fall back to the TOML."""
+        tmp = self.tmp_dir / f"parsed.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            tmp.write_bytes(to_json({"hash": h, "data": data}))
+            os.replace(tmp, self.parsed_path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def _plain_current(self, v: int, text: str) -> dict[str, dict[str, dict[str, Any]]]:
         cached = self._cache.get(v)
@@ -460,6 +484,7 @@ class FileStore:
         if n == 1 or n % self.snapshot_every == 0:
             self._atomic_write(self.snapshot_dir / self._name(n), to_json(data))
         self._atomic_write(self.config_path, content)
+        self._write_parsed_cache(h, data)
         self._atomic_write(self.current_path, f"{n} {h}\n".encode())  # the commit point
         info = self._info_from_record(record)
         self._infos[n] = info
