@@ -1,9 +1,14 @@
 """`exshell serve`: run the SMTP engine until SIGTERM / SIGINT.
 
-    exshell serve [--state DIR] [--server NAME] [--log-level LEVEL]
+    exshell serve [--state DIR] [--server NAME] [--log-level LEVEL] [--workers N]
 
 Logs go to stderr and to `<state>/logs/transport.log`. SIGTERM stops accepting, lets transactions in progress
 finish (at most 10 s), answers idle sessions `421 4.3.2` and exits 0.
+
+`--workers N` runs N engine processes on the same bindings (SO_REUSEPORT: the kernel spreads connections
+between them), because one asyncio process is held to one core. Each worker enforces the connection limits
+(MaxInboundConnection, MaxInboundConnectionPerSource) on its own share of the connections; the default of one
+worker keeps them exact.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--stop-grace", type=float, default=10.0, help=argparse.SUPPRESS)
     p.add_argument("--spool-threads", type=int, default=None, help=argparse.SUPPRESS)  # bench lever
+    p.add_argument("--workers", type=int, default=1, help="engine processes sharing the bindings (default 1)")
+    p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
     return p.parse_args(argv)
 
 
@@ -56,7 +63,9 @@ def _setup_logging(state: str, level: str) -> None:
 async def _run(args: argparse.Namespace) -> int:
     from exshell.transport.engine import Engine
 
-    engine = Engine(args.state, args.server or default_server_name(), spool_threads=args.spool_threads)
+    workers = max(1, args.workers)
+    engine = Engine(args.state, args.server or default_server_name(), spool_threads=args.spool_threads,
+                    worker=args.worker or 0, workers=workers)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -68,8 +77,65 @@ async def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _supervise(argv: list[str], args: argparse.Namespace) -> int:
+    """Run `--workers N` engine processes; forward SIGTERM/SIGINT; exit 0 when all stopped cleanly. A worker
+    that dies is started again (bounded: at most 5 restarts a minute), so one crash never stops the relay."""
+    import subprocess
+    import time
+
+    log = logging.getLogger("exshell.transport")
+    base = [sys.executable, "-m", "exshell.transport.cli"] + argv
+
+    def spawn(i: int) -> subprocess.Popen:
+        return subprocess.Popen(base + ["--worker", str(i)])
+
+    procs = {i: spawn(i) for i in range(args.workers)}
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    restarts: list[float] = []
+    while True:
+        alive = False
+        for i, p in list(procs.items()):
+            code = p.poll()
+            if code is None:
+                alive = True
+                continue
+            if stopping:
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < 60] + [now]
+            if len(restarts) > 5:
+                log.error("engine worker %d keeps exiting (code %s); stopping", i, code)
+                on_signal(signal.SIGTERM, None)
+                continue
+            log.error("engine worker %d exited with code %s; starting it again", i, code)
+            procs[i] = spawn(i)
+            alive = True
+        if not alive:
+            break
+        time.sleep(0.2)
+    return 0 if all(p.returncode == 0 for p in procs.values()) and len(restarts) <= 5 else 1
+
+
 def serve_main(argv: list[str]) -> int:
     args = _parse(argv)
+    if args.workers > 1 and args.worker is None:
+        try:
+            os.makedirs(args.state, exist_ok=True)
+            _setup_logging(args.state, args.log_level)
+        except OSError as e:
+            print(f"exshell serve: cannot use the state folder {args.state}: {e.strerror}", file=sys.stderr)
+            return 1
+        return _supervise(argv, args)
     try:
         os.makedirs(args.state, exist_ok=True)
         _setup_logging(args.state, args.log_level)

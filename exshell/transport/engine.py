@@ -47,16 +47,20 @@ class Engine:
         fsync: bool = True,
         spool_threads: int | None = None,
         on_spooled: Callable[[str], None] | None = None,
+        worker: int = 0,
+        workers: int = 1,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.server_name = server_name
         self._store = store
         self.poll_seconds = poll_seconds
         self.directory = directory  # None: each version's mailboxes (PolicyIndex.directory)
-        self.spool = Spool(self.state_dir / "spool", fsync=fsync, io_threads=spool_threads)
+        self.worker, self.workers = worker, workers
+        self.spool = Spool(self.state_dir / "spool", fsync=fsync, io_threads=spool_threads,
+                           id_stride=workers, id_offset=worker)
         self.protocol_log = ProtocolLog(self.state_dir / "logs" / "ProtocolLog" / "SmtpReceive")
         self.ctx: EngineContext | None = None
-        self.listeners = ListenerManager(self._new_session)
+        self.listeners = ListenerManager(self._new_session, reuse_port=workers > 1)
         self._reload_task: asyncio.Task[None] | None = None
         self.reloads = 0
         self.on_spooled = on_spooled
@@ -88,7 +92,8 @@ class Engine:
 
     # ---- lifecycle
     async def start(self) -> None:
-        stale = self.spool.recover(0)  # nothing of ours is in flight yet
+        # Nothing of ours is in flight yet; with several workers, only temp files old enough to be nobody's.
+        stale = self.spool.recover(0 if self.workers == 1 else 60)
         if stale:
             log.warning("removed %d partially written spool file(s) left by a crash (never acknowledged)", stale)
         index = self._compile()

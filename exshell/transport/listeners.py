@@ -46,8 +46,11 @@ def desired_listeners(bindings: dict[Any, list[Any]]) -> dict[ListenKey, list[An
 
 
 class ListenerManager:
-    def __init__(self, protocol_factory: Callable[[], asyncio.Protocol]) -> None:
+    def __init__(self, protocol_factory: Callable[[], asyncio.Protocol], reuse_port: bool = False) -> None:
         self.factory = protocol_factory
+        # SO_REUSEPORT: several worker processes listen on the same bindings and the kernel spreads the
+        # connections between them (`exshell serve --workers N`).
+        self.reuse_port = reuse_port
         self.servers: dict[ListenKey, asyncio.base_events.Server] = {}
         self.errors: dict[ListenKey, str] = {}
 
@@ -65,7 +68,8 @@ class ListenerManager:
                 continue
             try:
                 server = await loop.create_server(
-                    self.factory, host=key.address, port=key.port, reuse_address=True, backlog=1024
+                    self.factory, host=key.address, port=key.port, reuse_address=True, backlog=1024,
+                    reuse_port=self.reuse_port or None,
                 )
             except OSError as e:
                 names = ", ".join(c.identity for c in conns)

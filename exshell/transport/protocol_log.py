@@ -72,10 +72,12 @@ class ProtocolLog:
             return
         text = "".join(self._buffer)
         self._buffer.clear()
-        f = self._open_locked(len(text))
-        f.write(text)
-        f.flush()
-        self._size += len(text.encode("utf-8"))
+        data = text.encode("utf-8")
+        f = self._open_locked(len(data))
+        # One unbuffered write of whole lines to an O_APPEND file: the worker processes of one engine append
+        # to the same file without tearing each other's lines.
+        f.write(data)
+        self._size += len(data)
 
     def _open_locked(self, incoming: int):
         day = _now().strftime("%Y%m%d")
@@ -93,15 +95,15 @@ class ProtocolLog:
             ):
                 break
             n += 1
-        f = open(path, "a", encoding="utf-8", newline="")
+        f = open(path, "ab", buffering=0)
         if size == 0:
-            f.write(
+            f.write((
                 "#Software: exshell\n"
                 f"#Version: {VERSION}\n"
                 "#Log-Type: SMTP Receive Protocol Log\n"
                 f"#Date: {_now().strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z\n"
                 f"#Fields: {FIELDS}\n"
-            )
+            ).encode("utf-8"))
             size = f.tell()
         self._file, self._day, self._size = f, day, size
         return f

@@ -91,6 +91,7 @@ class ExchangeSMTP(SMTP):
         self.local: tuple[str, int] = ("0.0.0.0", 0)
         self.remote: tuple[str, int] = ("0.0.0.0", 0)
         self.session_id = ""
+        self._pending = bytearray()  # replies held back while pipelined commands are still buffered
         super().__init__(
             _NoHooks(),
             data_size_limit=None,
@@ -189,7 +190,8 @@ class ExchangeSMTP(SMTP):
             return
         self._plog(">", str(reply), why)
         try:
-            self.transport.write(f"{reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
+            self.transport.write(bytes(self._pending) + f"{reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
+            self._pending.clear()
         finally:
             self.transport.close()
 
@@ -215,7 +217,19 @@ class ExchangeSMTP(SMTP):
         elif text == "500 Command line too long":
             status = text = str(R.LINE_TOO_LONG)
         self._plog(">", text, "")
-        await super().push(status)
+        data = (status if isinstance(status, bytes) else status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii"))
+        self._pending += data + b"\r\n"
+        # RFC 2920 pipelining: while the client's next command is already in our buffer, hold this reply and
+        # send the group in one write when the buffer runs dry (one send syscall instead of three for
+        # MAIL/RCPT/DATA; measured in bench/engine.py). A command still being waited for never waits on us.
+        reader = self._reader
+        buffered = getattr(reader, "_buffer", None) if reader is not None else None
+        if buffered is not None and b"\n" in buffered and not self._in_data:
+            return
+        assert self._writer is not None
+        self._writer.write(bytes(self._pending))
+        self._pending.clear()
+        await self._writer.drain()
 
     async def reply(self, reply: R.Reply) -> None:
         await self.push(str(reply))
@@ -226,7 +240,8 @@ class ExchangeSMTP(SMTP):
         for line in text.splitlines():
             self._plog(">", line, "")
         assert self._writer is not None
-        self._writer.write(text.encode("ascii"))
+        self._writer.write(bytes(self._pending) + text.encode("ascii"))
+        self._pending.clear()
         await self._writer.drain()
 
     async def _answer(self, d: Decision) -> None:
@@ -415,9 +430,9 @@ class ExchangeSMTP(SMTP):
         if limit is None or (mail is not None and mail.granted("ms-Exch-Bypass-Message-Size-Limit")):
             limit = HARD_MAX_MESSAGE
         limit = min(limit, HARD_MAX_MESSAGE)
-        await self.reply(R.START_MAIL_INPUT)
-        self._in_data = True
+        self._in_data = True  # also makes the 354 go out at once (see push)
         try:
+            await self.reply(R.START_MAIL_INPUT)
             data, size, complete = await self._read_data(limit)
         finally:
             self._in_data = False

@@ -54,7 +54,8 @@ class _GroupCommit:
 class Spool:
     """One spool directory. `store()` is async-safe; the blocking parts run in the default executor."""
 
-    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True, io_threads: int | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True, io_threads: int | None = None,
+                 id_stride: int = 1, id_offset: int = 0) -> None:
         self.path = os.fspath(path)
         # A pool of its own, so spool fsyncs never queue behind other executor work. Size: Python's default
         # (cpu + 4); bench/engine.py measured 16 threads against 6 and the difference was inside the VM's noise.
@@ -63,7 +64,9 @@ class Spool:
         self.tmp = os.path.join(self.path, "tmp")
         os.makedirs(self.tmp, exist_ok=True)
         self.fsync = fsync
-        self._ids = itertools.count(int(time.time() * 1000) * 1000)
+        # Several worker processes share one spool (`exshell serve --workers N`): worker i takes the ids
+        # congruent to i modulo N, so no two processes ever name a message alike.
+        self._ids = itertools.count(int(time.time() * 1000) * 1000 * id_stride + id_offset, id_stride)
         self._id_lock = threading.Lock()
         self._groups: dict[int, _GroupCommit] = {}  # per event loop id
         self.directory_syncs = 0  # counts real directory fsyncs (tests and bench read it)
