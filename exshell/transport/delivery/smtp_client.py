@@ -1,0 +1,248 @@
+"""The outbound SMTP client (aiosmtplib): one attempt to hand a group of recipients to a send connector.
+
+Smart hosts are tried in order (failing over on a connection error or a 4xx greeting), each on its own
+port when it has one, else the connector's Port (cmdlets.md §6.1). EHLO uses the connector's Fqdn, else the
+server's. STARTTLS is used when offered (unless IgnoreSTARTTLS); certificates are verified only when
+RequireTLS is set, and RequireTLS without STARTTLS is a transient failure, as Exchange defers it.
+Connections are kept for the next message to the same host (`ConnectionPool`, at most 20 messages per
+connection, Exchange's SmtpMaxMessagesPerConnection default). Replies are classified per recipient by their first digit: 2xx delivered, 4xx retry, 5xx NDR (RFC 5321
+§4.2.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CONNECT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    host: str
+    port: int
+
+
+@dataclass(slots=True)
+class SendResult:
+    """Per-recipient reply text (`250 2.0.0 OK`), and the host that answered (for the tracking log).
+    `connection_error` set = no host took the message: every recipient is transient."""
+
+    replies: dict[str, str] = field(default_factory=dict)
+    remote: str = ""
+    connection_error: str | None = None
+
+
+def targets_for(connector: Any) -> list[Target]:
+    return [Target(h.host, h.port if h.port is not None else connector.port) for h in connector.smart_hosts]
+
+
+def _reply(code: int, message: str) -> str:
+    return f"{code} {' '.join(str(message).split())}".strip()
+
+
+class ConnectionPool:
+    """Idle outbound connections kept for the next message to the same host, as Exchange does (a send
+    connector's SmtpMaxMessagesPerConnection, default 20). A connection idle longer than `idle_timeout` is
+    closed rather than reused (the remote end may have timed it out)."""
+
+    def __init__(self, max_messages: int = 20, idle_timeout: float = 10.0, max_idle: int = 16) -> None:
+        self.max_messages = max_messages
+        self.idle_timeout = idle_timeout
+        self.max_idle = max_idle
+        self._idle: dict[tuple[Any, ...], list[tuple[Any, float, int]]] = {}
+
+    def take(self, key: tuple[Any, ...]) -> tuple[Any, int] | None:
+        import time
+
+        now = time.monotonic()
+        stack = self._idle.get(key) or []
+        while stack:
+            smtp, since, used = stack.pop()
+            if now - since <= self.idle_timeout and smtp.is_connected:
+                return smtp, used
+            smtp.close()
+        return None
+
+    def give(self, key: tuple[Any, ...], smtp: Any, used: int) -> None:
+        import time
+
+        stack = self._idle.setdefault(key, [])
+        if used >= self.max_messages or len(stack) >= self.max_idle or not smtp.is_connected:
+            _close_quietly(smtp)
+            return
+        stack.append((smtp, time.monotonic(), used))
+
+    async def close(self) -> None:
+        import aiosmtplib
+
+        idle, self._idle = self._idle, {}
+        for stack in idle.values():
+            for smtp, _, _ in stack:
+                try:
+                    await asyncio.wait_for(smtp.quit(), 2.0)
+                except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                    smtp.close()
+
+
+def _close_quietly(smtp: Any) -> None:
+    """Closing without QUIT is allowed (RFC 5321 §4.1.1.10 asks for QUIT, but the server must cope)."""
+    asyncio.get_running_loop().create_task(_quit(smtp))
+
+
+async def _quit(smtp: Any) -> None:
+    import aiosmtplib
+
+    try:
+        await asyncio.wait_for(smtp.quit(), 2.0)
+    except (TimeoutError, aiosmtplib.SMTPException, OSError):
+        smtp.close()
+
+
+async def send(
+    targets: Sequence[Target],
+    sender: str,
+    recipients: Sequence[str],
+    data: bytes,
+    *,
+    helo: str,
+    require_tls: bool = False,
+    ignore_starttls: bool = False,
+    timeout: float = CONNECT_TIMEOUT,
+    pool: ConnectionPool | None = None,
+) -> SendResult:
+    import aiosmtplib
+
+    result = SendResult()
+    errors: list[str] = []
+    for target in targets:
+        key = (target.host, target.port, helo, require_tls, ignore_starttls)
+        pooled = pool.take(key) if pool is not None else None
+        while True:
+            if pooled is not None:
+                smtp, used = pooled
+            else:
+                used = 0
+                smtp = aiosmtplib.SMTP(
+                    hostname=target.host,
+                    port=target.port,
+                    local_hostname=helo,
+                    timeout=timeout,
+                    start_tls=False,
+                    validate_certs=require_tls,
+                )
+                try:
+                    await smtp.connect()
+                    await _hello(smtp, require_tls, ignore_starttls)
+                except aiosmtplib.SMTPResponseException as exc:
+                    errors.append(f"[{target.host}:{target.port}] {_reply(exc.code, exc.message)}")
+                    smtp.close()
+                    break
+                except _HostFailure as exc:
+                    errors.append(f"[{target.host}:{target.port}] {exc}")
+                    await _quit(smtp)
+                    break
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    errors.append(
+                        f"[{target.host}:{target.port}] 451 4.4.0 Primary target IP address "
+                        f'responded with: "{type(exc).__name__}: {exc}"'
+                    )
+                    smtp.close()
+                    break
+            result.remote = f"{target.host}:{target.port}"
+            try:
+                clean = await _transaction(smtp, result, sender, recipients, data)
+            except _HostFailure as exc:
+                result.replies.clear()
+                smtp.close()
+                if pooled is not None:  # a reused connection the server had dropped: once more, fresh
+                    pooled = None
+                    continue
+                errors.append(f"[{target.host}:{target.port}] {exc}")
+                break
+            if pool is not None:
+                if not clean:
+                    try:
+                        await smtp.rset()
+                    except (aiosmtplib.SMTPException, OSError):
+                        smtp.close()
+                pool.give(key, smtp, used + 1)
+            else:
+                await _quit(smtp)
+            return result
+    result.connection_error = "; ".join(errors) or "451 4.4.0 No smart host to connect to"
+    return result
+
+
+class _HostFailure(Exception):
+    """The host couldn't take the transaction at all (EHLO/MAIL/TLS failed, or it dropped us): fail over."""
+
+
+async def _hello(smtp: Any, require_tls: bool, ignore_starttls: bool) -> None:
+    await smtp.ehlo()
+    if smtp.supports_extension("starttls") and not ignore_starttls:
+        await smtp.starttls(validate_certs=require_tls)
+        await smtp.ehlo()
+    elif require_tls:
+        raise _HostFailure("451 5.7.3 STARTTLS is required to send mail")
+
+
+async def _transaction(
+    smtp: Any, result: SendResult, sender: str, recipients: Sequence[str], data: bytes
+) -> bool:
+    """MAIL, RCPT per recipient, DATA. True when the transaction ended cleanly (DATA answered), False when it
+    stopped before DATA (the connection then needs RSET before it is reused)."""
+    import aiosmtplib
+
+    try:
+        try:
+            await smtp.mail(sender)
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code >= 500:  # the sender itself is refused: every recipient fails permanently
+                for r in recipients:
+                    result.replies[r] = _reply(exc.code, exc.message)
+                return False
+            raise _HostFailure(_reply(exc.code, exc.message)) from None
+        accepted: list[str] = []
+        for rcpt in recipients:
+            try:
+                await smtp.rcpt(rcpt)
+                accepted.append(rcpt)
+            except aiosmtplib.SMTPResponseException as exc:
+                if exc.code in (421,):  # the server is closing the channel
+                    raise
+                result.replies[rcpt] = _reply(exc.code, exc.message)
+        if not accepted:
+            return False
+        try:
+            resp = await smtp.data(data)
+            reply = _reply(resp.code, resp.message)
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:
+                raise
+            reply = _reply(exc.code, exc.message)
+        for rcpt in accepted:
+            result.replies[rcpt] = reply
+        return True
+    except aiosmtplib.SMTPResponseException as exc:
+        raise _HostFailure(_reply(exc.code, exc.message)) from None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise _HostFailure(f"451 4.4.0 Connection lost: {type(exc).__name__}: {exc}") from None
+
+
+async def resolve_mx(domain: str) -> list[Target]:
+    """DNS routing (DNSRoutingEnabled): MX records by preference, else the A record (RFC 5321 §5.1), via
+    dnspython when it is installed. Raises LookupError with a transient reply when it can't resolve."""
+    try:
+        import dns.asyncresolver  # type: ignore[import-not-found]
+        import dns.exception  # type: ignore[import-not-found]
+    except ImportError:
+        raise LookupError("451 4.4.0 DNS query failed: DNS routing needs the dnspython package") from None
+    try:
+        answer = await dns.asyncresolver.resolve(domain, "MX")
+        records = sorted(answer, key=lambda r: r.preference)
+        return [Target(str(r.exchange).rstrip("."), 25) for r in records]
+    except dns.exception.DNSException:
+        return [Target(domain, 25)]

@@ -1,0 +1,291 @@
+"""The message tracking log: Exchange 2013+'s CSV layout under `<state>/logs/MessageTracking/`.
+
+One file per UTC day, `MSGTRKyyyymmdd-1.LOG`, opened with the W3C-style header Exchange writes
+(`#Software`, `#Version`, `#Log-Type`, `#Date`, `#Fields`). Rows are appended under a process-local lock
+with O_APPEND and one write() per row, so the receiving engine and the delivery service (separate
+processes) can both log to the same file without interleaving a row. Exchange 2013+ field set (not the
+2007 one): `recipient-address` holds every recipient joined with `;`, as Exchange does.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FIELDS: tuple[str, ...] = (
+    "date-time",
+    "client-ip",
+    "client-hostname",
+    "server-ip",
+    "server-hostname",
+    "source-context",
+    "connector-id",
+    "source",
+    "event-id",
+    "internal-message-id",
+    "message-id",
+    "network-message-id",
+    "recipient-address",
+    "recipient-status",
+    "total-bytes",
+    "recipient-count",
+    "related-recipient-address",
+    "reference",
+    "message-subject",
+    "sender-address",
+    "return-path",
+    "message-info",
+    "directionality",
+    "tenant-id",
+    "original-client-ip",
+    "original-server-ip",
+    "custom-data",
+)
+SOFTWARE = "Microsoft Exchange Server"
+VERSION = "15.2.0.0"
+_lock = threading.Lock()
+_made: set[Path] = set()  # log folders known to exist (one mkdir per folder per process, not per row)
+
+
+def log_dir(state_dir: str | os.PathLike[str]) -> Path:
+    return Path(state_dir) / "logs" / "MessageTracking"
+
+
+def log_path(state_dir: str | os.PathLike[str], when: dt.datetime) -> Path:
+    return log_dir(state_dir) / f"MSGTRK{when:%Y%m%d}-1.LOG"
+
+
+def _header(when: dt.datetime) -> str:
+    return (
+        f"#Software: {SOFTWARE}\r\n#Version: {VERSION}\r\n#Log-Type: Message Tracking Log\r\n"
+        f"#Date: {when:%Y-%m-%dT%H:%M:%S.%f}"[:-3]
+        + "Z\r\n"
+        + "#Fields: "
+        + ",".join(FIELDS)
+        + "\r\n"
+    )
+
+
+def _timestamp(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def log_event(
+    state_dir: str | os.PathLike[str],
+    event_id: str,
+    *,
+    source: str,
+    message_id: str = "",
+    internal_message_id: str | int = "",
+    sender: str = "",
+    recipients: Sequence[str] = (),
+    recipient_status: Sequence[str] = (),
+    total_bytes: int | None = None,
+    connector_id: str = "",
+    subject: str = "",
+    client_ip: str = "",
+    client_hostname: str = "",
+    server_ip: str = "",
+    server_hostname: str = "",
+    source_context: str = "",
+    related_recipient_address: str = "",
+    reference: str = "",
+    return_path: str | None = None,
+    directionality: str = "Originating",
+    when: dt.datetime | None = None,
+) -> None:
+    """Append one row. Never raises for a disk problem: tracking must not stop delivery (Exchange keeps
+    delivering when the tracking log can't be written)."""
+    now = when or dt.datetime.now(dt.UTC)
+    row = {
+        "date-time": _timestamp(now),
+        "client-ip": client_ip,
+        "client-hostname": client_hostname,
+        "server-ip": server_ip,
+        "server-hostname": server_hostname,
+        "source-context": source_context,
+        "connector-id": connector_id,
+        "source": source,
+        "event-id": event_id,
+        "internal-message-id": str(internal_message_id),
+        "message-id": message_id if not message_id or message_id.startswith("<") else f"<{message_id}>",
+        "network-message-id": "",
+        "recipient-address": ";".join(recipients),
+        "recipient-status": ";".join(recipient_status),
+        "total-bytes": "" if total_bytes is None else str(total_bytes),
+        "recipient-count": str(len(recipients)),
+        "related-recipient-address": related_recipient_address,
+        "reference": reference,
+        "message-subject": subject,
+        "sender-address": sender,
+        "return-path": sender if return_path is None else return_path,
+        "message-info": "",
+        "directionality": directionality,
+        "tenant-id": "",
+        "original-client-ip": "",
+        "original-server-ip": "",
+        "custom-data": "",
+    }
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow([row[f] for f in FIELDS])
+    path = log_path(state_dir, now)
+    try:
+        with _lock:
+            if path.parent not in _made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _made.add(path.parent)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            except FileNotFoundError:  # the folder was removed meanwhile (log cleanup): make it again
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                text = buf.getvalue()
+                if os.fstat(fd).st_size == 0:
+                    text = _header(now) + text
+                os.write(fd, text.encode("utf-8"))
+            finally:
+                os.close(fd)
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEntry:
+    """One row as Get-MessageTrackingLog returns it (field names without dashes; cmdlets.md §7.4)."""
+
+    timestamp: dt.datetime
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def event_id(self) -> str:
+        return self.fields.get("event-id", "")
+
+    @property
+    def sender(self) -> str:
+        return self.fields.get("sender-address", "")
+
+    @property
+    def recipients(self) -> list[str]:
+        text = self.fields.get("recipient-address", "")
+        return [r for r in text.split(";") if r]
+
+    def to_properties(self) -> dict[str, Any]:
+        f = self.fields
+        total = f.get("total-bytes", "")
+        status = f.get("recipient-status", "")
+        return {
+            "Timestamp": self.timestamp,
+            "ClientIp": f.get("client-ip", ""),
+            "ClientHostname": f.get("client-hostname", ""),
+            "ServerIp": f.get("server-ip", ""),
+            "ServerHostname": f.get("server-hostname", ""),
+            "SourceContext": f.get("source-context", ""),
+            "ConnectorId": f.get("connector-id", ""),
+            "Source": f.get("source", ""),
+            "EventId": self.event_id,
+            "InternalMessageId": f.get("internal-message-id", ""),
+            "MessageId": f.get("message-id", ""),
+            "NetworkMessageId": f.get("network-message-id", ""),
+            "Recipients": self.recipients,
+            "RecipientStatus": [s for s in status.split(";") if s],
+            "TotalBytes": int(total) if total.isdigit() else None,
+            "RecipientCount": int(f.get("recipient-count") or 0),
+            "RelatedRecipientAddress": f.get("related-recipient-address", ""),
+            "Reference": f.get("reference", ""),
+            "MessageSubject": f.get("message-subject", ""),
+            "Sender": self.sender,
+            "ReturnPath": f.get("return-path", ""),
+            "MessageInfo": f.get("message-info", ""),
+            "Directionality": f.get("directionality", ""),
+        }
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(text.rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def read_entries(state_dir: str | os.PathLike[str]) -> Iterator[TrackingEntry]:
+    """Every row of every tracking log file, oldest file first; malformed rows are skipped."""
+    folder = log_dir(state_dir)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("MSGTRK*.LOG")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        fields: Sequence[str] = FIELDS
+        rows = csv.reader(io.StringIO(text, newline=""))
+        for row in rows:
+            if not row:
+                continue
+            if row[0].startswith("#"):
+                if row[0].startswith("#Fields: "):
+                    fields = [row[0][len("#Fields: ") :], *row[1:]]
+                continue
+            values = dict(zip(fields, row))
+            when = _parse_time(values.get("date-time", ""))
+            if when is None:
+                continue
+            yield TrackingEntry(when, values)
+
+
+def search(
+    entries: Iterable[TrackingEntry],
+    *,
+    sender: str | None = None,
+    recipients: Sequence[str] = (),
+    message_id: str | None = None,
+    internal_message_id: str | None = None,
+    event_id: str | None = None,
+    source: str | None = None,
+    subject: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    result_size: int | None = 1000,
+) -> list[TrackingEntry]:
+    """Get-MessageTrackingLog's filters: exact (case-insensitive) sender, any of the recipients, message id
+    with or without angle brackets, partial subject, Start inclusive and End exclusive (cmdlets.md §7.4)."""
+    want_rcpts = {r.lower() for r in recipients}
+    want_mid = message_id.strip().strip("<>").lower() if message_id else None
+    out: list[TrackingEntry] = []
+    for e in entries:
+        f = e.fields
+        if sender and e.sender.lower() != sender.lower():
+            continue
+        if want_rcpts and not want_rcpts & {r.lower() for r in e.recipients}:
+            continue
+        if want_mid and f.get("message-id", "").strip("<>").lower() != want_mid:
+            continue
+        if internal_message_id and f.get("internal-message-id", "") != str(internal_message_id):
+            continue
+        if event_id and e.event_id.lower() != event_id.lower():
+            continue
+        if source and f.get("source", "").lower() != source.lower():
+            continue
+        if subject and subject.lower() not in f.get("message-subject", "").lower():
+            continue
+        if start and e.timestamp < _aware(start):
+            continue
+        if end and e.timestamp >= _aware(end):
+            continue
+        out.append(e)
+        if result_size is not None and len(out) >= result_size:
+            break
+    return out
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    """A naive DateTime from the shell is local time, as in PowerShell."""
+    return when.astimezone(dt.UTC) if when.tzinfo is None else when

@@ -1,0 +1,240 @@
+"""Delivery test helpers: a shell over a store in tmp_path, a recording smart host (aiosmtpd on loopback),
+the delivery service on its own event-loop thread, and spooling a message the way the engine does."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from exshell.cmdlets.registry import default_registry
+from exshell.model.defaults import initial_config
+from exshell.runtime.host import BufferHost
+from exshell.runtime.session import Services, Session
+from exshell.store import open_store
+from exshell.transport.spool import Spool
+
+SERVER = "EX01"
+FQDN = "ex01.contoso.com"
+DOMAIN = "contoso.com"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@dataclass
+class Result:
+    success: bool
+    output: str
+    errors: str
+
+
+class Shell:
+    def __init__(self, state: Path, fqdn: str = FQDN) -> None:
+        self.state = state
+        self.services = Services(state, SERVER)
+        self.services._store = open_store(state, initial=lambda: initial_config(SERVER, fqdn))
+        self.host = BufferHost()
+        self.session = Session(default_registry(), self.services, self.host)
+
+    @property
+    def store(self) -> Any:
+        return self.services.store
+
+    def run(self, text: str) -> Result:
+        self.host._out.clear()
+        self.host.errors.clear()
+        self.host.warnings.clear()
+        r = self.session.run(text)
+        return Result(r.success, self.host.output, self.host.error_text)
+
+    def ok(self, text: str) -> str:
+        r = self.run(text)
+        assert r.success and not r.errors, f"{text!r} failed:\n{r.errors}"
+        return r.output
+
+    def values(self, text: str) -> list[str]:
+        return [line.strip() for line in self.ok(text).splitlines() if line.strip()]
+
+
+@dataclass
+class Recorded:
+    sender: str
+    recipients: list[str]
+    data: bytes
+    helo: str
+    tls: bool = False
+
+
+@dataclass
+class SmartHostHandler:
+    messages: list[Recorded] = field(default_factory=list)
+    rcpt_reply: dict[str, str] = field(default_factory=dict)  # address → reply (e.g. '550 5.1.1 ...')
+    data_reply: str | None = None
+    delay: float = 0.0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        reply = self.rcpt_reply.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Recipient OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.data_reply:
+            return self.data_reply
+        self.messages.append(
+            Recorded(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                bytes(envelope.content),
+                str(session.host_name),
+                session.ssl is not None,
+            )
+        )
+        return "250 2.0.0 OK queued"
+
+
+class SmartHost:
+    """An aiosmtpd server on 127.0.0.1 that records what it receives; stop() and start() keep the port."""
+
+    def __init__(self, port: int | None = None, tls_context: Any = None) -> None:
+        self.port = port or free_port()
+        self.handler = SmartHostHandler()
+        self.controller: Any = None
+        self.tls_context = tls_context  # set: STARTTLS is offered
+
+    def start(self) -> SmartHost:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, tls_context=self.tls_context
+        )
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self) -> list[Recorded]:
+        return self.handler.messages
+
+
+class ServiceThread:
+    """The real DeliveryService on its own event-loop thread."""
+
+    def __init__(self, state: Path, store: Any, poll_interval: float = 0.05) -> None:
+        from exshell.transport.delivery.service import DeliveryService
+
+        self.loop = asyncio.new_event_loop()
+        self.service = DeliveryService(state, store, SERVER, poll_interval=poll_interval)
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def run(self, coro: Any, timeout: float = 15.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def __enter__(self) -> ServiceThread:  # noqa: PYI034
+        self.thread.start()
+        self.run(self.service.start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.run(self.service.stop(grace=2.0), timeout=20.0)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
+def make_message(
+    sender: str,
+    recipients: list[str],
+    subject: str,
+    body: str = "Scanned document attached.\n",
+    message_id: str | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender or "MAILER-DAEMON"
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{message_id or f'{time.time_ns()}@copier.contoso.com'}>"
+    msg["Received"] = f"from copier ([127.0.0.60]) by {FQDN} with Microsoft SMTP Server"
+    msg.set_content(body)
+    return msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def spool_message(
+    state: Path,
+    sender: str,
+    recipients: list[str],
+    subject: str = "Scan",
+    received: dt.datetime | None = None,
+    **extra: Any,
+) -> str:
+    """What the receiving engine writes: an envelope line and the raw message, durably."""
+    data = make_message(sender, recipients, subject)
+    mid = data.split(b"Message-ID: <", 1)[1].split(b">", 1)[0].decode()
+    envelope = {
+        "message_id": mid,
+        "sender": sender,
+        "recipients": recipients,
+        "connector": f"{SERVER}\\Copier Relay",
+        "local": "127.0.0.17:25",
+        "remote": "127.0.0.60:40000",
+        "helo": "copier",
+        "received": (received or dt.datetime.now(dt.UTC)).isoformat(),
+        "size": len(data),
+        **extra,
+    }
+    # One Spool per folder, as in the engine: its id counter keeps two messages in one millisecond apart.
+    spool = _spools.get(state)
+    if spool is None:
+        spool = _spools[state] = Spool(state / "spool")
+    return spool.store_blocking(envelope, data)
+
+
+_spools: dict[Path, Spool] = {}
+
+
+def configure(
+    shell: Shell, smart_host_port: int | None, *, retry: str = "00:00:01", expiration: str = "00:10:00"
+) -> None:
+    """The copier-relay organization: contoso.com authoritative with two mailboxes, fabrikam.com internal
+    relay, a send connector for everything else to the test smart host, short retry intervals."""
+    shell.ok("New-Mailbox -Name alice -PrimarySmtpAddress alice@contoso.com")
+    shell.ok("New-Mailbox -Name scanner -PrimarySmtpAddress scanner@contoso.com")
+    shell.ok("New-AcceptedDomain -Name Fabrikam -DomainName fabrikam.com -DomainType InternalRelay")
+    if smart_host_port is not None:
+        shell.ok(
+            f"New-SendConnector -Name 'To SmartHost' -AddressSpaces '*' -SmartHosts '[127.0.0.1]:{smart_host_port}'"
+        )
+    shell.ok(
+        f"Set-TransportConfig -MessageRetryInterval {retry} -TransientFailureRetryInterval {retry} "
+        f"-MessageExpirationTimeout {expiration}"
+    )
