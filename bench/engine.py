@@ -81,7 +81,7 @@ def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int
     open_store(state, lambda: data)
     proc = subprocess.Popen([sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server",
                              "BENCH", "--log-level", "WARNING", "--spool-threads", str(spool_threads),
-                             "--workers", str(workers)],
+                             "--workers", str(workers), "--no-delivery"],
                             cwd=ROOT, stdout=subprocess.DEVNULL)
     wait_port(port, proc)
     return proc

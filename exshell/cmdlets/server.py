@@ -69,6 +69,10 @@ _SETTINGS = (
               help="2007: '550 5.7.1 Unable to relay'; 2016: '550 5.7.54 SMTP; Unable to relay recipient in "
                    "non-accepted domain'."),
     Parameter("TarpitEnabled", T.BOOL, help="Delay failure replies to unauthenticated sessions."),
+    Parameter("RecipientValidationEnabled", T.BOOL,
+              help="Reject unknown recipients of authoritative domains at RCPT (550 5.1.1 User unknown)."),
+    Parameter("DelayNotificationTimeout", TIMESPAN, help="When the sender is told a message is delayed."),
+    Parameter("MessageTrackingLogEnabled", T.BOOL, help="Write the message tracking log."),
     Parameter("MessageRetryInterval", TIMESPAN, help="Time between delivery retries."),
     Parameter("TransientFailureRetryInterval", TIMESPAN, help="Retry interval after a transient failure."),
     Parameter("TransientFailureRetryCount", T.INT, help="Quick retries before the retry interval applies."),

@@ -45,6 +45,10 @@ class TransportSettings:
 
     relay_reply_style: str = "2007"  # '2007' | '2016'
     tarpit_enabled: bool = True
+    # Reject unknown recipients of Authoritative, AddressBookEnabled domains at RCPT (`550 5.1.1 User unknown`),
+    # as Exchange's Recipient Filter agent does; off by default, as that agent is on a 2007/2010 Hub: the
+    # message is accepted and the categorizer bounces it (NDR 5.1.1 RESOLVER.ADR.ExRecipNotFound).
+    recipient_validation_enabled: bool = False
     max_receive_size: Unlimited = Unlimited(ByteQuantifiedSize(10 * _MB))
     max_send_size: Unlimited = Unlimited(ByteQuantifiedSize(10 * _MB))
     max_recipient_envelope_limit: Unlimited = Unlimited(5000)
@@ -98,6 +102,7 @@ class TransportSettings:
 SETTINGS_PROPERTIES: tuple[Prop, ...] = (
     Prop("RelayReplyStyle", "relay_reply_style", "str"),
     Prop("TarpitEnabled", "tarpit_enabled", "bool"),
+    Prop("RecipientValidationEnabled", "recipient_validation_enabled", "bool"),
     Prop("MaxReceiveSize", "max_receive_size", "unlimited_size"),
     Prop("MaxSendSize", "max_send_size", "unlimited_size"),
     Prop("MaxRecipientEnvelopeLimit", "max_recipient_envelope_limit", "unlimited"),

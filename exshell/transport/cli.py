@@ -41,6 +41,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--stop-grace", type=float, default=10.0, help=argparse.SUPPRESS)
     p.add_argument("--spool-threads", type=int, default=None, help=argparse.SUPPRESS)  # bench lever
     p.add_argument("--workers", type=int, default=1, help="engine processes sharing the bindings (default 1)")
+    p.add_argument("--no-delivery", action="store_true",
+                   help="receive and queue only; run delivery elsewhere (python -m exshell.transport.delivery.service)")
     p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
     return p.parse_args(argv)
 
@@ -63,17 +65,29 @@ def _setup_logging(state: str, level: str) -> None:
 async def _run(args: argparse.Namespace) -> int:
     from exshell.transport.engine import Engine
 
+    from exshell.transport.delivery.service import DeliveryService
+
     workers = max(1, args.workers)
-    engine = Engine(args.state, args.server or default_server_name(), spool_threads=args.spool_threads,
-                    worker=args.worker or 0, workers=workers)
+    worker = args.worker or 0
+    server = args.server or default_server_name()
+    engine = Engine(args.state, server, spool_threads=args.spool_threads, worker=worker, workers=workers)
+    # Delivery runs once per server: in the only engine, or in worker 0 of several (the others' messages
+    # reach it through the shared spool, which it polls).
+    delivery = DeliveryService(args.state, engine.store, server) if worker == 0 and not args.no_delivery else None
+    if delivery is not None:
+        engine.on_spooled = delivery.notify
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
+    if delivery is not None:
+        await delivery.start()
     await stop.wait()
     logging.getLogger("exshell.transport").info("stopping: no new connections; finishing sessions in progress")
     await engine.stop(args.stop_grace)
+    if delivery is not None:
+        await delivery.stop()
     return 0
 
 

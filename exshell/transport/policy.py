@@ -167,6 +167,7 @@ class PolicyIndex:
         style = str(_setting(settings, "relay_reply_style", "2007"))
         self.relay_reply = R.UNABLE_TO_RELAY_2016 if style == "2016" else R.UNABLE_TO_RELAY
         self.tarpit_enabled = bool(_setting(settings, "tarpit_enabled", True))
+        self.recipient_validation = bool(_setting(settings, "recipient_validation_enabled", False))
         specific: dict[tuple[str, int], list[tuple[Any, Any]]] = {}
         wildcard: dict[tuple[int, int], list[tuple[Any, Any]]] = {}
         for c in self.connectors:
@@ -430,6 +431,13 @@ def decide(
             return result("defer", R.TOO_MANY_RECIPIENTS,
                           f"the message already has {recipients_so_far} recipients "
                           f"(MaxRecipientsPerMessage {max_rcpt} on {ident})", path)
+        if not foreign and index.recipient_validation and path.domain:
+            accepted = index.accepted_domain(path.domain)
+            if (accepted is not None and str(accepted.domain_type) == "Authoritative"
+                    and accepted.address_book_enabled and index.directory.find_by_address(path.address) is None):
+                return result("reject", R.USER_UNKNOWN,
+                              f"{path.address} is in the authoritative domain {accepted.domain_name} but no mailbox "
+                              "has that address (recipient validation is on)", path)
         if foreign:
             why = f"relay to {', '.join(foreign)} allowed: {who} holds {RIGHT_ANY_RECIPIENT} on {ident}"
         else:

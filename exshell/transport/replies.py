@@ -72,6 +72,7 @@ ANONYMOUS_CANNOT_SEND_AS = Reply(550, "5.7.1 Anonymous client does not have perm
 
 # ---- RCPT TO
 RECIPIENT_OK = Reply(250, "2.1.5 Recipient OK")
+USER_UNKNOWN = Reply(550, "5.1.1 User unknown")  # recipient validation (TELNET; semantics.md §f)
 INVALID_RECIPIENT = Reply(501, "5.1.3 Invalid address")
 UNABLE_TO_RELAY = Reply(550, "5.7.1 Unable to relay")  # 2007/2010 and 2013 SP1 (QA-179653)
 UNABLE_TO_RELAY_2016 = Reply(550, "5.7.54 SMTP; Unable to relay recipient in non-accepted domain")

@@ -123,7 +123,12 @@ class Spool:
             _unlink_quietly(tmp_path)
             raise
         os.close(fd)
-        os.rename(tmp_path, final)
+        # link, not rename: an id already in the spool (another process's message) makes this fail with
+        # EEXIST instead of silently replacing a message that was acknowledged; the session then answers 451.
+        try:
+            os.link(tmp_path, final)
+        finally:
+            _unlink_quietly(tmp_path)
 
     async def _sync_directory(self, loop: asyncio.AbstractEventLoop) -> None:
         group = self._groups.get(id(loop))

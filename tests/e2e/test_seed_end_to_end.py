@@ -160,3 +160,34 @@ def test_a_bad_command_changes_nothing_and_exits_1(relay):
     assert r.returncode == 1 and "300.1.1.1/33" in r.stdout + r.stderr and "Traceback" not in r.stdout + r.stderr
     assert ok(state, "(Get-ConfigVersion -Last 1).Version").strip() == before
 
+
+
+def test_a_relayed_scan_reaches_the_smart_host_and_the_tracking_log_proves_it(relay):
+    from tests.transport.delivery.harness import SmartHost
+
+    state, port, _ = relay
+    smart = SmartHost().start()
+    try:
+        ok(state, f"New-SendConnector -Name Outbound -AddressSpaces * -SmartHosts '[127.0.0.1]:{smart.port}'")
+        ok(state, 'Add-ADPermission RelayConnector -User "NT AUTHORITY\\ANONYMOUS LOGON" '
+                  "-ExtendedRights ms-Exch-SMTP-Accept-Any-Recipient")
+        wait_for(lambda: rcpt(port, COPIER, "someone@example.net")[0] == 250, "the grant to apply")
+        send(port, COPIER, "someone@example.net")
+        got = wait_for(lambda: smart.messages, "the smart host to receive the scan", timeout=30)
+        assert got[0].recipients == ["someone@example.net"]
+        assert b"X-MS-Exchange-Organization-AuthAs: Anonymous" in got[0].data
+        sent = wait_for(lambda: ok(state, "Get-MessageTrackingLog -Sender scanner@domain.com -EventId SEND | "
+                                          "Select-Object -ExpandProperty Recipients"), "the SEND event")
+        assert sent.split() == ["someone@example.net"]
+        wait_for(lambda: not list((state / "spool").glob("*.msg")), "the spool to empty")
+    finally:
+        smart.stop()
+
+
+def test_a_scan_to_a_local_mailbox_lands_in_its_maildir(relay):
+    state, port, _ = relay
+    ok(state, "New-Mailbox -Name Bharat -PrimarySmtpAddress bharat@domain.com")
+    send(port, COPIER, "bharat@domain.com")  # internal: no relay right needed
+    maildir = state / "mailboxes"
+    got = wait_for(lambda: [p for p in maildir.rglob("new/*") if p.is_file()], "the Maildir delivery", timeout=30)
+    assert b"Subject: scan" in got[0].read_bytes()

@@ -20,7 +20,7 @@ QUEUED = re.compile(r"<([^>]+)> \[InternalId=(\d+), Hostname=")
 
 def start_engine(state: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server", "EX01",
+        [sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server", "EX01", "--no-delivery",
          "--log-level", "WARNING"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=state.parent,
     )

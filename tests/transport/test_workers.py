@@ -23,7 +23,8 @@ def test_two_workers_accept_every_message_once_and_stop_cleanly(tmp_path):
     state = tmp_path / "state"
     open_store(state, lambda: config_data(connectors))
     proc = subprocess.Popen([sys.executable, "-m", "exshell", "--state", str(state), "serve", "--server", SERVER,
-                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "--no-delivery", "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
         while True:
