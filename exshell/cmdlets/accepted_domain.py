@@ -9,7 +9,7 @@ from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.exchange_objects import ACCEPTED_DOMAIN_TYPE, domain_object
 from exshell.cmdlets.exchange_support import (
     ACCEPTED_DOMAIN_TYPE as DOMAIN_TYPE_PARAM,
-    ConfigTransaction,
+    ConfigCmdlet,
     ambiguous,
     identity_type,
     not_found,
@@ -60,7 +60,7 @@ def _check_unique(domains: Any, candidate: Any) -> None:
                 "DuplicateAcceptedDomainException", "DomainName")
 
 
-class NewAcceptedDomain(Cmdlet):
+class NewAcceptedDomain(ConfigCmdlet):
     name = "New-AcceptedDomain"
     synopsis = "Adds a domain the organization accepts mail for."
     description = (
@@ -79,10 +79,6 @@ class NewAcceptedDomain(Cmdlet):
     examples = (Example("New-AcceptedDomain -Name Contoso -DomainName contoso.com -DomainType Authoritative",
                         "Accept mail for contoso.com."),)
     related = ("Get-AcceptedDomain", "Set-AcceptedDomain")
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-        self._new: list[str] = []
 
     def process(self) -> None:
         from exshell.model.config import ACCEPTED_DOMAINS, Config
@@ -109,22 +105,16 @@ class NewAcceptedDomain(Cmdlet):
 
         try:
             self.tx.apply(op)
-            self._new.append(domain.guid)
+            self.created.append(domain.guid)
         except ModelError as exc:
             report_model_error(self, exc, domain.name)
 
-    def end(self) -> None:
+    def emit_created(self, data: Any) -> None:
         from exshell.model.config import Config
 
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
-            return
-        if self._new:
-            for d in Config.from_data(self.tx.store.snapshot().data).accepted_domains:
-                if d.guid in self._new:
-                    self.write_object(domain_object(d))
+        for d in Config.from_data(data).accepted_domains:
+            if d.guid in self.created:
+                self.write_object(domain_object(d))
 
 
 class GetAcceptedDomain(Cmdlet):
@@ -154,7 +144,7 @@ class GetAcceptedDomain(Cmdlet):
             self.write_object(domain_object(d))
 
 
-class SetAcceptedDomain(Cmdlet):
+class SetAcceptedDomain(ConfigCmdlet):
     name = "Set-AcceptedDomain"
     synopsis = "Changes an accepted domain's type, name or default status."
     supports_should_process = True
@@ -170,9 +160,6 @@ class SetAcceptedDomain(Cmdlet):
     )
     examples = (Example("Set-AcceptedDomain Contoso -MakeDefault $true", "Make Contoso the default domain."),)
     related = ("Get-AcceptedDomain",)
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
 
     def process(self) -> None:
         from exshell.model.config import ACCEPTED_DOMAINS
@@ -210,14 +197,8 @@ class SetAcceptedDomain(Cmdlet):
 
         self.tx.apply(op)
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
 
-
-class RemoveAcceptedDomain(Cmdlet):
+class RemoveAcceptedDomain(ConfigCmdlet):
     name = "Remove-AcceptedDomain"
     synopsis = "Removes an accepted domain (not the default one). Asks for confirmation."
     supports_should_process = True
@@ -228,9 +209,6 @@ class RemoveAcceptedDomain(Cmdlet):
         Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
     )
     related = ("Get-AcceptedDomain",)
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
 
     def process(self) -> None:
         from exshell.model.config import ACCEPTED_DOMAINS
@@ -244,13 +222,4 @@ class RemoveAcceptedDomain(Cmdlet):
                 "default first (Set-AcceptedDomain <name> -MakeDefault $true).",
                 f"CannotRemoveDefaultAcceptedDomainException,{self.name}", "InvalidOperation", d.name)
             return
-        if not self.should_process(d.name, description=f'Removing accepted domain "{d.name}".'):
-            return
-        guid = d.guid
-        self.tx.apply(lambda doc: doc.delete(ACCEPTED_DOMAINS, guid) and None)
-
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
+        self.remove(ACCEPTED_DOMAINS, d, f'Removing accepted domain "{d.name}".')

@@ -12,7 +12,7 @@ from exshell.cmdlets.base import Cmdlet, Example, Parameter, SetAttrs, T
 from exshell.cmdlets.connector_guards import open_relay_risk
 from exshell.cmdlets.exchange_objects import ACE_TYPE, ace_object
 from exshell.cmdlets.exchange_support import (
-    ConfigTransaction,
+    ConfigCmdlet,
     confirm_risk,
     identity_type,
     report_model_error,
@@ -120,7 +120,7 @@ def _request(cmdlet: Cmdlet) -> tuple[str | None, str, list[str], bool] | None:
     return ident, str(user), rights, deny
 
 
-class AddADPermission(Cmdlet):
+class AddADPermission(ConfigCmdlet):
     name = "Add-ADPermission"
     synopsis = "Grants (or, with -Deny, takes away) extended rights on a receive connector."
     description = (
@@ -141,10 +141,6 @@ class AddADPermission(Cmdlet):
                 "Stop anonymous hosts sending as your own domains, whatever the permission groups grant."),
     )
     related = ("Get-ADPermission", "Remove-ADPermission", "Test-RelayPolicy")
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-        self._added: list[tuple[str, str, str, bool]] = []
 
     def process(self) -> None:
         from exshell.model.config import RECEIVE_CONNECTORS, Config
@@ -193,18 +189,11 @@ class AddADPermission(Cmdlet):
         except ModelError as exc:
             report_model_error(self, exc, rc.identity)
             return
-        self._added.extend((rc.identity, user, r, deny) for r in rights)
+        self.created.extend(ACE(rc.identity, user, r, deny=deny) for r in rights)
 
-    def end(self) -> None:
-        from exshell.model.permissions import ACE
-
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
-            return
-        for identity, user, right, deny in self._added:
-            self.write_object(ace_object(ACE(identity, user, right, deny=deny)))
+    def emit_created(self, data: Any) -> None:
+        for ace in self.created:  # Add-ADPermission returns the entries it added (cmdlets.md §4.2)
+            self.write_object(ace_object(ace))
 
 
 class GetADPermission(Cmdlet):
@@ -246,7 +235,7 @@ class GetADPermission(Cmdlet):
             self.write_object(ace_object(ace))
 
 
-class RemoveADPermission(Cmdlet):
+class RemoveADPermission(ConfigCmdlet):
     name = "Remove-ADPermission"
     synopsis = "Removes explicit permission entries (added with Add-ADPermission) from a receive connector."
     description = (
@@ -264,9 +253,6 @@ class RemoveADPermission(Cmdlet):
                 "'*any-recipient'} | Remove-ADPermission", "The same, by piping the entry."),
     )
     related = ("Add-ADPermission", "Get-ADPermission")
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
 
     def process(self) -> None:
         from exshell.model.config import RECEIVE_CONNECTORS, Config
@@ -326,9 +312,3 @@ class RemoveADPermission(Cmdlet):
             self.tx.apply(op)
         except ModelError as exc:
             report_model_error(self, exc, rc.identity)
-
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, Callable
 
-from exshell.cmdlets.base import ParamType, T
+from exshell.cmdlets.base import Cmdlet, ParamType, T
 
 if TYPE_CHECKING:  # pragma: no cover
-    from exshell.cmdlets.base import Cmdlet
     from exshell.model.config import Config
     from exshell.store.base import MutableConfig
 
@@ -215,6 +214,33 @@ class ConfigTransaction:
 
         text = getattr(self._cmdlet.runtime.invocation, "statement_text", "") or self._cmdlet.name
         return self.store.commit(mutate, command=text)
+
+
+class ConfigCmdlet(Cmdlet):
+    """A cmdlet that changes the configuration. Its changes collect in one ConfigTransaction per invocation and
+    are committed together at end() (one version); then emit_created() writes what it made."""
+
+    def begin(self) -> None:
+        self.tx = ConfigTransaction(self)
+        self.created: list[Any] = []
+
+    def end(self) -> None:
+        try:
+            self.tx.commit()
+        except Exception as exc:  # a rule broken by a concurrent writer, or the store refusing
+            report_model_error(self, exc)
+            return
+        if self.created:
+            self.emit_created(self.tx.store.snapshot().data)
+
+    def emit_created(self, data: Any) -> None:
+        """Write the objects this invocation created (New-* and Add-* cmdlets)."""
+
+    def remove(self, collection: str, obj: Any, description: str) -> None:
+        """Remove-*: ShouldProcess (ConfirmImpact High prompts), then delete the object by its key."""
+        if self.should_process(obj.identity, description=description):
+            guid = obj.guid
+            self.tx.apply(lambda doc: doc.delete(collection, guid) and None)
 
 
 def report_model_error(cmdlet: "Cmdlet", exc: Exception, target: Any = None, terminating: bool = False) -> None:

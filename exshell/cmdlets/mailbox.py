@@ -8,6 +8,7 @@ from typing import Any
 from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, T
 from exshell.cmdlets.exchange_objects import MAILBOX_TYPE, mailbox_object
 from exshell.cmdlets.exchange_support import (
+    ConfigCmdlet,
     ConfigTransaction,
     ambiguous,
     identity_type,
@@ -70,7 +71,7 @@ def _put(tx: ConfigTransaction, mbx: Any) -> None:
     tx.apply(op)
 
 
-class NewMailbox(Cmdlet):
+class NewMailbox(ConfigCmdlet):
     name = "New-Mailbox"
     synopsis = "Creates a mailbox: a local recipient whose mail is delivered to a Maildir."
     supports_should_process = True
@@ -90,10 +91,6 @@ class NewMailbox(Cmdlet):
         Example("New-Mailbox scanner -Password (Read-Host 'Password' -AsSecureString)", ""),
     )
     related = ("Get-Mailbox", "Set-Mailbox")
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-        self._new: list[str] = []
 
     def process(self) -> None:
         from exshell.model.errors import ModelError
@@ -118,18 +115,13 @@ class NewMailbox(Cmdlet):
             return
         try:
             _put(self.tx, mbx)
-            self._new.append(mbx.guid)
+            self.created.append(mbx.guid)
         except ModelError as exc:
             report_model_error(self, exc, mbx.name)
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
-            return
-        for mbx in mailboxes_of(self.tx.store.snapshot().data):
-            if mbx.guid in self._new:
+    def emit_created(self, data: Any) -> None:
+        for mbx in mailboxes_of(data):
+            if mbx.guid in self.created:
                 self.write_object(mailbox_object(mbx))
 
 
@@ -163,7 +155,7 @@ class GetMailbox(Cmdlet):
             self.write_object(mailbox_object(mbx))
 
 
-class SetMailbox(Cmdlet):
+class SetMailbox(ConfigCmdlet):
     name = "Set-Mailbox"
     synopsis = "Changes a mailbox's display name or addresses."
     supports_should_process = True
@@ -180,9 +172,6 @@ class SetMailbox(Cmdlet):
         Parameter("Name", T.STRING, help="A new name."),
     )
     examples = (Example('Set-Mailbox bharat -EmailAddresses @{Add="scans@contoso.com"}', ""),)
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
 
     def process(self) -> None:
         from exshell.model.errors import ModelError
@@ -218,14 +207,9 @@ class SetMailbox(Cmdlet):
         except ModelError as exc:
             report_model_error(self, exc, mbx.name)
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
 
 
-class RemoveMailbox(Cmdlet):
+class RemoveMailbox(ConfigCmdlet):
     name = "Remove-Mailbox"
     synopsis = "Removes a mailbox (its Maildir stays on disk). Asks for confirmation."
     supports_should_process = True
@@ -235,20 +219,9 @@ class RemoveMailbox(Cmdlet):
                   completer="mailbox", help="Name, alias, address or GUID."),
     )
 
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-
     def process(self) -> None:
         mbx = _find(self, mailboxes_of(self.tx._data()), self.params["Identity"])
         if mbx is None:
             return
-        if not self.should_process(mbx.name, description=f'Removing mailbox "{mbx.name}".'):
-            return
-        guid = mbx.guid
-        self.tx.apply(lambda doc: doc.delete(MAILBOXES, guid) and None)
+        self.remove(MAILBOXES, mbx, f'Removing mailbox "{mbx.name}".')
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)

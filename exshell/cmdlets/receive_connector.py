@@ -20,7 +20,7 @@ from exshell.cmdlets.exchange_support import (
     TRANSPORT_ROLE,
     UNLIMITED_INT,
     USAGE,
-    ConfigTransaction,
+    ConfigCmdlet,
     ambiguous,
     confirm_risk,
     identity_type,
@@ -80,7 +80,7 @@ def _entries(values: Any) -> list[Any]:
     return list(values) if isinstance(values, (list, tuple)) else [values]
 
 
-class NewReceiveConnector(Cmdlet):
+class NewReceiveConnector(ConfigCmdlet):
     name = "New-ReceiveConnector"
     synopsis = "Creates a receive connector: where the server listens and whom it accepts mail from."
     description = (
@@ -131,12 +131,9 @@ class NewReceiveConnector(Cmdlet):
     )
     related = ("Get-ReceiveConnector", "Set-ReceiveConnector", "Add-ADPermission", "Test-RelayPolicy")
 
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-
     def process(self) -> None:
         from exshell.model.config import RECEIVE_CONNECTORS
-        from exshell.model.connector import ReceiveConnector, find_conflict
+        from exshell.model.connector import ReceiveConnector
         from exshell.model.errors import ModelError
 
         p = self.params
@@ -185,7 +182,7 @@ class NewReceiveConnector(Cmdlet):
         except ModelError as exc:
             report_model_error(self, exc, rc.identity)
             return
-        self._created = getattr(self, "_created", []) + [rc.guid]
+        self.created.append(rc.guid)
 
     def _check_name_and_conflicts(self, rc: Any, others: list[Any]) -> None:
         from exshell.model.connector import find_conflict
@@ -202,20 +199,12 @@ class NewReceiveConnector(Cmdlet):
         if problem:
             raise ModelError(problem, "ReceiveConnectorConflict", "Bindings")
 
-    def end(self) -> None:
+    def emit_created(self, data: Any) -> None:
         from exshell.model.config import Config
 
-        try:
-            self.tx.commit()
-        except Exception as exc:  # a rule broken by a concurrent writer, or the store refusing
-            report_model_error(self, exc)
-            return
-        created = getattr(self, "_created", [])
-        if created:
-            config = Config.from_data(self.tx.store.snapshot().data)
-            for rc in config.receive_connectors:
-                if rc.guid in created:
-                    self.write_object(connector_object(rc))
+        for rc in Config.from_data(data).receive_connectors:
+            if rc.guid in self.created:
+                self.write_object(connector_object(rc))
 
 
 class GetReceiveConnector(Cmdlet):
@@ -284,7 +273,7 @@ def resolve_one(cmdlet: Cmdlet, config: Any, ident: str) -> Any:
     return found[0]
 
 
-class SetReceiveConnector(Cmdlet):
+class SetReceiveConnector(ConfigCmdlet):
     name = "Set-ReceiveConnector"
     synopsis = "Changes a receive connector."
     description = (
@@ -311,9 +300,6 @@ class SetReceiveConnector(Cmdlet):
         Example("Set-ReceiveConnector Relay -Enabled $false", "Stop the connector."),
     )
     related = ("Get-ReceiveConnector", "New-ReceiveConnector")
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
 
     def process(self) -> None:
         from exshell.model.config import RECEIVE_CONNECTORS, Config
@@ -394,14 +380,8 @@ class SetReceiveConnector(Cmdlet):
         except ModelError as exc:
             report_model_error(self, exc, rc.identity)
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
 
-
-class RemoveReceiveConnector(Cmdlet):
+class RemoveReceiveConnector(ConfigCmdlet):
     name = "Remove-ReceiveConnector"
     synopsis = "Deletes a receive connector."
     description = "Asks for confirmation (ConfirmImpact High); -Confirm:$false skips the question."
@@ -415,22 +395,9 @@ class RemoveReceiveConnector(Cmdlet):
     examples = (Example("Remove-ReceiveConnector Relay -Confirm:$false", "Delete without asking."),)
     related = ("Get-ReceiveConnector",)
 
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-
     def process(self) -> None:
         from exshell.model.config import RECEIVE_CONNECTORS
 
         rc = resolve_one(self, self.tx.config(), self.params["Identity"])
-        if rc is None:
-            return
-        if not self.should_process(rc.identity, description=f'Removing Receive connector "{rc.identity}".'):
-            return
-        guid = rc.guid
-        self.tx.apply(lambda doc: doc.delete(RECEIVE_CONNECTORS, guid) and None)
-
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
+        if rc is not None:
+            self.remove(RECEIVE_CONNECTORS, rc, f'Removing Receive connector "{rc.identity}".')

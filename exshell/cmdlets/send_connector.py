@@ -8,6 +8,7 @@ from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, T
 from exshell.cmdlets.exchange_objects import SEND_CONNECTOR_TYPE, send_connector_object
 from exshell.cmdlets.exchange_support import (
     FQDN,
+    ConfigCmdlet,
     ConfigTransaction,
     ambiguous,
     identity_type,
@@ -105,7 +106,7 @@ def _put(tx: ConfigTransaction, conn: Any) -> None:
     tx.apply(op)
 
 
-class NewSendConnector(Cmdlet):
+class NewSendConnector(ConfigCmdlet):
     name = "New-SendConnector"
     synopsis = "Creates a send connector: the address spaces it serves and how it delivers (smart hosts)."
     supports_should_process = True
@@ -128,10 +129,6 @@ class NewSendConnector(Cmdlet):
     )
     related = ("Get-SendConnector", "Get-Queue")
 
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-        self._new: list[str] = []
-
     def process(self) -> None:
         from exshell.model.errors import ModelError
         from exshell.model.send_connector import SendConnector
@@ -149,18 +146,13 @@ class NewSendConnector(Cmdlet):
             return
         try:
             _put(self.tx, conn)
-            self._new.append(conn.guid)
+            self.created.append(conn.guid)
         except ModelError as exc:
             report_model_error(self, exc, conn.name)
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
-            return
-        for conn in send_connectors_of(self.tx.store.snapshot().data):
-            if conn.guid in self._new:
+    def emit_created(self, data: Any) -> None:
+        for conn in send_connectors_of(data):
+            if conn.guid in self.created:
                 self.write_object(send_connector_object(conn))
 
 
@@ -185,7 +177,7 @@ class GetSendConnector(Cmdlet):
             self.write_object(send_connector_object(conn))
 
 
-class SetSendConnector(Cmdlet):
+class SetSendConnector(ConfigCmdlet):
     name = "Set-SendConnector"
     synopsis = "Changes a send connector."
     supports_should_process = True
@@ -195,9 +187,6 @@ class SetSendConnector(Cmdlet):
         Parameter("Name", T.STRING, help="A new name."),
         Parameter("AddressSpaces", ADDRESS_SPACES, help="Domains served; a list replaces, @{Add=...} edits."),
     ) + _SETTINGS
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
 
     def process(self) -> None:
         from exshell.model.errors import ModelError
@@ -217,14 +206,9 @@ class SetSendConnector(Cmdlet):
         except ModelError as exc:
             report_model_error(self, exc, conn.name)
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)
 
 
-class RemoveSendConnector(Cmdlet):
+class RemoveSendConnector(ConfigCmdlet):
     name = "Remove-SendConnector"
     synopsis = "Removes a send connector. Asks for confirmation."
     supports_should_process = True
@@ -234,20 +218,9 @@ class RemoveSendConnector(Cmdlet):
                   completer="send_connector", help="Name or GUID."),
     )
 
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-
     def process(self) -> None:
         conn = _find(self, send_connectors_of(self.tx._data()), self.params["Identity"])
         if conn is None:
             return
-        if not self.should_process(conn.name, description=f'Removing send connector "{conn.name}".'):
-            return
-        guid = conn.guid
-        self.tx.apply(lambda doc: doc.delete(SEND_CONNECTORS, guid) and None)
+        self.remove(SEND_CONNECTORS, conn, f'Removing send connector "{conn.name}".')
 
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)

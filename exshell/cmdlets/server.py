@@ -10,7 +10,7 @@ from exshell.cmdlets.exchange_objects import EXCHANGE_SERVER_TYPE, TRANSPORT_CON
 from exshell.cmdlets.exchange_support import (
     IP_RANGES,
     TIMESPAN,
-    ConfigTransaction,
+    ConfigCmdlet,
     not_found,
     report_model_error,
 )
@@ -82,16 +82,13 @@ _SETTINGS = (
 )
 
 
-class SetTransportConfig(Cmdlet):
+class SetTransportConfig(ConfigCmdlet):
     name = "Set-TransportConfig"
     synopsis = "Changes organization-wide transport settings."
     supports_should_process = True
     parameters = _SETTINGS + (Parameter("DomainController", T.STRING, help="Accepted for compatibility."),)
     examples = (Example("Set-TransportConfig -RelayReplyStyle 2016",
                         "Answer relay attempts with the Exchange 2016+ wording (5.7.54)."),)
-
-    def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
 
     def process(self) -> None:
         from exshell.cmdlets.base import ListModifier
@@ -118,9 +115,3 @@ class SetTransportConfig(Cmdlet):
         if not self.should_process("Transport Settings", description='Configuring "Transport Settings".'):
             return
         self.tx.apply(lambda doc: doc.put(SETTINGS, TRANSPORT_SETTINGS_KEY, changed.to_record()))
-
-    def end(self) -> None:
-        try:
-            self.tx.commit()
-        except Exception as exc:
-            report_model_error(self, exc)

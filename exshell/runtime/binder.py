@@ -16,7 +16,6 @@ from exshell.cmdlets.base import (
     BoundParameters,
     ListModifier,
     Parameter,
-    ParamType,
 )
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.lang.position import Span

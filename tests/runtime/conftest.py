@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from exshell.cmdlets.base import Cmdlet, Parameter, SetAttrs, T
+from exshell.cmdlets.base import Cmdlet, Parameter, T
 from exshell.cmdlets.registry import default_registry
 from exshell.runtime.host import BufferHost
 from exshell.runtime.session import RunResult, Services, Session
