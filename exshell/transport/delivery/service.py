@@ -461,7 +461,8 @@ class DeliveryService:
             try:
                 targets = await smtp_client.resolve_mx(group.next_hop_domain)
             except LookupError as exc:
-                return {r: ("retry", str(exc), "") for r in pending}
+                verdict = "fail" if str(exc).startswith("5") else "retry"
+                return {r: (verdict, str(exc), "") for r in pending}
         else:
             targets = smtp_client.targets_for(connector)
         if self._pool is None:

@@ -240,9 +240,16 @@ async def resolve_mx(domain: str) -> list[Target]:
         import dns.exception  # type: ignore[import-not-found]
     except ImportError:
         raise LookupError("451 4.4.0 DNS query failed: DNS routing needs the dnspython package") from None
+    import dns.resolver  # type: ignore[import-not-found]
+
     try:
         answer = await dns.asyncresolver.resolve(domain, "MX")
         records = sorted(answer, key=lambda r: r.preference)
         return [Target(str(r.exchange).rstrip("."), 25) for r in records]
-    except dns.exception.DNSException:
-        return [Target(domain, 25)]
+    except dns.resolver.NXDOMAIN:
+        # Exchange's NDR for a domain that doesn't exist (permanent: no retry brings it back).
+        raise LookupError(f"550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain {domain}") from None
+    except dns.resolver.NoAnswer:
+        return [Target(domain, 25)]  # no MX: the domain is its own mail host (RFC 5321 §5.1)
+    except dns.exception.DNSException as exc:
+        raise LookupError(f"451 4.4.0 DNS query failed: {type(exc).__name__}") from None
