@@ -59,7 +59,8 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
 # --------------------------------------------------------------------------- servers
 
 
-def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int = 1) -> subprocess.Popen:
+def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int = 1,
+                  loop: str = "uvloop") -> subprocess.Popen:
     from exshell.model.config import ACCEPTED_DOMAINS, RECEIVE_CONNECTORS, SERVERS
     from exshell.model.connector import ReceiveConnector
     from exshell.model.domain import AcceptedDomain
@@ -81,7 +82,7 @@ def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int
     open_store(state, lambda: data)
     proc = subprocess.Popen([sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server",
                              "BENCH", "--log-level", "WARNING", "--spool-threads", str(spool_threads),
-                             "--workers", str(workers), "--no-delivery"],
+                             "--workers", str(workers), "--no-delivery", "--event-loop", loop],
                             cwd=ROOT, stdout=subprocess.DEVNULL)
     wait_port(port, proc)
     return proc
@@ -208,11 +209,13 @@ def main(argv: list[str]) -> int:
     client = "?"
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
         work = Path(tmp)
-        ex_port, ex2_port, sink_port = free_port(), free_port(), free_port()
+        ex_port, ex2_port, ex0_port, sink_port = free_port(), free_port(), free_port(), free_port()
         ex = start_exshell(work, ex_port)
         ex2 = start_exshell(work, ex2_port, workers=2)  # lever: two processes on the port (SO_REUSEPORT)
+        ex0 = start_exshell(work, ex0_port, loop="asyncio")  # the standard event loop, for comparison
         sink = start_sink(work, sink_port)
-        servers = (("exshell", ex_port), ("exshell-2w", ex2_port), ("aiosmtpd", sink_port))
+        servers = (("exshell", ex_port), ("exshell-2w", ex2_port), ("exshell-asyncio", ex0_port),
+                   ("aiosmtpd", sink_port))
         try:
             for r in range(args.repeats):
                 for w in workloads:  # interleaved: the VM's speed drifts between runs
@@ -220,17 +223,19 @@ def main(argv: list[str]) -> int:
                         rate, done, client = run_workload(w, port, args.messages, args.timeout)
                         results.setdefault((w, name), []).append(rate)
         finally:
-            for proc in (ex, ex2, sink):
+            for proc in (ex, ex2, ex0, sink):
                 stop(proc)
         spooled = len(list((work / f"exshell-state-{ex_port}" / "spool").glob("*.msg")))
-    print(f"client: {client}; {args.messages} messages per run, {args.repeats} repeats, fsync on both sides")
-    print(f"{'workload':10} {'exshell msg/s':>14} {'2 workers':>14} {'aiosmtpd msg/s':>15} {'ratio':>7}"
-          f" {'ratio 2w':>9}")
+    print(f"client: {client}; {args.messages} messages per run, {args.repeats} repeats, fsync on both sides;"
+          " exshell on uvloop unless marked; the sink is the standard aiosmtpd (asyncio)")
+    print(f"{'workload':10} {'exshell msg/s':>14} {'2 workers':>10} {'asyncio loop':>13} {'aiosmtpd msg/s':>15}"
+          f" {'ratio':>6} {'ratio 2w':>9}")
     for w in workloads:
         a = statistics.median(results[(w, "exshell")])
         a2 = statistics.median(results[(w, "exshell-2w")])
+        a0 = statistics.median(results[(w, "exshell-asyncio")])
         b = statistics.median(results[(w, "aiosmtpd")])
-        print(f"{w:10} {a:14.0f} {a2:14.0f} {b:15.0f} {a / b:7.2f} {a2 / b:9.2f}")
+        print(f"{w:10} {a:14.0f} {a2:10.0f} {a0:13.0f} {b:15.0f} {a / b:6.2f} {a2 / b:9.2f}")
     print(f"exshell spooled {spooled} messages")
     build, micros = policy_lookup_micros()
     print(f"policy: 100,000 RemoteIPRanges entries: index build {build:.2f} s, connector lookup {micros:.1f} us")

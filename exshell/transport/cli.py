@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import traceback
+from typing import Any
 
 
 def default_server_name() -> str:
@@ -40,6 +41,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--stop-grace", type=float, default=10.0, help=argparse.SUPPRESS)
     p.add_argument("--spool-threads", type=int, default=None, help=argparse.SUPPRESS)  # bench lever
+    p.add_argument("--event-loop", choices=["uvloop", "asyncio"], default="uvloop",
+                   help="the event loop (uvloop when installed; asyncio is the standard library's)")
     p.add_argument("--workers", type=int, default=1, help="engine processes sharing the bindings (default 1)")
     p.add_argument("--no-delivery", action="store_true",
                    help="receive and queue only; run delivery elsewhere (python -m exshell.transport.delivery.service)")
@@ -140,6 +143,19 @@ def _supervise(argv: list[str], args: argparse.Namespace) -> int:
     return 0 if all(p.returncode == 0 for p in procs.values()) and len(restarts) <= 5 else 1
 
 
+def _run_loop(main: Any, kind: str) -> int:
+    """uvloop (libuv, C) when installed and not turned off: the engine is one asyncio process, so the event
+    loop's own overhead per SMTP command is what a single core spends most of its time on."""
+    if kind != "asyncio":
+        try:
+            import uvloop
+
+            return uvloop.run(main)  # type: ignore[no-any-return]
+        except ImportError:
+            pass
+    return asyncio.run(main)
+
+
 def serve_main(argv: list[str]) -> int:
     args = _parse(argv)
     if args.workers > 1 and args.worker is None:
@@ -157,7 +173,7 @@ def serve_main(argv: list[str]) -> int:
         print(f"exshell serve: cannot use the state folder {args.state}: {e.strerror}", file=sys.stderr)
         return 1
     try:
-        return asyncio.run(_run(args))
+        return _run_loop(_run(args), args.event_loop)
     except KeyboardInterrupt:
         return 0
     except Exception as e:  # one line for the user; the traceback goes to the log file only
