@@ -240,7 +240,11 @@ class ConfigCmdlet(Cmdlet):
         """Remove-*: ShouldProcess (ConfirmImpact High prompts), then delete the object by its key."""
         if self.should_process(obj.identity, description=description):
             guid = obj.guid
-            self.tx.apply(lambda doc: doc.delete(collection, guid) and None)
+
+            def op(doc: "MutableConfig") -> None:
+                doc.delete(collection, guid)
+
+            self.tx.apply(op)
 
 
 def report_model_error(cmdlet: "Cmdlet", exc: Exception, target: Any = None, terminating: bool = False) -> None:

@@ -80,6 +80,24 @@ def _entries(values: Any) -> list[Any]:
     return list(values) if isinstance(values, (list, tuple)) else [values]
 
 
+def check_name_and_conflicts(rc: Any, others: list[Any]) -> None:
+    """A connector name is unique per server; Bindings + RemoteIPRanges follow the uniqueness and
+    nested-only overlap rules (semantics.md §e). Raises ModelError naming the other connector."""
+    from exshell.model.connector import find_conflict
+    from exshell.model.errors import ModelError
+
+    for other in others:
+        if other.guid != rc.guid and other.name.lower() == rc.name.lower():
+            raise ModelError(
+                f"A receive connector named '{rc.name}' already exists on server '{rc.server}'.",
+                "ADObjectAlreadyExistsException",
+                "Name",
+            )
+    problem = find_conflict(rc, [o for o in others if o.guid != rc.guid])
+    if problem:
+        raise ModelError(problem, "ReceiveConnectorConflict", "Bindings")
+
+
 class NewReceiveConnector(ConfigCmdlet):
     name = "New-ReceiveConnector"
     synopsis = "Creates a receive connector: where the server listens and whom it accepts mail from."
@@ -160,7 +178,7 @@ class NewReceiveConnector(ConfigCmdlet):
                 remote_ip_ranges=_entries(p["RemoteIPRanges"]) if p.is_bound("RemoteIPRanges") else None,
                 **fields,
             )
-            self._check_name_and_conflicts(rc, config.connectors_on(server.name))
+            check_name_and_conflicts(rc, config.connectors_on(server.name))
         except ModelError as exc:
             report_model_error(self, exc, p["Name"])
             return
@@ -174,7 +192,7 @@ class NewReceiveConnector(ConfigCmdlet):
             from exshell.model.config import Config
 
             current = Config.from_data(doc.data)
-            self._check_name_and_conflicts(rc, current.connectors_on(rc.server))
+            check_name_and_conflicts(rc, current.connectors_on(rc.server))
             doc.put(RECEIVE_CONNECTORS, rc.guid, rc.to_record())
 
         try:
@@ -183,21 +201,6 @@ class NewReceiveConnector(ConfigCmdlet):
             report_model_error(self, exc, rc.identity)
             return
         self.created.append(rc.guid)
-
-    def _check_name_and_conflicts(self, rc: Any, others: list[Any]) -> None:
-        from exshell.model.connector import find_conflict
-        from exshell.model.errors import ModelError
-
-        for other in others:
-            if other.guid != rc.guid and other.name.lower() == rc.name.lower():
-                raise ModelError(
-                    f"A receive connector named '{rc.name}' already exists on server '{rc.server}'.",
-                    "ADObjectAlreadyExistsException",
-                    "Name",
-                )
-        problem = find_conflict(rc, [o for o in others if o.guid != rc.guid])
-        if problem:
-            raise ModelError(problem, "ReceiveConnectorConflict", "Bindings")
 
     def emit_created(self, data: Any) -> None:
         from exshell.model.config import Config
@@ -337,8 +340,8 @@ class SetReceiveConnector(ConfigCmdlet):
             problem = validate_connector(changed)
             if problem:
                 raise ModelError(problem, "InvalidReceiveConnector")
-            NewReceiveConnector._check_name_and_conflicts(
-                self, changed, [c for c in config.connectors_on(rc.server) if c.guid != rc.guid]
+            check_name_and_conflicts(
+                changed, [c for c in config.connectors_on(rc.server) if c.guid != rc.guid]
             )
         except ModelError as exc:
             report_model_error(self, exc, rc.identity)
@@ -370,8 +373,8 @@ class SetReceiveConnector(ConfigCmdlet):
                 raise ModelError(f"The receive connector '{rc.identity}' was removed meanwhile.",
                                  "ManagementObjectNotFoundException")
             updated = latest.with_changes(**fields)
-            NewReceiveConnector._check_name_and_conflicts(
-                self, updated, [c for c in current.connectors_on(latest.server) if c.guid != guid]
+            check_name_and_conflicts(
+                updated, [c for c in current.connectors_on(latest.server) if c.guid != guid]
             )
             doc.put(RECEIVE_CONNECTORS, guid, updated.to_record())
 

@@ -19,13 +19,14 @@ from exshell.cmdlets.exchange_support import (
 SEND_CONNECTORS = "send_connectors"
 _SC_ID = identity_type("SendConnectorIdParameter")
 
-_MULTI = dict(array=True, multivalued=True, display="MultiValuedProperty")
-ADDRESS_SPACES = T.custom("Microsoft.Exchange.Data.MultiValuedProperty`1[Microsoft.Exchange.Data.AddressSpace]",
-                          lambda v: _parse("AddressSpace", v), **_MULTI)
-SMART_HOSTS = T.custom("Microsoft.Exchange.Data.MultiValuedProperty`1[Microsoft.Exchange.Data.SmartHost]",
-                       lambda v: _parse("SmartHost", v), **_MULTI)
-SERVERS = T.custom("Microsoft.Exchange.Data.MultiValuedProperty`1[Microsoft.Exchange.Data.Directory.ADObjectId]",
-                   str, **_MULTI)
+def _multi(element: str, convert: Any) -> Any:
+    return T.custom(f"Microsoft.Exchange.Data.MultiValuedProperty`1[{element}]", convert, array=True,
+                    multivalued=True, display="MultiValuedProperty")
+
+
+ADDRESS_SPACES = _multi("Microsoft.Exchange.Data.AddressSpace", lambda v: _parse("AddressSpace", v))
+SMART_HOSTS = _multi("Microsoft.Exchange.Data.SmartHost", lambda v: _parse("SmartHost", v))
+SERVERS = _multi("Microsoft.Exchange.Data.Directory.ADObjectId", str)
 SIZE_OR_UNLIMITED = T.custom("Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exchange.Data.ByteQuantifiedSize]",
                              lambda v: _parse("Unlimited", v), display="Unlimited")
 

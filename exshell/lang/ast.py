@@ -12,11 +12,12 @@ are shared methods of Node.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, ClassVar, Union, dataclass_transform
 
 from exshell.lang.position import Span
 
 
+@dataclass_transform(frozen_default=True)  # type checkers see the nodes' constructors as a dataclass's
 class _NodeMeta(type):
     """Turns the annotations of a node class into __slots__, __node_fields__ and a generated __init__."""
 
@@ -48,7 +49,7 @@ class _NodeMeta(type):
 class Node(metaclass=_NodeMeta):
     span: Span
 
-    __node_fields__: tuple[str, ...]
+    __node_fields__: ClassVar[tuple[str, ...]]
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"cannot assign to field '{name}': {type(self).__name__} is immutable")

@@ -452,7 +452,7 @@ class ExchangeSMTP(SMTP):
         finally:
             self._in_data = False
         self._reset_transaction()
-        await self.reply(status)
+        await self.push(status)
 
     async def _read_data(self, limit: int) -> tuple[bytearray | None, int, bool]:
         """Read until <CRLF>.<CRLF>, dot-unstuffing (RFC 5321 §4.5.2) and counting every byte; stop storing once
