@@ -11,11 +11,13 @@ sessions in progress finish under the version they started with.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+import aiosmtpd.smtp as _aiosmtpd_smtp
 from aiosmtpd.smtp import SMTP
 
 from exshell.transport import replies as R
@@ -28,6 +30,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from exshell.transport.spool import Spool
 
 log = logging.getLogger("exshell.transport")
+
+
+class _AuthMembersOnly:
+    """Stands in for the `inspect` module inside aiosmtpd.smtp. aiosmtpd 1.4 builds each connection's AUTH table
+    with `inspect.getmembers(session)`, which evaluates every attribute of the session object: ~1 ms of CPU per
+    connection, half the engine's cost for a new connection per message (bench/engine.py, profiled). It keeps
+    only the `auth_*` names, so listing just those gives it the same table (tests/transport/test_aiosmtpd_patch.py);
+    everything else is the real module. pyproject pins aiosmtpd below 1.5 for this reason."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(inspect, name)
+
+    @staticmethod
+    def getmembers(obj: Any, predicate: Any = None) -> list[tuple[str, Any]]:
+        members = [(name, getattr(obj, name)) for name in dir(obj) if name.startswith("auth_")]
+        return [(n, v) for n, v in members if predicate is None or predicate(v)]
+
+
+_aiosmtpd_smtp.inspect = _AuthMembersOnly()  # type: ignore[attr-defined]
 
 # Sessions holding ms-Exch-Bypass-Message-Size-Limit still get a ceiling: a message is held in memory while
 # it streams, and memory is not unlimited.
