@@ -42,9 +42,13 @@ class _AuthMembersOnly:
     def __getattr__(self, name: str) -> Any:
         return getattr(inspect, name)
 
-    @staticmethod
-    def getmembers(obj: Any, predicate: Any = None) -> list[tuple[str, Any]]:
-        members = [(name, getattr(obj, name)) for name in dir(obj) if name.startswith("auth_")]
+    _names: dict[type, tuple[str, ...]] = {}
+
+    def getmembers(self, obj: Any, predicate: Any = None) -> list[tuple[str, Any]]:
+        names = self._names.get(type(obj))
+        if names is None:  # per class: AUTH mechanisms are methods, never per-instance attributes
+            names = self._names[type(obj)] = tuple(n for n in dir(type(obj)) if n.startswith("auth_"))
+        members = [(name, getattr(obj, name)) for name in names]
         return [(n, v) for n, v in members if predicate is None or predicate(v)]
 
 
