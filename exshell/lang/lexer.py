@@ -71,7 +71,8 @@ class Lexer(StringScanner):
         return 1 if c == "\n" else 0
 
     def skip_trivia(self, pos: int) -> int:
-        """Skip blanks, comments and backtick-newline continuations (grammar.md §2.1); stop at a newline."""
+        """Skip blanks (a backtick-blank is one), comments and backtick-newline continuations (grammar.md §2.1);
+        stop at a newline."""
         text, n = self.text, self.n
         if pos < n and text[pos] in _PLAIN_START:
             return pos  # fast path: most tokens follow no trivia
@@ -81,6 +82,10 @@ class Lexer(StringScanner):
                 pos += 1
             elif c == "`" and self.newline_len(pos + 1):
                 pos += 1 + self.newline_len(pos + 1)
+            elif c == "`" and is_blank(self.ch(pos + 1)):
+                # tokenizer.cs NextToken: a backtick before a blank is itself a blank, so "` " at the end of a
+                # line does not continue it (the newline still ends the statement).
+                pos += 2
             elif c == "#":
                 while pos < n and text[pos] not in NEWLINE_CHARS:
                     pos += 1
