@@ -8,7 +8,6 @@ completion, start-up) imports no cmdlet module. A test checks that the committed
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +119,8 @@ def collect_entries() -> list[CommandEntry]:
     from exshell.cmdlets.base import Cmdlet
 
     found: dict[str, CommandEntry] = {}
+    import pkgutil  # only when regenerating the manifest
+
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.name in _SKIP or info.name.startswith("_"):
             continue

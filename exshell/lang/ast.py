@@ -37,13 +37,26 @@ class _NodeMeta(type):
         ns["__slots__"] = tuple(own)
         ns["__node_fields__"] = fields
         ns["__node_defaults__"] = defaults
-        params = ", ".join(f"{f}=_d_{f}" if f in defaults else f for f in fields)
-        body = "".join(f"\n    _set(self, {f!r}, {f})" for f in fields) or "\n    pass"
-        env: dict[str, Any] = {"_set": object.__setattr__}
-        env.update({f"_d_{k}": v for k, v in defaults.items()})
-        exec(f"def __init__(self, {params}):{body}", env)  # noqa: S102 - generated from annotations only
-        ns["__init__"] = env["__init__"]
-        return super().__new__(mcls, name, bases, ns)
+        cls = super().__new__(mcls, name, bases, ns)
+
+        # The real __init__ is generated on the first construction: a run builds a handful of the ~45 node
+        # kinds, so compiling all of them up front would be start-up spent for nothing.
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            real = _make_init(fields, defaults)
+            type.__setattr__(cls, "__init__", real)
+            real(self, *args, **kwargs)
+
+        type.__setattr__(cls, "__init__", __init__)
+        return cls
+
+
+def _make_init(fields: tuple[str, ...], defaults: dict[str, Any]) -> Any:
+    params = ", ".join(f"{f}=_d_{f}" if f in defaults else f for f in fields)
+    body = "".join(f"\n    _set(self, {f!r}, {f})" for f in fields) or "\n    pass"
+    env: dict[str, Any] = {"_set": object.__setattr__}
+    env.update({f"_d_{k}": v for k, v in defaults.items()})
+    exec(f"def __init__(self, {params}):{body}", env)  # noqa: S102 - generated from annotations only
+    return env["__init__"]
 
 
 class Node(metaclass=_NodeMeta):

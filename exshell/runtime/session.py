@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -35,9 +34,10 @@ class RunResult:
 
 
 def default_server_name() -> str:
-    import socket
+    import os
 
-    return (socket.gethostname().split(".")[0] or "EXSHELL").upper()
+    # os.uname().nodename is gethostname() without importing socket (~3 ms of every start).
+    return (os.uname().nodename.split(".")[0] or "EXSHELL").upper()
 
 
 class Services:
@@ -108,6 +108,8 @@ class Session:
             self.services.log_dir.mkdir(parents=True, exist_ok=True)
             with open(log_path, "a", encoding="utf-8") as f:
                 f.write(f"--- {_dt.datetime.now().isoformat(timespec='seconds')} internal error\n")
+                import traceback  # only on the rare internal error: not on every start
+
                 f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         except OSError:
             pass
