@@ -9,10 +9,11 @@ from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.exchange_objects import ACCEPTED_DOMAIN_TYPE, domain_object
 from exshell.cmdlets.exchange_support import (
     ACCEPTED_DOMAIN_TYPE as DOMAIN_TYPE_PARAM,
+)
+from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
-    ambiguous,
+    find_one,
     identity_type,
-    not_found,
     report_model_error,
 )
 
@@ -20,17 +21,8 @@ _AD_ID = identity_type("AcceptedDomainIdParameter")
 
 
 def _find(cmdlet: Cmdlet, domains: Any, ident: str) -> Any:
-    key = ident.strip().lower()
-    found = [d for d in domains if key in (d.guid.lower(), d.name.lower())]
-    if not found:
-        found = [d for d in domains if d.domain_name.lower() == key]
-    if not found:
-        not_found(cmdlet, "accepted domain", ident)
-        return None
-    if len(found) > 1:
-        ambiguous(cmdlet, ident, [d.name for d in found])
-        return None
-    return found[0]
+    """AcceptedDomainIdParameter: GUID or name, then the domain name."""
+    return find_one(cmdlet, domains, ident, lambda d: (d.guid, d.name), lambda d: (d.domain_name,))
 
 
 def _make_default(doc: Any, guid: str) -> None:

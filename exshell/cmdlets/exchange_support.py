@@ -276,6 +276,29 @@ def not_found(cmdlet: "Cmdlet", what: str, identity: str) -> None:
     )
 
 
+def find_one(cmdlet: "Cmdlet", items: Any, ident: str, *tiers: Callable[[Any], Any]) -> Any:
+    """The one object an Identity names, or None after writing Exchange's not-found or ambiguous error.
+    Each tier maps an object to the strings it answers to (GUID and name, then aliases or addresses); the
+    first tier with any match decides, case-insensitively."""
+    key = ident.strip().lower()
+    found: list[Any] = []
+    for tier in tiers:
+        found = [o for o in items if key in {str(k).lower() for k in tier(o)}]
+        if found:
+            break
+    return pick_one(cmdlet, ident, found)
+
+
+def pick_one(cmdlet: "Cmdlet", ident: str, found: list[Any]) -> Any:
+    if not found:
+        not_found(cmdlet, "", ident)
+        return None
+    if len(found) > 1:
+        ambiguous(cmdlet, ident, [getattr(o, "identity", None) or o.name for o in found])
+        return None
+    return found[0]
+
+
 def ambiguous(cmdlet: "Cmdlet", identity: str, matches: list[str]) -> None:
     cmdlet.write_error(
         f"The operation couldn't be performed because '{identity}' matches multiple entries: "

@@ -10,9 +10,8 @@ from exshell.cmdlets.exchange_objects import MAILBOX_TYPE, mailbox_object
 from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
     ConfigTransaction,
-    ambiguous,
+    find_one,
     identity_type,
-    not_found,
     report_model_error,
 )
 from exshell.cmdlets.secure import SECURE_STRING
@@ -28,17 +27,8 @@ def mailboxes_of(data: Any) -> list[Any]:
 
 
 def _find(cmdlet: Cmdlet, boxes: list[Any], ident: str) -> Any:
-    key = ident.strip().lower()
-    found = [m for m in boxes if key in (m.guid.lower(), m.name.lower(), m.alias.lower())]
-    if not found:
-        found = [m for m in boxes if m.has_address(key)]
-    if not found:
-        not_found(cmdlet, "mailbox", ident)
-        return None
-    if len(found) > 1:
-        ambiguous(cmdlet, ident, [m.name for m in found])
-        return None
-    return found[0]
+    """MailboxIdParameter: GUID, name or alias, then any of its addresses."""
+    return find_one(cmdlet, boxes, ident, lambda m: (m.guid, m.name, m.alias), lambda m: m.all_addresses)
 
 
 def _check_domain(config: Any, mbx: Any) -> None:
@@ -206,7 +196,6 @@ class SetMailbox(ConfigCmdlet):
             _put(self.tx, changed)
         except ModelError as exc:
             report_model_error(self, exc, mbx.name)
-
 
 
 class RemoveMailbox(ConfigCmdlet):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, SetAttrs, T
+from exshell.cmdlets.connector_guards import open_relay_risk, permission_loss
+from exshell.cmdlets.exchange_objects import RECEIVE_CONNECTOR_TYPE, connector_object
 from exshell.cmdlets.exchange_support import (
     AUTH_MECHANISM,
     BINDINGS,
@@ -21,15 +23,13 @@ from exshell.cmdlets.exchange_support import (
     UNLIMITED_INT,
     USAGE,
     ConfigCmdlet,
-    ambiguous,
     confirm_risk,
     identity_type,
     not_found,
+    pick_one,
     report_model_error,
     server_name_of,
 )
-from exshell.cmdlets.connector_guards import open_relay_risk, permission_loss
-from exshell.cmdlets.exchange_objects import RECEIVE_CONNECTOR_TYPE, connector_object
 
 _RC_ID = identity_type("ReceiveConnectorIdParameter")
 
@@ -242,14 +242,9 @@ class GetReceiveConnector(Cmdlet):
         ident = self.params.get("Identity")
         local = server_name_of(self)
         if ident:
-            found = config.resolve_receive_connector(ident, local)
-            if not found:
-                not_found(self, "receive connector", ident)
-                return
-            if len(found) > 1:
-                ambiguous(self, ident, [c.identity for c in found])
-                return
-            self.write_object(connector_object(found[0]))
+            rc = resolve_one(self, config, ident)
+            if rc is not None:
+                self.write_object(connector_object(rc))
             return
         server = self.params.get("Server")
         if server:
@@ -266,14 +261,7 @@ class GetReceiveConnector(Cmdlet):
 
 def resolve_one(cmdlet: Cmdlet, config: Any, ident: str) -> Any:
     """The one connector an identity names, or None after writing Exchange's not-found/ambiguous error."""
-    found = config.resolve_receive_connector(ident, server_name_of(cmdlet))
-    if not found:
-        not_found(cmdlet, "receive connector", ident)
-        return None
-    if len(found) > 1:
-        ambiguous(cmdlet, ident, [c.identity for c in found])
-        return None
-    return found[0]
+    return pick_one(cmdlet, ident, config.resolve_receive_connector(ident, server_name_of(cmdlet)))
 
 
 class SetReceiveConnector(ConfigCmdlet):

@@ -10,9 +10,8 @@ from exshell.cmdlets.exchange_support import (
     FQDN,
     ConfigCmdlet,
     ConfigTransaction,
-    ambiguous,
+    find_one,
     identity_type,
-    not_found,
     report_model_error,
 )
 
@@ -50,15 +49,8 @@ def send_connectors_of(data: Any) -> list[Any]:
 
 
 def _find(cmdlet: Cmdlet, conns: list[Any], ident: str) -> Any:
-    key = ident.strip().lower().rsplit("\\", 1)[-1]
-    found = [c for c in conns if key in (c.guid.lower(), c.name.lower())]
-    if not found:
-        not_found(cmdlet, "send connector", ident)
-        return None
-    if len(found) > 1:
-        ambiguous(cmdlet, ident, [c.name for c in found])
-        return None
-    return found[0]
+    """SendConnectorIdParameter: GUID or name; `SERVER\\Name` names the same organization-wide object."""
+    return find_one(cmdlet, conns, ident.rsplit("\\", 1)[-1], lambda c: (c.guid, c.name))
 
 
 _SETTINGS = (
@@ -206,7 +198,6 @@ class SetSendConnector(ConfigCmdlet):
             _put(self.tx, changed)
         except ModelError as exc:
             report_model_error(self, exc, conn.name)
-
 
 
 class RemoveSendConnector(ConfigCmdlet):

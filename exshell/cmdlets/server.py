@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
-from exshell.cmdlets.exchange_objects import EXCHANGE_SERVER_TYPE, TRANSPORT_CONFIG_TYPE, server_object, settings_object
+from exshell.cmdlets.exchange_objects import (
+    EXCHANGE_SERVER_TYPE,
+    TRANSPORT_CONFIG_TYPE,
+    server_object,
+    settings_object,
+)
 from exshell.cmdlets.exchange_support import (
     IP_RANGES,
     TIMESPAN,
