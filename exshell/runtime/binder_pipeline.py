@@ -22,6 +22,7 @@ class PipelineBindingMixin:
     if TYPE_CHECKING:  # pragma: no cover
         meta: Any
         invoke_delay: Any
+        _pipeline_error: PSRuntimeError | None
 
         def record(self, error_id: str, message: str, *args: Any, **kwargs: Any) -> ErrorRecord: ...
         def convert(self, p: Any, value: Any, token_text: str | None, span: Any) -> Any: ...

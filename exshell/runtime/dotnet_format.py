@@ -39,7 +39,7 @@ def _exact(v: Any) -> decimal.Decimal:
 
 
 def _group(int_digits: str) -> str:
-    out = []
+    out: list[str] = []
     while len(int_digits) > 3:
         out.insert(0, int_digits[-3:])
         int_digits = int_digits[:-3]

@@ -65,7 +65,7 @@ def _ignore_case(arg: Any) -> bool:
 
 
 def _chars(args: list[Any]) -> str:
-    out = []
+    out: list[str] = []
     for a in args:
         items = enumerate_value(a)
         out.extend(to_string(x) for x in (items if items is not None else [a]))

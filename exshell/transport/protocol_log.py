@@ -13,6 +13,7 @@ import datetime as _dt
 import os
 import threading
 import time
+from typing import Any
 
 FIELDS = "date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context"
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -37,7 +38,7 @@ class ProtocolLog:
         self.directory = os.fspath(directory)
         self._lock = threading.Lock()
         self._buffer: list[str] = []
-        self._file = None
+        self._file: Any = None
         self._day = ""
         self._size = 0
         self._last_flush = time.monotonic()

@@ -52,7 +52,7 @@ class _AuthMembersOnly:
         return [(n, v) for n, v in members if predicate is None or predicate(v)]
 
 
-_aiosmtpd_smtp.inspect = _AuthMembersOnly()  # type: ignore[attr-defined]
+_aiosmtpd_smtp.inspect = _AuthMembersOnly()  # type: ignore[assignment]
 
 # Sessions holding ms-Exch-Bypass-Message-Size-Limit still get a ceiling: a message is held in memory while
 # it streams, and memory is not unlimited.
