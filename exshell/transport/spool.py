@@ -34,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from exshell.transport.durable import write_new_file
+
 SUFFIX = ".msg"
 
 
@@ -109,20 +111,7 @@ class Spool:
         head = json.dumps(env, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
         tmp_path = os.path.join(self.tmp, msg_id + ".tmp")
         final = os.path.join(self.path, msg_id + SUFFIX)
-        fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            for chunk in (head, data):
-                view = memoryview(chunk)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
-            if self.fsync:
-                os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            _unlink_quietly(tmp_path)
-            raise
-        os.close(fd)
+        write_new_file(tmp_path, (head, data), fsync=self.fsync)
         # link, not rename: an id already in the spool (another process's message) makes this fail with
         # EEXIST instead of silently replacing a message that was acknowledged; the session then answers 451.
         try:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from exshell.transport.durable import write_new_file
+
 _counter = itertools.count()
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -41,22 +43,7 @@ def deliver(folder: Path, data: bytes, *, sender: str, recipient: str, fsync: bo
     head = f"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n".encode()
     unique = f"{time.time():.6f}.P{os.getpid()}Q{next(_counter)}.{socket.gethostname().replace('/', '_')}"
     tmp = folder / "tmp" / unique
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        for chunk in (head, data):
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
-        if fsync:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    os.close(fd)
+    write_new_file(tmp, (head, data), fsync=fsync)
     final = folder / "new" / unique
     os.rename(tmp, final)
     if fsync:

@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exshell.transport.durable import write_new_file
+
 # Recipient status within a group.
 PENDING = "Ready"
 DELIVERED = "Delivered"
@@ -61,21 +63,7 @@ def from_iso(text: str | None) -> dt.datetime | None:
 def write_atomic(path: Path, payload: bytes, *, fsync: bool = True) -> None:
     """temp + fsync + rename in the same directory (rename is atomic on POSIX)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        if fsync:
-            os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    os.close(fd)
+    write_new_file(tmp, (payload,), fsync=fsync)
     os.replace(tmp, path)
 
 
