@@ -48,9 +48,9 @@ HELP_WIDTH = 80
 
 
 def _version() -> str:
-    from exshell import __version__
+    from exshell.version import version
 
-    return __version__
+    return version()
 
 
 def _wildcard(pattern: str) -> Any:
