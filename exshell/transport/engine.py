@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from exshell.transport import metrics
 from exshell.transport.headers import Directory
 from exshell.transport.listeners import ListenerManager
 from exshell.transport.policy import PolicyIndex
@@ -99,6 +100,7 @@ class Engine:
         index = self._compile()
         self.ctx = EngineContext(index=index, spool=self.spool, protocol_log=self.protocol_log,
                                  directory=self.directory, on_spooled=self.on_spooled)
+        metrics.CONFIG_VERSION.set(index.version)
         await self.listeners.apply(index.bindings())
         log.info("exshell engine for %s serving configuration version %d on %s", index.server_name,
                  index.version, ", ".join(self.listeners.addresses) or "no address")
@@ -123,6 +125,8 @@ class Engine:
             return False
         self.ctx.index = index
         self.reloads += 1
+        metrics.CONFIG_VERSION.set(index.version)
+        metrics.CONFIG_RELOADS.inc()
         log.info("configuration version %d is now in effect for new sessions", index.version)
         await self.listeners.apply(index.bindings())
         return True

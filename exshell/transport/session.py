@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import aiosmtpd.smtp as _aiosmtpd_smtp
 from aiosmtpd.smtp import SMTP
 
+from exshell.transport import metrics
 from exshell.transport import replies as R
 from exshell.transport.address import AddressError, split_argument
 from exshell.transport.headers import Directory, StampContext, rfc2822_now, stamp
@@ -164,9 +165,11 @@ class ExchangeSMTP(SMTP):
             self._plog(">", str(d.reply), "")
             self._plog("-", "", "Local")
             self._refused = True
+            metrics.CONNECTIONS.inc(connector=c.identity if c is not None else "", code=str(d.reply.code))
             transport.write(f"{d.reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
             transport.close()
             return
+        metrics.CONNECTIONS.inc(connector=c.identity, code="220")
         ctx.counts.add(guid, source, 1)
         ctx.sessions.add(self)
         self._plog("*", log_flags(d.rights), "Set Session Permissions")
@@ -277,6 +280,8 @@ class ExchangeSMTP(SMTP):
             self._plog("*", f"Tarpit for '{form}'", "")
             await asyncio.sleep(d.tarpit)
         if not d.accepted:
+            metrics.REFUSED.inc(connector=d.connector.identity if d.connector else "", step=d.step,
+                                code=str(d.reply.code))
             self._plog("*", "", d.reason)
             log.info("%s %s:%s on %s: %s -> %s", d.step, self.remote[0], self.remote[1],
                      d.connector.identity if d.connector else "-", d.reason, d.reply)
@@ -560,8 +565,10 @@ class ExchangeSMTP(SMTP):
             spool_id = await spool.store(envelope, result.data)
         except OSError as e:
             log.error("spool write failed for a message from %s: %s", self.remote[0], e)
+            metrics.REFUSED.inc(connector=c.identity, step="data_end", code=str(R.SPOOL_FAILED.code))
             return str(R.SPOOL_FAILED)
         self.ctx.accepted += 1
+        metrics.MESSAGES_ACCEPTED.inc(connector=c.identity)
         if self.ctx.on_spooled is not None:
             try:
                 self.ctx.on_spooled(spool_id)

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from exshell.transport import metrics
 from exshell.transport.delivery import actions, control, tracking
 from exshell.transport.delivery.dsn import FailedRecipient, build_ndr, header_value, spool_dsn
 from exshell.transport.delivery.outcome import tracking_rows
@@ -106,6 +107,7 @@ class DeliveryService:
         self._started = utcnow()
         self.delivered = 0  # counters for tests and the bench
         self.failed = 0
+        metrics.QUEUE_DEPTH.set_function(self.queue_depths)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -508,6 +510,7 @@ class DeliveryService:
         if not outcome:
             await self._save(state)
             return
+        _count_outcome(state, group, outcome)
         router = self.router
         failed = [
             FailedRecipient(r, reply, remote)
@@ -550,6 +553,16 @@ class DeliveryService:
             await self._maybe_delay_notice(state, group, data)
         if not state.done:  # a finished message is removed next: no state write for it
             await self._save(state)
+
+    def queue_depths(self) -> dict[tuple[str, ...], float]:
+        """Messages with recipients still pending, per next-hop domain (Get-Queue's NextHopDomain); at scrape."""
+        depth: dict[tuple[str, ...], float] = {}
+        for state in list(self.states.values()):
+            for group in state.groups:
+                if not group.done:
+                    key = (group.next_hop_domain,)
+                    depth[key] = depth.get(key, 0) + 1
+        return depth
 
     def _track(self, event_id: str, **fields: Any) -> None:
         """One tracking log row, unless MessageTrackingLogEnabled is $false (Set-TransportService)."""
@@ -651,6 +664,17 @@ class DeliveryService:
         lock = self._save_locks.pop(state.id, None) or asyncio.Lock()
         async with lock:
             await asyncio.to_thread(finish)
+
+
+def _count_outcome(state: MessageState, group: GroupState, outcome: dict[str, tuple[str, str, str]]) -> None:
+    """Delivery attempts per recipient and, for the delivered ones, the latency since acceptance (metrics)."""
+    hop = group.connector or group.next_hop_domain
+    received = from_iso(state.date_received)
+    for kind, _reply, _remote in outcome.values():
+        result = {"ok": "delivered", "fail": "bounced"}.get(kind, "deferred")
+        metrics.DELIVERY_ATTEMPTS.inc(next_hop=hop, result=result)
+        if kind == "ok" and received is not None:
+            metrics.DELIVERY_LATENCY.observe(max(0.0, (utcnow() - received).total_seconds()), next_hop=hop)
 
 
 # ---------------------------------------------------------------------- standalone entry
