@@ -40,6 +40,29 @@ def default_server_name() -> str:
     return (os.uname().nodename.split(".")[0] or "EXSHELL").upper()
 
 
+def server_for_store(state_dir: Path | str, store: Any = None) -> str:
+    """The server a shell or engine on `state_dir` administers when no --server is given: this machine's
+    short host name when the store has a server of that name (or no store exists yet, so it will); else the
+    store's only server (a store made with `--server EX01` is EX01's, wherever it is opened). With several
+    servers and none named like this host, the host name (the caller reports that it serves nothing)."""
+    host = default_server_name()
+    if store is None:
+        if not (Path(state_dir) / "CURRENT").exists():
+            return host
+        from exshell.store import open_store
+
+        store = open_store(Path(state_dir))
+    try:
+        records = store.snapshot().data.get("servers") or {}
+    except Exception:  # noqa: BLE001 - an unreadable store is reported by whoever reads it next
+        return host
+    names = [str(r.get("Name") or "") for r in records.values() if hasattr(r, "get")]
+    names = [n for n in names if n]
+    if any(n.lower() == host.lower() for n in names) or len(names) != 1:
+        return host
+    return names[0]
+
+
 class Services:
     """What cmdlets reach through `self.runtime.services`: the state folder, the store (opened on first use),
     the server name, the command registry and the log folder."""
@@ -49,9 +72,20 @@ class Services:
         self.state_dir = Path(state_dir)
         # The Exchange server this shell administers: given, or this machine's short host name (upper case,
         # as Exchange shows server names).
-        self.server_name = server_name or default_server_name()
+        self._server_name = server_name
         self.registry = registry
         self._store: Any = None
+
+    @property
+    def server_name(self) -> str:
+        """Given, else `server_for_store` (looked up on first use, so `-c` pays nothing when unused)."""
+        if self._server_name is None:
+            self._server_name = server_for_store(self.state_dir, self._store)
+        return self._server_name
+
+    @server_name.setter
+    def server_name(self, value: str) -> None:
+        self._server_name = value
 
     @property
     def log_dir(self) -> Path:

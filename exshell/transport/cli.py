@@ -18,27 +18,65 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import sys
 import traceback
 from typing import Any
 
 
-def default_server_name() -> str:
-    """The same default as the shell's (exshell.runtime.session), so both name the same server."""
-    try:
-        from exshell.runtime.session import default_server_name as shell_default
+def default_server_name(state: str | None = None, store: Any = None) -> str:
+    """The same default as the shell's (exshell.runtime.session.server_for_store), so both name the same
+    server for the same store: the host's short name when the store has it, else the store's only server."""
+    from exshell.runtime.session import default_server_name as host_default, server_for_store
 
-        return shell_default()
-    except ImportError:  # pragma: no cover
-        return (socket.gethostname().split(".")[0] or "EXSHELL").upper()
+    if state is None:
+        return host_default()
+    return server_for_store(state, store)
+
+
+class NoListenerError(Exception):
+    """Nothing to serve: the engine exits non-zero with this message."""
+
+
+class RepeatFilter(logging.Filter):
+    """Rate-limits identical error/warning lines (same level and text): the first goes through, repeats within
+    `window` seconds are counted, and the next one after the window says how many were held back. A failing
+    smart host or a full disk then costs one line a minute, not one per message."""
+
+    def __init__(self, window: float = 60.0, max_keys: int = 1024) -> None:
+        super().__init__()
+        self.window = window
+        self.max_keys = max_keys
+        self._seen: dict[tuple[int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        import time
+
+        key = (record.levelno, record.getMessage())
+        now = time.monotonic()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self.window:
+            self._seen[key] = (seen[0], seen[1] + 1)
+            return False
+        if len(self._seen) >= self.max_keys:
+            self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.window}
+        self._seen[key] = (now, 0)
+        if seen is not None and seen[1]:
+            record.msg = f"{record.getMessage()} (repeated {seen[1]} more time(s) in the last {self.window:g} s)"
+            record.args = ()
+        return True
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="exshell serve", description="Run the exshell SMTP engine.")
     p.add_argument("--state", default=os.environ.get("EXSHELL_STATE", "state"), help="state folder")
-    p.add_argument("--server", default=None, help="this server's name (default: the host's short name)")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--server", default=None,
+                   help="this server's name (default: the shell's: the host's short name when the store has it, "
+                        "else the store's only server)")
+    p.add_argument("--log-level", default="INFO", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="INFO: one line per message received, delivered, deferred or bounced; WARNING: problems "
+                        "only (deferrals, bounces, refused bindings); DEBUG: every session")
     p.add_argument("--stop-grace", type=float, default=10.0, help=argparse.SUPPRESS)
     p.add_argument("--spool-threads", type=int, default=None, help=argparse.SUPPRESS)  # bench lever
     p.add_argument("--event-loop", choices=["uvloop", "asyncio"], default="uvloop",
@@ -54,13 +92,16 @@ def _setup_logging(state: str, level: str) -> None:
     logger = logging.getLogger("exshell.transport")
     logger.setLevel(level)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    repeats = RepeatFilter()
     err = logging.StreamHandler(sys.stderr)
     err.setFormatter(fmt)
+    err.addFilter(repeats)
     logger.addHandler(err)
     logs = os.path.join(state, "logs")
     os.makedirs(logs, exist_ok=True)
     fh = logging.FileHandler(os.path.join(logs, "transport.log"), encoding="utf-8")
     fh.setFormatter(fmt)
+    fh.addFilter(repeats)
     logger.addHandler(fh)
     logger.propagate = False
 
@@ -72,7 +113,7 @@ async def _run(args: argparse.Namespace) -> int:
 
     workers = max(1, args.workers)
     worker = args.worker or 0
-    server = args.server or default_server_name()
+    server = args.server or default_server_name(args.state)
     engine = Engine(args.state, server, spool_threads=args.spool_threads, worker=worker, workers=workers)
     # Delivery runs once per server: in the only engine, or in worker 0 of several (the others' messages
     # reach it through the shared spool, which it polls).
@@ -84,6 +125,10 @@ async def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
+    problem = engine.nothing_to_serve()
+    if problem:
+        await engine.stop(0)
+        raise NoListenerError(problem)
     if delivery is not None:
         await delivery.start()
     await stop.wait()
@@ -128,6 +173,11 @@ def _supervise(argv: list[str], args: argparse.Namespace) -> int:
                 continue
             if stopping:
                 continue
+            if code == 2:  # nothing to serve (NoListenerError): starting it again cannot help
+                log.error("engine worker %d found nothing to serve; stopping", i)
+                on_signal(signal.SIGTERM, None)
+                restarts = [0.0] * 6
+                continue
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < 60] + [now]
             if len(restarts) > 5:
@@ -140,6 +190,8 @@ def _supervise(argv: list[str], args: argparse.Namespace) -> int:
         if not alive:
             break
         time.sleep(0.2)
+    if any(p.returncode == 2 for p in procs.values()):
+        return 2
     return 0 if all(p.returncode == 0 for p in procs.values()) and len(restarts) <= 5 else 1
 
 
@@ -176,6 +228,9 @@ def serve_main(argv: list[str]) -> int:
         return _run_loop(_run(args), args.event_loop)
     except KeyboardInterrupt:
         return 0
+    except NoListenerError as e:
+        logging.getLogger("exshell.transport").error("exshell serve: %s", e)
+        return 2
     except Exception as e:  # one line for the user; the traceback goes to the log file only
         logging.getLogger("exshell.transport").error("exshell serve: %s", e)
         try:

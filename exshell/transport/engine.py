@@ -106,6 +106,20 @@ class Engine:
                  index.version, ", ".join(self.listeners.addresses) or "no address")
         self._reload_task = asyncio.get_running_loop().create_task(self._watch())
 
+    def nothing_to_serve(self) -> str | None:
+        """Why this engine serves nothing (no enabled connector of its server, or not one binding could be
+        opened), naming the failed bindings; None when at least one listener is up."""
+        if self.listeners.servers:
+            return None
+        index = self.index
+        if not index.connectors:
+            config = load_config(self.store.snapshot(index.version).data)
+            names = ", ".join(s.name for s in config.servers) or "none"
+            return (f"server {index.server_name} has no enabled receive connector in configuration version "
+                    f"{index.version} (servers in the store: {names}); name the server with --server")
+        failed = " ".join(self.listeners.errors.values()) or "no binding could be opened."
+        return f"no binding of an enabled receive connector could be opened: {failed}"
+
     @property
     def index(self) -> PolicyIndex:
         assert self.ctx is not None

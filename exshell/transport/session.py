@@ -575,6 +575,8 @@ class ExchangeSMTP(SMTP):
             except Exception:  # the message is safe on disk; a wake-up hook must not turn that into a failure
                 log.exception("on_spooled hook failed for %s", spool_id)
         self._plog("*", f"{message_id}", "receiving message")
+        log.info("received <%s> (InternalId %s) from %s via %s for %s, %d bytes", message_id, spool_id,
+                 self.remote[0], c.identity, ", ".join(rcpts), len(result.data))
         return str(R.QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=fqdn))
 
     async def handle_exception(self, error: Exception) -> str:

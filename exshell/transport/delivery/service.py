@@ -537,6 +537,7 @@ class DeliveryService:
                 retry_errors.append(reply)
         for event_id, fields in tracking_rows(state, group, outcome, router.server_fqdn):
             self._track(event_id, **fields)
+        _log_outcome(state, group, outcome)
         group.last_retry = to_iso(utcnow())
         if retry_errors:
             group.retry_count += 1
@@ -675,6 +676,26 @@ def _count_outcome(state: MessageState, group: GroupState, outcome: dict[str, tu
         metrics.DELIVERY_ATTEMPTS.inc(next_hop=hop, result=result)
         if kind == "ok" and received is not None:
             metrics.DELIVERY_LATENCY.observe(max(0.0, (utcnow() - received).total_seconds()), next_hop=hop)
+
+
+def _log_outcome(state: MessageState, group: GroupState, outcome: dict[str, tuple[str, str, str]]) -> None:
+    """One console/log line per delivered, deferred or bounced copy (`exshell serve --log-level`)."""
+    by_kind: dict[str, list[str]] = {}
+    for rcpt, (kind, _reply, _remote) in outcome.items():
+        by_kind.setdefault(kind, []).append(rcpt)
+    where = group.connector or group.next_hop_domain
+    for kind, rcpts in by_kind.items():
+        reply, remote = outcome[rcpts[0]][1], outcome[rcpts[0]][2]
+        who = ", ".join(rcpts)
+        if kind == "ok":
+            log.info("delivered <%s> (InternalId %s) to %s via %s%s", state.message_id, state.id, who, where,
+                     f" [{remote}]" if remote else "")
+        elif kind == "retry":
+            log.warning("deferred <%s> (InternalId %s) for %s via %s: %s", state.message_id, state.id, who,
+                        where, reply)
+        else:
+            log.warning("bounced <%s> (InternalId %s) for %s via %s: %s", state.message_id, state.id, who, where,
+                        reply)
 
 
 # ---------------------------------------------------------------------- standalone entry
