@@ -29,6 +29,9 @@ def queued(tmp_path: Path) -> Iterator[Shell]:
             lambda: len(tracking.search(tracking.read_entries(shell.state), event_id="DEFER")) == 2,
             what="both deferrals",
         )
+        # The tracking row is written before the queue state: wait for what Get-Queue reads too.
+        wait_until(lambda: len(list((shell.state / "queue" / "messages").glob("*.json"))) == 2,
+                   what="both queue states")
         yield shell
 
 
