@@ -47,8 +47,21 @@ def ace_object(ace: Any) -> Any:
     return _psobject(props, ACE_TYPE, ace.identity)
 
 
+def _as(parse: Any, value: Any) -> Any:
+    """A stored text as its Exchange value type (SmtpAddress, SmtpDomainWithSubdomains); text that does not
+    parse (a hand-edited store) stays text rather than failing the whole Get-."""
+    try:
+        return parse(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
 def domain_object(domain: Any) -> Any:
-    return _psobject(domain.to_properties(), ACCEPTED_DOMAIN_TYPE, domain.name)
+    from exshell.model.smtp import SmtpDomain
+
+    props = domain.to_properties()
+    props["DomainName"] = _as(SmtpDomain.parse, props.get("DomainName"))
+    return _psobject(props, ACCEPTED_DOMAIN_TYPE, domain.name)
 
 
 def server_object(server: Any) -> Any:
@@ -62,7 +75,11 @@ def settings_object(settings: Any) -> Any:
 
 
 def mailbox_object(mbx: Any) -> Any:
-    return _psobject(mbx.to_properties(), MAILBOX_TYPE, mbx.name)
+    from exshell.model.smtp import SmtpAddress
+
+    props = mbx.to_properties()
+    props["PrimarySmtpAddress"] = _as(SmtpAddress.parse, props.get("PrimarySmtpAddress"))
+    return _psobject(props, MAILBOX_TYPE, mbx.name)
 
 
 def send_connector_object(conn: Any) -> Any:

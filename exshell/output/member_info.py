@@ -84,6 +84,7 @@ def short_type(value: Any) -> str:
 def members_of(obj: Any) -> list[MemberInfo]:
     """Members of one object, sorted by MemberType name then member name (GetMember.cs)."""
     from exshell.output.objects import get_or_none, is_dictionary, is_psobject, property_names_of
+    from exshell.runtime.properties import exchange_members
     from exshell.runtime.values import to_string
 
     members: list[MemberInfo] = []
@@ -102,6 +103,15 @@ def members_of(obj: Any) -> list[MemberInfo]:
             + (("Add", "void Add(System.Object key, System.Object value)"),
                ("ContainsKey", "bool ContainsKey(System.Object key)"),
                ("Remove", "void Remove(System.Object key)"))
+        )
+    elif (table := exchange_members(obj)) is not None:
+        # Exchange value types: their .NET properties (read-only) and methods (exshell.runtime.exchange_members).
+        members.extend(MemberInfo(m.name, "Method", m.definition) for m in table.methods)
+        if not any(m.name == "GetType" for m in table.methods):
+            members.append(MemberInfo("GetType", "Method", "type GetType()"))
+        members.extend(
+            MemberInfo(p.name, "Property", f"{_SHORT.get(p.type_name, p.type_name)} {p.name} {{get;}}")
+            for p in table.properties
         )
     else:
         members.extend(MemberInfo(n, "Method", d) for n, d in _OBJECT_METHODS)

@@ -20,7 +20,14 @@ from exshell.runtime.convert import (
     to_double,
     to_integer,
 )
+from exshell.runtime.properties import exchange_members
 from exshell.runtime.values import PSHashtable, PSObject, ScriptBlockValue, is_true, to_string, type_name
+
+
+def exchange_coerce(a: Any, b: Any) -> Any:
+    from exshell.runtime.exchange_members import coerce  # loaded with the model's value types, on first use
+
+    return coerce(a, b)
 
 
 _INT32 = (-(2**31), 2**31 - 1)
@@ -150,6 +157,11 @@ def equals(a: Any, b: Any, case_sensitive: bool = False) -> bool:
         # `$x.GetType() -eq [string]`: type objects are equal when they name the same type
         other, _ = _type_info(b)
         return other is not None and other.full_name.lower() == a.full_name.lower()
+    table = exchange_members(a)
+    if table is not None and table.equals is not None:
+        # Exchange value types: the RHS goes through the type's Parse, then the type's Equals
+        # (`$rc.RemoteIPRanges -contains "10.0.0.5"` finds the range 10.0.0.5/32).
+        return table.equals(a, b)
     try:
         if a == b:
             return True
@@ -196,6 +208,15 @@ def _compare_strict(a: Any, b: Any, case_sensitive: bool) -> int:
             raise _NoConvert(f'Cannot convert value "{to_string(b)}" to type "{type_name(a)}".') from None
     if isinstance(a, enum.Enum) and isinstance(b, enum.Enum) and isinstance(a.value, int):
         return (a.value > b.value) - (a.value < b.value)
+    table = exchange_members(a)
+    if table is not None and table.order is not None:
+        try:
+            other = exchange_coerce(a, b)
+        except (ValueError, TypeError) as e:
+            raise _NoConvert(f'Cannot convert value "{to_string(b)}" to type "{type_name(a)}". Error: "{e}"') from None
+        if type(other) is type(a):
+            ka, kb = table.order(a), table.order(other)
+            return (ka > kb) - (ka < kb)
     if not isinstance(a, (PSObject, PSHashtable, ScriptBlockValue, list)):
         bb = _coerce_foreign(a, b)
         try:

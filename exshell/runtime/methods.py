@@ -15,7 +15,7 @@ from exshell.errors import Category, PSRuntimeError
 from exshell.runtime.convert import ConversionError, TypeInfo, to_datetime, to_double, to_integer
 from exshell.runtime.dotnet_format import FormatStringError, format_with
 from exshell.runtime.indexing import get_index
-from exshell.runtime.properties import _MISSING, _error, _int_arg, _norm, _ticks, get_type
+from exshell.runtime.properties import _MISSING, _error, _int_arg, _norm, _ticks, exchange_members, get_type
 from exshell.runtime.values import (
     PSHashtable,
     PSObject,
@@ -367,6 +367,14 @@ def _invoke(obj: Any, name: str, low: str, args: list[Any]) -> Any:
         fn = obj.methods.get(low)
         if fn is not None:
             return fn(obj, *args)
+    table = exchange_members(obj)
+    if table is not None:
+        method = table.method(name)
+        if method is not None:
+            return method.call(obj, *args)
+        if low == "gettype" and not args:
+            return get_type(obj)
+        return _MISSING
     result: Any = _MISSING
     if isinstance(obj, str):
         result = _string_method(obj, name, args)

@@ -16,7 +16,14 @@ from typing import Any, Callable
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.runtime.convert import TypeInfo, resolve_type, to_integer
-from exshell.runtime.values import PSHashtable, PSObject, ScriptBlockValue, enumerate_value, type_name
+from exshell.runtime.values import (
+    VALUE_TYPE_MODULES,
+    PSHashtable,
+    PSObject,
+    ScriptBlockValue,
+    enumerate_value,
+    type_name,
+)
 
 
 def _error(message: str, error_id: str, category: str = Category.InvalidOperation,
@@ -26,6 +33,16 @@ def _error(message: str, error_id: str, category: str = Category.InvalidOperatio
 
 def _norm(name: str) -> str:
     return name.replace("_", "").lower()
+
+
+def exchange_members(obj: Any) -> Any:
+    """The .NET member table of an Exchange value type (IPRange, ByteQuantifiedSize, ...), or None."""
+    if not type(obj).__module__.startswith(VALUE_TYPE_MODULES):
+        return None
+    # Imported on first use: it loads the model's value types, which plain scripts never touch.
+    from exshell.runtime.exchange_members import members_of
+
+    return members_of(obj)
 
 
 # --------------------------------------------------------------------------- Python object attributes
@@ -221,6 +238,12 @@ def _get_member(obj: Any, name: str) -> Any:
         return 1 if low in ("count", "length") else _MISSING
     if isinstance(obj, (bool, int, float, decimal.Decimal)):
         return 1 if low in ("count", "length") else _MISSING
+    table = exchange_members(obj)
+    if table is not None:
+        prop = table.prop(name)
+        if prop is not None:
+            return prop.get(obj)
+        return 1 if low in ("count", "length") else _MISSING
     attr = _find_attr(obj, name)
     if attr is not None:
         try:
@@ -249,6 +272,11 @@ def set_member(obj: Any, name: str, value: Any) -> None:
         return
     if obj is None or isinstance(obj, (str, bool, int, float, decimal.Decimal, list, tuple)):
         raise _property_not_found(name)
+    table = exchange_members(obj)
+    if table is not None:
+        if table.prop(name) is None:
+            raise _property_not_found(name)
+        raise _error(f"'{table.prop(name).name}' is a ReadOnly property.", "PropertyAssignmentException")
     attr = _find_attr(obj, name)
     if attr is None:
         raise _property_not_found(name)
@@ -273,6 +301,9 @@ def property_names(obj: Any) -> list[str]:
         return list(_DATETIME_PROPS)
     if isinstance(obj, _dt.timedelta):
         return list(_TIMESPAN_PROPS)
+    table = exchange_members(obj)
+    if table is not None:
+        return [p.name for p in table.properties]
     if enumerate_value(obj) is not None:
         return []
     props = _ps_properties(obj)
@@ -303,6 +334,9 @@ def type_names(obj: Any) -> list[str]:
     """Most specific first (PSObject.TypeNames)."""
     if isinstance(obj, PSObject):
         return list(obj.type_names)
+    table = exchange_members(obj)
+    if table is not None:
+        return list(table.type_names)
     t = type_name(obj)
     return [t] + _BASES.get(t, ["System.Object"] if t != "System.Object" else [])
 

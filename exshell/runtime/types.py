@@ -106,9 +106,26 @@ def resolve_type(name: str) -> TypeInfo | None:
     if hit is not None:
         return TypeInfo(hit[0], hit[1])
     reg = _REGISTERED.get(low)
+    if reg is None and _load_value_types():
+        reg = _REGISTERED.get(low)
     if reg is not None:
         return TypeInfo("registered", reg[0])
     return None
+
+
+_value_types_loaded = False
+
+
+def _load_value_types() -> bool:
+    """Register the Exchange value types (`[Microsoft.Exchange.Data.IPRange]`, ...) on the first unknown
+    type name: True when that added types. Lazy because the model modules cost start-up time."""
+    global _value_types_loaded
+    if _value_types_loaded:
+        return False
+    _value_types_loaded = True
+    import exshell.runtime.exchange_members  # noqa: F401 - registers its types on import
+
+    return True
 
 
 def type_not_found(name: str) -> PSRuntimeError:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from exshell.lang import ast
 
 PSCUSTOMOBJECT = "System.Management.Automation.PSCustomObject"
+# Modules whose classes are Exchange / .NET value types with a member table (exshell.runtime.exchange_members).
+VALUE_TYPE_MODULES = ("exshell.model", "ipaddress")
 DEFAULT_TYPE_NAMES = (PSCUSTOMOBJECT, "System.Object")
 
 
@@ -401,6 +403,14 @@ def type_name(v: Any) -> str:
     net = getattr(type(v), "__ps_type_name__", None)
     if isinstance(net, str):
         return net
+    if type(v).__module__.startswith(VALUE_TYPE_MODULES):
+        # Exchange value types (IPRange, ByteQuantifiedSize, ...): their .NET names live with their members;
+        # imported on first use because the model modules are not needed by every run.
+        from exshell.runtime.exchange_members import net_type_name
+
+        exchange = net_type_name(v)
+        if exchange is not None:
+            return exchange
     if is_enumerable(v):
         return "System.Object[]"
     return type(v).__qualname__
