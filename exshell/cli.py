@@ -60,25 +60,27 @@ def build_group() -> Any:
     )
     @add_options
     @click.pass_context
-    def group(ctx: Any, command: str | None, file: str | None, state: str | None, server: str | None) -> int:
+    def group(
+        ctx: Any, command: str | None, file: str | None, state: str | None, store: str | None, server: str | None
+    ) -> int:
         ctx.ensure_object(dict)
-        ctx.obj.update(state=state, server=server)
+        ctx.obj.update(state=state, server=server, store=store)
         if ctx.invoked_subcommand is not None:
             return 0
         from exshell.shell.runner import Invocation, run_invocation
 
         # The fast path normally takes -c/-f/- before click sees them; these keep the two doors equivalent.
         if command is not None:
-            return run_invocation(Invocation("command", text=command, state=state, server=server))
+            return run_invocation(Invocation("command", text=command, state=state, server=server, store=store))
         if file is not None:
-            return run_invocation(Invocation("file", path=file, state=state, server=server))
+            return run_invocation(Invocation("file", path=file, state=state, server=server, store=store))
         if not sys.stdin.isatty():
             # `... | exshell`: no terminal to prompt on, so the piped text is the script (as `exshell -`).
-            return run_invocation(Invocation("stdin", state=state, server=server))
+            return run_invocation(Invocation("stdin", state=state, server=server, store=store))
         from exshell.shell.repl import run_repl
-        from exshell.shell.runner import resolve_state
+        from exshell.shell.runner import resolve_state, resolve_store
 
-        return run_repl(resolve_state(state), server)
+        return run_repl(resolve_state(state), server, store=resolve_store(store))
 
     @group.command(
         "serve",
@@ -102,6 +104,8 @@ def build_group() -> Any:
         argv = ["--state", str(resolve_state(parent.get("state")))]
         if parent.get("server"):
             argv += ["--server", parent["server"]]
+        if parent.get("store"):
+            argv += ["--store", parent["store"]]
         ctx.exit(int(serve_main(argv + list(serve_args)) or 0))
         return 0
 

@@ -64,12 +64,14 @@ def server_for_store(state_dir: Path | str, store: Any = None) -> str:
 
 
 class Services:
-    """What cmdlets reach through `self.runtime.services`: the state folder, the store (opened on first use),
-    the server name, the command registry and the log folder."""
+    """What cmdlets reach through `self.runtime.services`: the state folder, the store (opened on first use:
+    `store_spec` names a shared store such as a postgresql:// URL, else the state folder holds it), the server
+    name, the command registry and the log folder."""
 
     def __init__(self, state_dir: Path | str, server_name: str | None = None,
-                 registry: "CommandRegistry | None" = None) -> None:
+                 registry: "CommandRegistry | None" = None, store_spec: str | None = None) -> None:
         self.state_dir = Path(state_dir)
+        self.store_spec = store_spec
         # The Exchange server this shell administers: given, or this machine's short host name (upper case,
         # as Exchange shows server names).
         self._server_name = server_name
@@ -80,7 +82,10 @@ class Services:
     def server_name(self) -> str:
         """Given, else `server_for_store` (looked up on first use, so `-c` pays nothing when unused)."""
         if self._server_name is None:
-            self._server_name = server_for_store(self.state_dir, self._store)
+            store = self._store
+            if store is None and self.store_spec:
+                store = self.store  # a shared store is the only place that knows its servers
+            self._server_name = server_for_store(self.state_dir, store)
         return self._server_name
 
     @server_name.setter
@@ -99,9 +104,11 @@ class Services:
             def initial() -> dict[str, Any]:
                 from exshell.model.defaults import initial_config
 
-                return initial_config(self.server_name)
+                # A fresh store is this server's; the host's name while none is given (not server_name: that
+                # looks in the store being created).
+                return initial_config(self._server_name or default_server_name())
 
-            self._store = open_store(self.state_dir, initial=initial)
+            self._store = open_store(self.store_spec or self.state_dir, initial=initial)
         return self._store
 
 

@@ -32,6 +32,14 @@ OPTIONS: tuple[Option, ...] = (
         envvar="EXSHELL_STATE",
     ),
     Option(
+        ("--store",),
+        "store",
+        "The configuration store: a postgresql:// URL that a fleet of servers shares (default: the state "
+        "folder's own store).",
+        "URL",
+        envvar="EXSHELL_STORE",
+    ),
+    Option(
         ("--server",),
         "server",
         "The server name this shell administers (default: the store's first).",

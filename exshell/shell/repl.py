@@ -112,6 +112,7 @@ def run_repl(
     names: Any = None,
     max_lines: int | None = None,
     parse: Any = None,
+    store: str | None = None,
 ) -> int:
     """Read-eval-print until Ctrl+D or `exit`; returns the exit status (`exit n` gives n)."""
     from exshell.errors import ExitRequested
@@ -127,7 +128,7 @@ def run_repl(
         from exshell.cmdlets.registry import default_registry
         from exshell.runtime.session import Services, Session
 
-        session = Session(default_registry(), Services(state_dir, server_name=server), host)
+        session = Session(default_registry(), Services(state_dir, server_name=server, store_spec=store), host)
     else:
         session.host = host
     registry = getattr(session, "registry", None)

@@ -28,6 +28,7 @@ class Invocation:
     args: tuple[str, ...] = ()
     state: str | None = None
     server: str | None = None
+    store: str | None = None
 
 
 def _is_exshell_checkout(folder: Path) -> bool:
@@ -61,6 +62,11 @@ def default_state_dir(
 
 def resolve_state(option: str | None) -> Path:
     return Path(option) if option else default_state_dir()
+
+
+def resolve_store(option: str | None) -> str | None:
+    """`--store`, else `$EXSHELL_STORE`; None: the state folder holds the store."""
+    return option or os.environ.get("EXSHELL_STORE") or None
 
 
 def log_unexpected(state_dir: Path | None, exc: BaseException) -> str:
@@ -129,11 +135,11 @@ def exit_status(result: Any) -> int:
     return EXIT_OK if result.success else EXIT_ERROR
 
 
-def make_session(state_dir: Path, server: str | None, host: Any) -> Any:
+def make_session(state_dir: Path, server: str | None, host: Any, store: str | None = None) -> Any:
     from exshell.cmdlets.registry import default_registry
     from exshell.runtime.session import Services, Session
 
-    services = Services(state_dir, server_name=server)
+    services = Services(state_dir, server_name=server, store_spec=resolve_store(store))
     return Session(default_registry(), services, host)
 
 
@@ -159,7 +165,7 @@ def run_invocation(inv: Invocation) -> int:
         else:
             text = inv.text or ""
             name = None
-        session = make_session(state_dir, inv.server, host)
+        session = make_session(state_dir, inv.server, host, inv.store)
         result = session.run(text, name=name, args=tuple(inv.args))
         try:
             sys.stdout.flush()
@@ -239,4 +245,5 @@ def parse_fast(argv: Sequence[str]) -> Invocation | None:
         args=script_args,
         state=values.get("state"),
         server=values.get("server"),
+        store=values.get("store"),
     )

@@ -1,4 +1,4 @@
-"""The versioned configuration store: `open_store(state_dir)` and the `Store` interface (see base.py)."""
+"""The versioned configuration store: `open_store(spec)` and the `Store` interface (see base.py)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,23 @@ from exshell.store.base import (
 )
 
 
-def open_store(state_dir: Path, initial: Callable[[], dict[str, Any]] | None = None) -> Store:
-    """Open (creating on first use) the store in `state_dir`. Version 1 is `initial()` (empty when None),
-    created under the writer lock, so two processes opening a fresh folder at once create one version 1."""
+def open_store(spec: Path | str, initial: Callable[[], dict[str, Any]] | None = None) -> Store:
+    """Open (creating on first use) the store `spec` names: a `postgresql://` URL (a store shared by a fleet,
+    `--store` / `EXSHELL_STORE`), else a state folder. Version 1 is `initial()` (empty when None), created under
+    the writer lock, so two processes opening a fresh store at once create one version 1. The backends are
+    imported here, on first use: a shell on the folder store never imports psycopg."""
+    if is_store_url(spec):
+        from exshell.store.postgres import PostgresStore
+
+        return PostgresStore(str(spec), initial)
     from exshell.store.files import FileStore
 
-    return FileStore(Path(state_dir), initial)
+    return FileStore(Path(spec), initial)
+
+
+def is_store_url(spec: object) -> bool:
+    """A database URL rather than a folder (`postgresql://` or `postgres://`, libpq's two spellings)."""
+    return isinstance(spec, str) and spec.startswith(("postgresql://", "postgres://"))
 
 
 __all__ = [
@@ -42,6 +53,7 @@ __all__ = [
     "VersionInfo",
     "VersionNotFoundError",
     "collection_label",
+    "is_store_url",
     "open_store",
     "register_collection_label",
 ]

@@ -71,6 +71,8 @@ class RepeatFilter(logging.Filter):
 def _parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="exshell serve", description="Run the exshell SMTP engine.")
     p.add_argument("--state", default=os.environ.get("EXSHELL_STATE", "state"), help="state folder")
+    p.add_argument("--store", default=os.environ.get("EXSHELL_STORE") or None,
+                   help="the configuration store a fleet shares (postgresql://...); default: the state folder's")
     p.add_argument("--server", default=None,
                    help="this server's name (default: the shell's: the host's short name when the store has it, "
                         "else the store's only server)")
@@ -89,21 +91,23 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _setup_logging(state: str, level: str) -> None:
-    logger = logging.getLogger("exshell.transport")
-    logger.setLevel(level)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     repeats = RepeatFilter()
     err = logging.StreamHandler(sys.stderr)
     err.setFormatter(fmt)
     err.addFilter(repeats)
-    logger.addHandler(err)
     logs = os.path.join(state, "logs")
     os.makedirs(logs, exist_ok=True)
     fh = logging.FileHandler(os.path.join(logs, "transport.log"), encoding="utf-8")
     fh.setFormatter(fmt)
     fh.addFilter(repeats)
-    logger.addHandler(fh)
-    logger.propagate = False
+    # exshell.store: a shared store's connection (lost, reachable again) is the engine's news too.
+    for name in ("exshell.transport", "exshell.store"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.addHandler(err)
+        logger.addHandler(fh)
+        logger.propagate = False
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -113,8 +117,17 @@ async def _run(args: argparse.Namespace) -> int:
 
     workers = max(1, args.workers)
     worker = args.worker or 0
-    server = args.server or default_server_name(args.state)
-    engine = Engine(args.state, server, spool_threads=args.spool_threads, worker=worker, workers=workers)
+    store = None
+    if args.store:
+        from exshell.model.defaults import initial_config
+        from exshell.runtime.session import default_server_name as host_default
+        from exshell.store import open_store
+
+        first = args.server or host_default()
+        store = open_store(args.store, lambda: initial_config(first))
+    server = args.server or default_server_name(args.state, store)
+    engine = Engine(args.state, server, store=store, store_spec=args.store, spool_threads=args.spool_threads,
+                    worker=worker, workers=workers)
     # Delivery runs once per server: in the only engine, or in worker 0 of several (the others' messages
     # reach it through the shared spool, which it polls).
     delivery = DeliveryService(args.state, engine.store, server) if worker == 0 and not args.no_delivery else None

@@ -1,10 +1,12 @@
 """The engine: store snapshot -> PolicyIndex -> listeners -> sessions -> spool, with hot reload.
 
-A background task polls `store.current_version()` every POLL_SECONDS (one small file read). A new version is
-compiled into a new PolicyIndex off to the side and swapped in with one assignment; sessions capture the
-index when they connect, so new sessions see the change within a poll interval while sessions in progress
-finish under the version they started with. Listeners are then added / removed to match the new bindings.
-No restart, no dropped connection.
+A background task polls `store.current_version()` every POLL_SECONDS (one small file read; a shared store
+that notifies, PostgreSQL's LISTEN/NOTIFY, answers it from memory and wakes the task at once through
+`store.subscribe`). A new version is compiled into a new PolicyIndex off to the side and swapped in with one
+assignment; sessions capture the index when they connect, so new sessions see the change within a poll
+interval while sessions in progress finish under the version they started with. Listeners are then added /
+removed to match the new bindings. No restart, no dropped connection. A version that cannot be loaded (or a
+store that cannot be reached) leaves the last good version in force.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Engine:
         server_name: str,
         *,
         store: Any = None,
+        store_spec: str | None = None,
         directory: Directory | None = None,
         poll_seconds: float = POLL_SECONDS,
         fsync: bool = True,
@@ -54,6 +57,7 @@ class Engine:
         self.state_dir = Path(state_dir)
         self.server_name = server_name
         self._store = store
+        self.store_spec = store_spec  # a shared store (postgresql:// URL); None: the one in the state folder
         self.poll_seconds = poll_seconds
         self.directory = directory  # None: each version's mailboxes (PolicyIndex.directory)
         self.worker, self.workers = worker, workers
@@ -63,6 +67,7 @@ class Engine:
         self.ctx: EngineContext | None = None
         self.listeners = ListenerManager(self._new_session, reuse_port=workers > 1)
         self._reload_task: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()  # set by a notifying store (new version) to cut the poll short
         self.reloads = 0
         self.on_spooled = on_spooled
 
@@ -80,7 +85,7 @@ class Engine:
                 initial = lambda: initial_config(name)  # noqa: E731
             except ImportError:  # pragma: no cover - the model's defaults land separately
                 pass
-            self._store = open_store(self.state_dir, initial)
+            self._store = open_store(self.store_spec or self.state_dir, initial)
         return self._store
 
     def _compile(self, version: int | None = None) -> PolicyIndex:
@@ -104,7 +109,12 @@ class Engine:
         await self.listeners.apply(index.bindings())
         log.info("exshell engine for %s serving configuration version %d on %s", index.server_name,
                  index.version, ", ".join(self.listeners.addresses) or "no address")
-        self._reload_task = asyncio.get_running_loop().create_task(self._watch())
+        loop = asyncio.get_running_loop()
+        subscribe = getattr(self.store, "subscribe", None)
+        if subscribe is not None:
+            wake = self._wakeup.set
+            await loop.run_in_executor(None, subscribe, lambda _v: loop.call_soon_threadsafe(wake))
+        self._reload_task = loop.create_task(self._watch())
 
     def nothing_to_serve(self) -> str | None:
         """Why this engine serves nothing (no enabled connector of its server, or not one binding could be
@@ -146,14 +156,22 @@ class Engine:
         return True
 
     async def _watch(self) -> None:
+        failing: str | None = None
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wakeup.clear()
             try:
                 await self.reload_if_changed()
+                failing = None
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("configuration reload failed")
+            except Exception as e:  # said once per distinct failure, not four times a second
+                if str(e) != failing:
+                    log.error("configuration reload failed (%s); keeping version %d", e, self.index.version)
+                    failing = str(e)
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop accepting, let sessions in progress finish (bounded by `grace`), then close the rest."""

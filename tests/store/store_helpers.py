@@ -7,17 +7,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from exshell.store import Snapshot
+from exshell.store import Snapshot, Store, open_store
 
 WORKER = Path(__file__).with_name("store_worker.py")
 
 
-def start_worker(state: Path, worker: str, count: int) -> subprocess.Popen[bytes]:
+def start_worker(state: Path | str, worker: str, count: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, str(WORKER), str(state), worker, str(count)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def reopen(store: Store) -> Store:
+    """A second instance on the same store (no cache: everything read from what is stored)."""
+    return open_store(getattr(store, "url", None) or store.root)  # type: ignore[attr-defined]
 
 
 def connector(name: str, **props: Any) -> dict[str, Any]:

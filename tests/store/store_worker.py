@@ -3,14 +3,12 @@
 Each commit adds one item of its own and increments the shared counter, so every version must satisfy
 `counters.shared.Count == len(items)`: a lost update or a half-applied commit breaks that equation.
 
-usage: store_worker.py STATE_DIR WORKER_ID COUNT      (COUNT 0 = until killed)
+usage: store_worker.py STORE WORKER_ID COUNT      (COUNT 0 = until killed)
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
 from exshell.store import MutableConfig, open_store
 
 
@@ -19,7 +17,7 @@ def initial() -> dict:
 
 
 def main() -> None:
-    state, worker, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    state, worker, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = open_store(state, initial)
     i = 0
     while count == 0 or i < count:

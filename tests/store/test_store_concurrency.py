@@ -32,13 +32,12 @@ def _wait_all(procs: list[subprocess.Popen[bytes]], deadline: float) -> None:
         assert p.returncode == 0, err.decode()
 
 
-def test_concurrent_writers_lose_no_update(tmp_path: Path) -> None:
-    state = tmp_path / "s"
+def test_concurrent_writers_lose_no_update(spec: str) -> None:
     workers, each = 8, 25
-    procs = [start_worker(state, str(w), each) for w in range(workers)]
+    procs = [start_worker(spec, str(w), each) for w in range(workers)]
     _wait_all(procs, time.monotonic() + 45)
 
-    store = open_store(state)
+    store = open_store(spec)
     assert store.current_version() == 1 + workers * each  # exactly one version 1, one version per commit
     snap = store.snapshot()
     assert snap.data["counters"]["shared"]["Count"] == workers * each

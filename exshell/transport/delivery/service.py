@@ -705,6 +705,8 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="exshell-delivery", description="Run exshell's delivery service alone.")
     p.add_argument("--state", required=True, help="state folder")
     p.add_argument("--server", default="EX01", help="this server's name")
+    p.add_argument("--store", default=os.environ.get("EXSHELL_STORE") or None,
+                   help="the shared configuration store (postgresql://...); default: the state folder's")
     p.add_argument("--poll-interval", type=float, default=0.2)
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--no-fsync", action="store_true", help=argparse.SUPPRESS)
@@ -714,7 +716,9 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 async def _serve(args: argparse.Namespace) -> int:
     from exshell.store import open_store
 
-    store = open_store(args.state)
+    store = open_store(args.store or args.state)
+    if hasattr(store, "subscribe"):
+        store.subscribe(lambda _version: None)  # current_version() from notifications, also through an outage
     service = DeliveryService(
         args.state,
         store,

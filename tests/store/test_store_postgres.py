@@ -1,0 +1,113 @@
+"""What only the PostgreSQL backend has: its table layout and upgrades, connection errors, notifications,
+and version 1 created once when several processes open a fresh store (the contract tests run on both
+backends through the `store` fixture)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg
+import pytest
+
+from exshell.store import MutableConfig, StoreError, open_store
+from exshell.store import postgres
+from exshell.store.postgres import PostgresStore
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_layout_is_created_and_recorded_by_the_application(pg_url: str) -> None:
+    store = open_store(pg_url)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT version FROM exshell_schema_version").fetchall() == [(len(postgres.MIGRATIONS),)]
+        assert conn.execute("SELECT version FROM exshell_head").fetchone() == (1,)
+    store.close()  # type: ignore[attr-defined]
+
+
+def test_an_older_layout_is_upgraded_on_open(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    open_store(pg_url, lambda: {"c": {"k": {"Name": "kept"}}}).close()  # type: ignore[attr-defined]
+    step = ("ALTER TABLE exshell_versions ADD COLUMN note text",)
+    monkeypatch.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS + (step,))
+    store = open_store(pg_url)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT version FROM exshell_schema_version").fetchone() == (len(postgres.MIGRATIONS),)
+        assert conn.execute("SELECT count(note) FROM exshell_versions").fetchone() == (0,)
+    assert store.snapshot().get("c", "k") == {"Name": "kept"}
+    store.close()  # type: ignore[attr-defined]
+
+
+def test_a_newer_layout_is_refused_and_left_alone(pg_url: str) -> None:
+    open_store(pg_url).close()  # type: ignore[attr-defined]
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("UPDATE exshell_schema_version SET version = 99")
+    with pytest.raises(StoreError, match="has table layout 99; this exshell knows layouts up to 1. Upgrade exshell"):
+        open_store(pg_url)
+
+
+def test_unreachable_database_is_a_clear_error_without_the_password() -> None:
+    with pytest.raises(StoreError) as info:
+        open_store("postgresql://admin:s3cret@127.0.0.1:1/exshell")
+    text = str(info.value)
+    assert text.startswith("Cannot reach the configuration store postgresql://admin@127.0.0.1:1/exshell:")
+    assert "Connection refused" in text and "s3cret" not in text
+
+
+def test_processes_opening_a_fresh_store_at_once_create_one_version_one(pg_url: str) -> None:
+    code = (
+        "import sys; from exshell.store import open_store;"
+        "s = open_store(sys.argv[1], lambda: {'c': {'k': {'Name': sys.argv[2]}}}); print(s.current_version())"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, pg_url, f"p{i}"], stdout=subprocess.PIPE) for i in range(4)
+    ]
+    assert [p.communicate(timeout=30)[0].decode().strip() for p in procs] == ["1"] * 4
+    store = open_store(pg_url)
+    assert [h.version for h in store.history()] == [1]
+    store.close()  # type: ignore[attr-defined]
+
+
+def test_every_version_rebuilds_across_snapshots(pg_url: str) -> None:
+    store = PostgresStore(pg_url, lambda: {"c": {"k0": {"Name": "k0", "N": 0}}}, snapshot_every=3)
+    expected = {1: {"k0": {"Name": "k0", "N": 0}}}
+    for i in range(1, 11):
+
+        def mutate(doc: MutableConfig, i: int = i) -> None:
+            if i % 4 == 0:
+                doc.delete("c", f"k{i - 1}")
+            else:
+                doc.put("c", f"k{i}", {"Name": f"k{i}", "N": i})
+            doc.get("c", "k0")["N"] = i
+
+        info = store.commit(mutate)
+        assert info is not None
+        expected[info.version] = {k: dict(v) for k, v in store.snapshot().collection("c").items()}
+    with psycopg.connect(pg_url) as conn:
+        assert [r[0] for r in conn.execute("SELECT version FROM exshell_snapshots ORDER BY 1")] == [1, 3, 6, 9]
+    fresh = PostgresStore(pg_url, snapshot_every=3)  # no cache: snapshot rows plus change rows
+    for v in (11, 2, 7, 5, 10, 1):
+        assert {k: dict(r) for k, r in fresh.snapshot(v).collection("c").items()} == expected[v], v
+    store.close()
+    fresh.close()
+
+
+def test_subscriber_hears_another_process_commit_within_a_second(pg_url: str) -> None:
+    listener = PostgresStore(pg_url)
+    heard: list[tuple[int, float]] = []
+    got = threading.Event()
+
+    def on_version(v: int) -> None:
+        heard.append((v, time.monotonic()))
+        got.set()
+
+    listener.subscribe(on_version)
+    code = "import sys; from exshell.store import open_store; open_store(sys.argv[1]).commit(lambda d: d.put('c','k',{'Name':'x'}))"
+    proc = subprocess.run([sys.executable, "-c", code, pg_url], timeout=30)
+    assert proc.returncode == 0
+    committed = time.monotonic()
+    assert got.wait(5)
+    assert heard[0][0] == 2 and heard[0][1] - committed < 1.0
+    assert listener.current_version() == 2
+    listener.close()
