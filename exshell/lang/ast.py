@@ -367,6 +367,28 @@ class WhileStatement(Statement):
     label: str | None = None
 
 
+class SwitchClause(Node):
+    """`condition { body }` in a switch: condition is an argument-mode value (a bare word is a string), or a
+    script block evaluated with `$_` set to the value being tested."""
+
+    condition: Expr
+    body: "StatementBlock"
+
+
+class SwitchStatement(Statement):
+    """`switch [-Regex|-Wildcard|-Exact] [-CaseSensitive] [-File path | (pipeline)] { clauses }` (about_Switch).
+    mode: 'exact' (the default: -eq), 'wildcard' (-like) or 'regex' (-match, sets $Matches). `value` is the
+    tested pipeline, or None with `file` (the path expression) for -File."""
+
+    value: Statement | None
+    clauses: tuple[SwitchClause, ...]
+    default: "StatementBlock | None" = None
+    mode: str = "exact"
+    case_sensitive: bool = False
+    file: Expr | None = None
+    label: str | None = None
+
+
 class FlowControl(Statement):
     """kind: 'return', 'break', 'continue', 'throw', 'exit'. value: the pipeline after the keyword, if any
     (for break/continue: a label)."""

@@ -291,7 +291,7 @@ class Parser(CommandParser):
         self.advance(label)
         self.skip_newlines()
         kw = self.peek(MODE_ARG)
-        if kw.kind == Kind.GENERIC and kw.extra and kw.text.lower() in ("foreach", "for", "while", "do"):
+        if kw.kind == Kind.GENERIC and kw.extra and kw.text.lower() in ("foreach", "for", "while", "do", "switch"):
             loop: Any = _KEYWORD_RULES[kw.text.lower()](self, kw)
             from exshell.lang.ast import replace
 

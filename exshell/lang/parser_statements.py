@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 def _open_paren(p: Parser, keyword: Token) -> Token:
-    p.advance(keyword)
+    if p.pos < keyword.end:  # switch has read its options already
+        p.advance(keyword)
     p.skip_newlines()
     tok = p.peek(MODE_EXPR)
     if not tok.is_op("("):
@@ -238,6 +239,80 @@ def parse_try(p: Parser, keyword: Token) -> ast.Statement:
     return ast.TryStatement(p.span(keyword.start, p.pos), body, tuple(catches), finally_body)
 
 
+_SWITCH_OPTIONS = ("regex", "wildcard", "exact", "casesensitive", "file")
+
+
+def parse_switch(p: Parser, keyword: Token) -> ast.Statement:
+    """switch [-Regex|-Wildcard|-Exact] [-CaseSensitive] [-File path | ( pipeline )] { clause... }
+    (about_Switch). An option may be abbreviated to any unique prefix; of -Regex/-Wildcard/-Exact the last
+    one given wins."""
+    p.advance(keyword)
+    mode = "exact"
+    case_sensitive = False
+    file: ast.Expr | None = None
+    while True:
+        p.skip_newlines()
+        tok = p.peek(MODE_ARG)
+        if tok.kind != Kind.PARAMETER:
+            break
+        name = str(tok.value).lower()
+        matches = [o for o in _SWITCH_OPTIONS if o.startswith(name)] if name else []
+        if len(matches) != 1:
+            p.fail("InvalidSwitchFlag", f"'-{tok.value}' is not a valid switch statement parameter.", tok)
+        p.advance(tok)
+        option = matches[0]
+        if option == "casesensitive":
+            case_sensitive = True
+        elif option == "file":
+            p.skip_newlines()
+            path_tok = p.peek(MODE_ARG)
+            if p.ends_element(path_tok) or path_tok.is_op("{"):
+                p.fail("MissingFileSpecification", "Missing file specification after the -File parameter.",
+                       path_tok)
+            file = p.parse_argument()
+        else:
+            mode = option
+    value: ast.Statement | None = None
+    if file is None:
+        value = _condition(p, keyword)
+    p.skip_newlines()
+    open_tok = p.peek(MODE_EXPR)
+    if not open_tok.is_op("{"):
+        p.fail("MissingCurlyBraceInSwitchStatement", "Missing '{' in switch statement.", open_tok)
+    p.advance(open_tok)
+    clauses: list[ast.SwitchClause] = []
+    default: ast.StatementBlock | None = None
+    while True:
+        p.skip_separators()
+        tok = p.peek(MODE_ARG)
+        if tok.is_op("}"):
+            break
+        if tok.kind == Kind.EOF:
+            p.fail_at("MissingEndCurlyBrace", "Missing closing '}' in statement block or type definition.",
+                      p.tok_span(open_tok), True)
+        if p.ends_element(tok) or tok.kind == Kind.PARAMETER:
+            p.fail("MissingSwitchConditionExpression", "Missing condition in switch statement clause.", tok)
+        is_default = tok.kind == Kind.GENERIC and tok.extra and tok.text.lower() == "default"
+        condition = p._nested(p.parse_argument)
+        p.skip_newlines()
+        body = p.parse_statement_block(
+            "MissingSwitchStatementClause", "Missing statement block in switch statement clause."
+        )
+        if is_default:
+            if default is not None:
+                p.fail_at("MultipleSwitchDefaultClauses",
+                          "The switch statement can have only one default clause.", condition.span)
+            default = body
+        else:
+            clauses.append(ast.SwitchClause(condition.span.to(body.span), condition, body))
+    close = p.peek(MODE_EXPR)
+    if not clauses and default is None:
+        p.fail("MissingSwitchConditionExpression", "Missing condition in switch statement clause.", close)
+    p.advance(close)
+    return ast.SwitchStatement(p.span(keyword.start, close.end), value, tuple(clauses), default, mode,
+                               case_sensitive, file)
+
+
 def _flow(kind: str) -> Callable[[Parser, Token], ast.Statement]:
     def rule(p: Parser, keyword: Token) -> ast.Statement:
         p.advance(keyword)
@@ -292,6 +367,7 @@ def parse_function(p: Parser, keyword: Token) -> ast.Statement:
 KEYWORD_RULES: dict[str, Callable[[Parser, Token], ast.Statement]] = {
     "if": parse_if,
     "foreach": parse_foreach,
+    "switch": parse_switch,
     "for": parse_for,
     "while": parse_while,
     "do": parse_do,

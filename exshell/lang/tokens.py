@@ -127,6 +127,8 @@ KEYWORDS = frozenset(
         "elseif",
         "else",
         "foreach",
+        "switch",
+        "default",
         "for",
         "while",
         "do",

@@ -319,14 +319,33 @@ def build_command(ev: "Evaluator", cmd: ast.CommandAst, position: int, count: in
         meta = function_meta(obj.name, obj.params, obj.body)
         return _function_processor(ev, cmd, meta, obj.body, name, position, count, expecting_input,
                                    dot_source=cmd.invocation == ".")
-    # a script file
-    from exshell.lang.parser import parse
-
-    with open(obj, encoding="utf-8-sig") as f:
-        block = parse(f.read(), obj)
+    block = load_script(obj, cmd.name.span)
     meta = function_meta(obj, block.params, block)
     return _function_processor(ev, cmd, meta, block, name, position, count, expecting_input,
                                dot_source=cmd.invocation == ".")
+
+
+def load_script(path: str, span: Any) -> ast.ScriptBlock:
+    """Read and parse a script file run with `&`, `.` or by path. A syntax error is the script's parse
+    error with its file, line and column, statement-terminating in the caller (PowerShell's ParseException);
+    an unreadable file is an error naming it."""
+    from exshell.errors import ParseError
+    from exshell.lang.parser import parse
+
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise PSRuntimeError(ErrorRecord(
+            f"Cannot read the script file '{path}': {reason}.", "ScriptFileUnreadable", Category.ReadError,
+            target_name=path, exception_type="IOException", span=span)) from None
+    try:
+        return parse(text, path)
+    except ParseError as e:
+        record = e.to_record()
+        record.exception_type = "ParseException"
+        raise PSRuntimeError(record) from None
 
 
 def _binder(ev: "Evaluator", meta: CommandMeta, name: str, cmd: ast.CommandAst, position: int) -> Binder:

@@ -317,6 +317,88 @@ class Evaluator(ExpressionVisitor):
                 if not self._loop_body(node.body, out, node.label):
                     break
 
+    def visit_SwitchStatement(self, node: ast.SwitchStatement, out: Emit) -> None:
+        """about_Switch: each input value is tested against every clause in order and every matching
+        clause runs (`$_` is the value); `default` runs when none matched; `break` leaves the switch,
+        `continue` goes on with the next value. A collection is tested element by element, `$null` once."""
+        from exshell.runtime.values import enumerate_value
+
+        if node.file is not None:
+            items: list[Any] = self._switch_file_lines(node.file)
+        else:
+            assert node.value is not None
+            value = self.statement_value(node.value)
+            found = enumerate_value(value)
+            items = [value] if found is None else list(found)
+        saved = self.state.current.variables.get("_"), self.state.current.variables.get("psitem")
+        try:
+            for item in items:
+                self.state.set_local("_", item)
+                self.state.set_local("PSItem", item)
+                try:
+                    matched = False
+                    for clause in node.clauses:
+                        if self._switch_matches(node, clause.condition, item):
+                            matched = True
+                            self.exec_block(clause.body, out)
+                    if not matched and node.default is not None:
+                        self.exec_block(node.default, out)
+                except BreakFlow as b:
+                    if _label_matches(b.label, node.label):
+                        return
+                    raise
+                except ContinueFlow as c:
+                    if _label_matches(c.label, node.label):
+                        continue
+                    raise
+        finally:
+            for key, old in zip(("_", "psitem"), saved):
+                if old is None:
+                    self.state.current.variables.pop(key, None)
+                else:
+                    self.state.current.variables[key] = old
+
+    def _switch_matches(self, node: ast.SwitchStatement, condition: ast.Expr, item: Any) -> bool:
+        from exshell.runtime.comparison import equals
+        from exshell.runtime.values import ScriptBlockValue, is_true, to_string
+
+        if isinstance(condition, ast.ScriptBlockExpr):
+            cond: Any = ScriptBlockValue(condition.block)
+        else:
+            cond = self.eval_expr(condition)
+        if isinstance(cond, ScriptBlockValue):
+            # a script block clause: its result, with $_ the tested value, decides (about_Switch)
+            return is_true(collapse(self.invoke_scriptblock(cond, item)))
+        try:
+            if node.mode == "wildcard":
+                from exshell.runtime.wildcard import WildcardPattern
+
+                return WildcardPattern(to_string(cond), node.case_sensitive).match(to_string(item))
+            if node.mode == "regex":
+                from exshell.runtime.regex import compile_regex, matches_table
+
+                m = compile_regex(to_string(cond), node.case_sensitive).search(to_string(item))
+                if m is not None:
+                    self.state.set("Matches", matches_table(m))
+                return m is not None
+            return equals(item, cond, node.case_sensitive)
+        except PSRuntimeError as e:
+            raise self._with_span(e, condition)
+
+    def _switch_file_lines(self, path_expr: ast.Expr) -> list[str]:
+        """`switch -File path`: the file's lines (about_Switch), or PowerShell's path-not-found error."""
+        from exshell.runtime.values import to_string
+
+        path = to_string(self.eval_expr(path_expr))
+        try:
+            with open(os.path.expanduser(path), encoding="utf-8-sig") as f:
+                return f.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            raise PSRuntimeError(ErrorRecord(
+                f"Cannot find path '{os.path.abspath(path)}' because it does not exist.", "PathNotFound",
+                Category.ObjectNotFound, target_name=path, exception_type="ItemNotFoundException",
+                span=path_expr.span)) from None
+
     def visit_FlowControl(self, node: ast.FlowControl, out: Emit) -> None:
         from exshell.runtime.values import to_string
 
