@@ -12,10 +12,13 @@ from exshell.cmdlets.exchange_support import (
 )
 from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
+    current_config,
     find_one,
     identity_type,
     report_model_error,
 )
+from exshell.config.operations import Create, Update
+from exshell.model.config import ACCEPTED_DOMAINS
 
 _AD_ID = identity_type("AcceptedDomainIdParameter")
 
@@ -23,33 +26,6 @@ _AD_ID = identity_type("AcceptedDomainIdParameter")
 def _find(cmdlet: Cmdlet, domains: Any, ident: str) -> Any:
     """AcceptedDomainIdParameter: GUID or name, then the domain name."""
     return find_one(cmdlet, domains, ident, lambda d: (d.guid, d.name), lambda d: (d.domain_name,))
-
-
-def _make_default(doc: Any, guid: str) -> None:
-    """Exactly one default: setting one clears the others."""
-    from exshell.model.config import ACCEPTED_DOMAINS
-
-    for key, record in doc.items(ACCEPTED_DOMAINS):
-        want = key == guid
-        if bool(record.get("Default", False)) != want:
-            record = dict(record)
-            record["Default"] = want
-            doc.put(ACCEPTED_DOMAINS, key, record)
-
-
-def _check_unique(domains: Any, candidate: Any) -> None:
-    from exshell.model.errors import ModelError
-
-    for d in domains:
-        if d.guid == candidate.guid:
-            continue
-        if d.name.lower() == candidate.name.lower():
-            raise ModelError(f"An accepted domain named '{candidate.name}' already exists.",
-                             "ADObjectAlreadyExistsException", "Name")
-        if d.domain_name.lower() == candidate.domain_name.lower():
-            raise ModelError(
-                f"The domain name '{candidate.domain_name}' is already used by the accepted domain '{d.name}'.",
-                "DuplicateAcceptedDomainException", "DomainName")
 
 
 class NewAcceptedDomain(ConfigCmdlet):
@@ -73,40 +49,26 @@ class NewAcceptedDomain(ConfigCmdlet):
     related = ("Get-AcceptedDomain", "Set-AcceptedDomain")
 
     def process(self) -> None:
-        from exshell.model.config import ACCEPTED_DOMAINS, Config
         from exshell.model.domain import AcceptedDomain
         from exshell.model.errors import ModelError
 
         p = self.params
         try:
             domain = AcceptedDomain.new(p["Name"], p["DomainName"], p.get("DomainType") or "Authoritative")
-            domains = self.tx.config().accepted_domains
-            if not domains:
-                domain = domain.with_changes(default=True)  # the first domain is the default
-            _check_unique(domains, domain)
         except ModelError as exc:
             report_model_error(self, exc, p["Name"])
+            return
+        if not self.config.accepted_domains:
+            domain = domain.with_changes(default=True)  # the first domain is the default
+        if self.preview(Create(ACCEPTED_DOMAINS, domain), p["Name"]) is None:
             return
         if not self.should_process(domain.name, description=f'Creating accepted domain "{domain.name}" '
                                    f"({domain.domain_name}, {domain.domain_type})."):
             return
+        self.change(Create(ACCEPTED_DOMAINS, domain), domain.name, emit=True)
 
-        def op(doc: Any) -> None:
-            _check_unique(Config.from_data(doc.data).accepted_domains, domain)
-            doc.put(ACCEPTED_DOMAINS, domain.guid, domain.to_record())
-
-        try:
-            self.tx.apply(op)
-            self.created.append(domain.guid)
-        except ModelError as exc:
-            report_model_error(self, exc, domain.name)
-
-    def emit_created(self, data: Any) -> None:
-        from exshell.model.config import Config
-
-        for d in Config.from_data(data).accepted_domains:
-            if d.guid in self.created:
-                self.write_object(domain_object(d))
+    def emit(self, obj: Any) -> None:
+        self.write_object(domain_object(obj))
 
 
 class GetAcceptedDomain(Cmdlet):
@@ -123,9 +85,7 @@ class GetAcceptedDomain(Cmdlet):
     related = ("New-AcceptedDomain",)
 
     def process(self) -> None:
-        from exshell.model.config import Config
-
-        domains = Config.from_data(self.runtime.services.store.snapshot().data).accepted_domains
+        domains = current_config(self).accepted_domains
         ident = self.params.get("Identity")
         if ident:
             d = _find(self, domains, ident)
@@ -154,40 +114,29 @@ class SetAcceptedDomain(ConfigCmdlet):
     related = ("Get-AcceptedDomain",)
 
     def process(self) -> None:
-        from exshell.model.config import ACCEPTED_DOMAINS
-        from exshell.model.errors import ModelError
-
         p = self.params
-        domains = self.tx.config().accepted_domains
-        d = _find(self, domains, p["Identity"])
+        d = _find(self, self.config.accepted_domains, p["Identity"])
         if d is None:
             return
-        fields = {k: p[k] for k in ("DomainType", "AddressBookEnabled", "MatchSubDomains", "Name") if p.is_bound(k)}
+        changes = {k: p[k] for k in ("DomainType", "AddressBookEnabled", "MatchSubDomains", "Name") if p.is_bound(k)}
         make_default = p.get("MakeDefault")
         if make_default is False and d.default:
             self.write_error(
                 f"'{d.name}' is the default accepted domain; make another domain the default instead.",
                 f"CannotClearDefaultDomain,{self.name}", "InvalidOperation", d.name)
             return
-        try:
-            changed = d.with_changes(**fields)
-            _check_unique(domains, changed)
-        except ModelError as exc:
-            report_model_error(self, exc, d.name)
+        if make_default:
+            changes["Default"] = True
+        op = Update(ACCEPTED_DOMAINS, d.guid, changes, identity=d.name)
+        applied = self.preview(op, d.name)
+        if applied is None:
             return
-        if changed == d and not (make_default and not d.default):
+        if applied.after == applied.before:
             self.write_warning(f"The command completed successfully but no settings of '{d.name}' have been modified.")
             return
         if not self.should_process(d.name, description=f'Configuring accepted domain "{d.name}".'):
             return
-        guid = d.guid
-
-        def op(doc: Any) -> None:
-            doc.put(ACCEPTED_DOMAINS, guid, changed.to_record())
-            if make_default:
-                _make_default(doc, guid)
-
-        self.tx.apply(op)
+        self.change(op, d.name)
 
 
 class RemoveAcceptedDomain(ConfigCmdlet):
@@ -203,9 +152,7 @@ class RemoveAcceptedDomain(ConfigCmdlet):
     related = ("Get-AcceptedDomain",)
 
     def process(self) -> None:
-        from exshell.model.config import ACCEPTED_DOMAINS
-
-        d = _find(self, self.tx.config().accepted_domains, self.params["Identity"])
+        d = _find(self, self.config.accepted_domains, self.params["Identity"])
         if d is None:
             return
         if d.default:

@@ -6,17 +6,20 @@ AuthMechanism, so Remove-ADPermission can't take them away (Exchange's rule: add
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, SetAttrs, T
-from exshell.cmdlets.connector_guards import open_relay_risk
+from exshell.cmdlets.connector_guards import open_relay_guard
 from exshell.cmdlets.exchange_objects import ACE_TYPE, ace_object
 from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
     confirm_risk,
+    current_config,
+    forced,
     identity_type,
-    report_model_error,
 )
+from exshell.config.operations import AddAces, Guard, RemoveAces
 from exshell.cmdlets.receive_connector import resolve_one
 
 _ADRAW_ID = identity_type("ADRawEntryIdParameter")
@@ -143,8 +146,6 @@ class AddADPermission(ConfigCmdlet):
     related = ("Get-ADPermission", "Remove-ADPermission", "Test-RelayPolicy")
 
     def process(self) -> None:
-        from exshell.model.config import RECEIVE_CONNECTORS, Config
-        from exshell.model.errors import ModelError
         from exshell.model.permissions import ACE, canonical_principal
 
         req = _request(self)
@@ -155,44 +156,36 @@ class AddADPermission(ConfigCmdlet):
             self.write_error("Specify the connector with -Identity.", f"IdentityRequired,{self.name}",
                              "InvalidArgument")
             return
-        config = self.tx.config()
+        config = self.config
         rc = resolve_one(self, config, ident)
         if rc is None:
             return
         server = config.server(rc.server)
         user = canonical_principal(user, server.domain if server else None)
-        aces = [ACE(rc.identity, user, r, deny=deny) for r in rights]
-        changed = rc.add_aces(aces)
+        aces = tuple(ACE(rc.identity, user, r, deny=deny) for r in rights)
         kind = "Deny" if deny else "Allow"
         description = (
             f'Adding Active Directory permission "{rc.identity}" for user "{user}" with access rights '
             f"\"'{', '.join(rights)}'\" ({kind})."
         )
-        risk = None if deny else open_relay_risk(config, rc, changed)
+        op = AddAces(rc.guid, aces, identity=rc.identity)
+        risk = None if deny else open_relay_guard(rc, rc.add_aces(aces), None)
         if risk:
             description += " " + risk
         if not self.should_process(rc.identity, description=description):
             return
         if risk and not confirm_risk(self, rc.identity, risk):
             return
-        guid = rc.guid
+        guard = None if deny or forced(self) else Guard(open_relay_guard, risk)
+        if self.change(dataclasses.replace(op, guard=guard), rc.identity) is not None:
+            self.added.extend(aces)
 
-        def op(doc: Any) -> None:
-            latest = next((c for c in Config.from_data(doc.data).receive_connectors if c.guid == guid), None)
-            if latest is None:
-                raise ModelError(f"The receive connector '{rc.identity}' was removed meanwhile.",
-                                 "ManagementObjectNotFoundException")
-            doc.put(RECEIVE_CONNECTORS, guid, latest.add_aces(aces).to_record())
+    def begin(self) -> None:
+        super().begin()
+        self.added: list[Any] = []
 
-        try:
-            self.tx.apply(op)
-        except ModelError as exc:
-            report_model_error(self, exc, rc.identity)
-            return
-        self.created.extend(ACE(rc.identity, user, r, deny=deny) for r in rights)
-
-    def emit_created(self, data: Any) -> None:
-        for ace in self.created:  # Add-ADPermission returns the entries it added (cmdlets.md §4.2)
+    def committed(self, results: list[Any]) -> None:
+        for ace in self.added:  # Add-ADPermission returns the entries it added (cmdlets.md §4.2)
             self.write_object(ace_object(ace))
 
 
@@ -220,10 +213,9 @@ class GetADPermission(Cmdlet):
     related = ("Add-ADPermission", "Remove-ADPermission")
 
     def process(self) -> None:
-        from exshell.model.config import Config
         from exshell.model.permissions import same_principal
 
-        config = Config.from_data(self.runtime.services.store.snapshot().data)
+        config = current_config(self)
         rc = resolve_one(self, config, self.params["Identity"])
         if rc is None:
             return
@@ -255,15 +247,13 @@ class RemoveADPermission(ConfigCmdlet):
     related = ("Add-ADPermission", "Get-ADPermission")
 
     def process(self) -> None:
-        from exshell.model.config import RECEIVE_CONNECTORS, Config
-        from exshell.model.errors import ModelError
         from exshell.model.permissions import canonical_principal
 
         req = _request(self)
         if req is None:
             return
         ident, user, rights, deny = req
-        config = self.tx.config()
+        config = self.config
         rc = resolve_one(self, config, ident or "")
         if rc is None:
             return
@@ -298,17 +288,5 @@ class RemoveADPermission(ConfigCmdlet):
         )
         if not self.should_process(rc.identity, description=description):
             return
-        guid = rc.guid
-        gone = [a.right for a in removed]
-
-        def op(doc: Any) -> None:
-            latest = next((c for c in Config.from_data(doc.data).receive_connectors if c.guid == guid), None)
-            if latest is None:
-                raise ModelError(f"The receive connector '{rc.identity}' was removed meanwhile.",
-                                 "ManagementObjectNotFoundException")
-            doc.put(RECEIVE_CONNECTORS, guid, latest.remove_aces(user, gone, deny)[0].to_record())
-
-        try:
-            self.tx.apply(op)
-        except ModelError as exc:
-            report_model_error(self, exc, rc.identity)
+        gone = tuple(a.right for a in removed)
+        self.change(RemoveAces(rc.guid, user, gone, deny, identity=rc.identity), rc.identity)

@@ -307,8 +307,7 @@ class RestoreConfigVersion(Cmdlet):
     related = ("Get-ConfigVersion", "Compare-ConfigVersion")
 
     def process(self) -> None:
-        from exshell.store import MutableConfig, StoreError
-        from exshell.store.records import thaw
+        from exshell.store import StoreError
 
         store = _store(self)
         version = int(self.params["Version"])
@@ -337,14 +336,22 @@ class RestoreConfigVersion(Cmdlet):
         if not self.should_process(f"version {version}", "Restore-ConfigVersion", desc):
             return
 
-        def mutate(doc: MutableConfig) -> None:
-            doc.data.clear()
-            doc.data.update(thaw(target.data))
+        from exshell.config.changes import ConfigChanges
+        from exshell.config.operations import Restore
+        from exshell.model.errors import ModelError
 
+        changes_ = ConfigChanges(store, self.runtime.invocation.statement_text)
+        changes_.add(Restore(version, expected=tuple(changes)))
         try:
-            info = store.commit(mutate, command=self.runtime.invocation.statement_text)
+            changes_.commit()
         except StoreError as e:
             _store_error(self, e, version)
             return
+        except ModelError as e:  # the version breaks a rule, or the configuration changed meanwhile
+            from exshell.cmdlets.exchange_support import report_model_error
+
+            report_model_error(self, e, version, terminating=True)
+            return
+        info = changes_.info
         if info is not None:
             self.write_verbose(f"Restored the content of version {version} as version {info.version}.")

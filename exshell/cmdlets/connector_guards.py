@@ -90,3 +90,49 @@ def permission_loss(before: Any, after: Any) -> str | None:
         f"'{before.identity}'" if removed else f"The change to '{before.identity}' removes rights"
     )
     return head + ": " + "; ".join(lines) + "."
+
+
+# --------------------------------------------------------------------------- guards for the seam
+# Each is (before, after, configuration) -> the risk in words, or None. A cmdlet computes it on the version it
+# read (for the prompt and -WhatIf); the seam computes it again on the newest version inside the commit and
+# refuses when it differs from what the administrator confirmed (exshell.config.operations.Guard).
+
+
+def open_relay_guard(before: Any, after: Any, working: Any) -> str | None:
+    return open_relay_risk(None, before, after)
+
+
+def dropped_entries(prop: str, before: Any, after: Any) -> str | None:
+    """A whole-list value that drops entries of the stored list (compared by each element's identity)."""
+    from exshell.config.kinds import kind_of
+    from exshell.model.config import RECEIVE_CONNECTORS
+
+    kind = kind_of(RECEIVE_CONNECTORS)
+    fld = kind.field_of(prop)
+    key = kind.element_key(fld)
+    current = list(getattr(before, fld))
+    kept = {key(x) for x in getattr(after, fld)}
+    dropped = [str(v) for v in current if key(v) not in kept]
+    if not dropped:
+        return None
+    return (
+        f"The {prop} value replaces the whole list and drops {len(dropped)} of its {len(current)} entries: "
+        f"{', '.join(dropped)}. Use @{{Add=...}} to add entries."
+    )
+
+
+def connector_change_guard(replaced: tuple[str, ...]) -> Any:
+    """The risks of Set-ReceiveConnector: entries dropped by a whole-list value of the `replaced`
+    properties, rights lost by a PermissionGroups/AuthMechanism change, an open relay made."""
+
+    def check(before: Any, after: Any, working: Any) -> str | None:
+        risks = [r for r in (dropped_entries(p, before, after) for p in replaced) if r]
+        loss = permission_loss(before, after)
+        if loss:
+            risks.append(loss)
+        relay = open_relay_risk(None, before, after)
+        if relay:
+            risks.append(relay)
+        return " ".join(risks) or None
+
+    return check

@@ -1,22 +1,21 @@
-"""What the Exchange configuration cmdlets share: parameter types for the model's values, the per-invocation
-transaction on the store, identity resolution, and the guard that refuses dangerous changes silently made.
+"""What the Exchange configuration cmdlets share: parameter types for the model's values, ConfigCmdlet (the
+cmdlet side of the configuration seam, exshell.config), identity resolution, and the guard that refuses
+dangerous changes silently made.
 
-One invocation = one version (issue 3): a cmdlet collects its changes in a ConfigTransaction while it
-processes its input objects and commits them together at end(). Each change is a function of the
-configuration, so the commit re-applies it to the newest version under the store's writer lock: a concurrent
-writer's change is never overwritten, and a rule broken by it (a name taken meanwhile) is reported instead.
+One invocation = one version (issue 3): a ConfigCmdlet declares its changes as operations while it processes
+its input objects; end() commits them together, re-applied to the newest version under the store's writer
+lock, so a concurrent writer's change is never overwritten and a rule broken by it (a name taken meanwhile)
+is reported instead.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any, Callable
 
 from exshell.cmdlets.base import Cmdlet, ParamType, T
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.model.config import Config
-    from exshell.store.base import MutableConfig
 
 
 def server_name_of(cmdlet: "Cmdlet") -> str:
@@ -152,99 +151,83 @@ def identity_type(what: str) -> ParamType:
     return T.custom(f"Microsoft.Exchange.Configuration.Tasks.{what}", convert, display=what)
 
 
-# --------------------------------------------------------------------------- the per-invocation transaction
+# --------------------------------------------------------------------------- reading and changing the configuration
 
 
-class ConfigTransaction:
-    """The changes of one cmdlet invocation, applied to a private working copy as they are made (so later
-    input objects see earlier changes) and committed as one version by commit()."""
+def current_config(cmdlet: "Cmdlet") -> "Config":
+    """The newest version as model objects (decoded once per version per process, per collection)."""
+    from exshell.config.cache import current_config as newest
 
-    def __init__(self, cmdlet: "Cmdlet") -> None:
-        self._cmdlet = cmdlet
-        self._store: Any = None
-        self._work: dict[str, dict[str, dict[str, Any]]] | None = None
-        self._config: "Config | None" = None
-        self._ops: list[Callable[["MutableConfig"], None]] = []
-
-    @property
-    def store(self) -> Any:
-        if self._store is None:
-            self._store = self._cmdlet.runtime.services.store
-        return self._store
-
-    def _data(self) -> dict[str, dict[str, dict[str, Any]]]:
-        if self._work is None:
-            from exshell.store.records import thaw
-
-            self._work = thaw(self.store.snapshot().data)
-        return self._work
-
-    def config(self) -> "Config":
-        """The configuration as this invocation sees it (the base plus its own changes so far)."""
-        if self._config is None:
-            from exshell.model.config import Config
-
-            self._config = Config.from_data(self._data())
-        return self._config
-
-    def apply(self, op: Callable[["MutableConfig"], None]) -> None:
-        """Run op on a copy of the working data; keep the result only if op succeeds (errors propagate)."""
-        from exshell.store.base import MutableConfig
-
-        trial = copy.deepcopy(self._data())
-        op(MutableConfig(0, trial))
-        self._work = trial
-        self._config = None
-        self._ops.append(op)
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._ops)
-
-    def commit(self) -> Any:
-        """One version for everything applied; the ops re-run on the newest version under the lock."""
-        if not self._ops:
-            return None
-        ops = list(self._ops)
-        self._ops.clear()
-
-        def mutate(doc: "MutableConfig") -> None:
-            for op in ops:
-                op(doc)
-
-        text = getattr(self._cmdlet.runtime.invocation, "statement_text", "") or self._cmdlet.name
-        return self.store.commit(mutate, command=text)
+    return newest(cmdlet.runtime.services.store)
 
 
 class ConfigCmdlet(Cmdlet):
-    """A cmdlet that changes the configuration. Its changes collect in one ConfigTransaction per invocation and
-    are committed together at end() (one version); then emit_created() writes what it made."""
+    """A cmdlet that changes the configuration. It declares each change as an operation (exshell.config):
+    `self.change(op, target)` checks it on the invocation's view at once (a broken rule is reported for the
+    input object that broke it) and queues it; end() commits every queued operation as one version, applied
+    to the newest version under the writer lock, and emits what was committed (`emit`)."""
 
     def begin(self) -> None:
-        self.tx = ConfigTransaction(self)
-        self.created: list[Any] = []
+        from exshell.config.changes import ConfigChanges
+
+        text = getattr(self.runtime.invocation, "statement_text", "") or self.name
+        self.changes = ConfigChanges(self.runtime.services.store, text)
+        self._emit: list[int] = []  # positions of the operations whose committed object is emitted
+
+    @property
+    def config(self) -> "Config":
+        """The configuration as this invocation sees it: the newest version plus its own changes so far."""
+        return self.changes.config
+
+    def preview(self, op: Any, target: Any = None) -> Any:
+        """What op would do (Applied(before, after)), or None after reporting the broken rule."""
+        from exshell.model.errors import ModelError
+
+        try:
+            return self.changes.preview(op)
+        except ModelError as exc:
+            report_model_error(self, exc, target)
+            return None
+
+    def change(self, op: Any, target: Any = None, emit: bool = False) -> Any:
+        """Queue op for this invocation's version; returns Applied(before, after), or None after reporting
+        the broken rule (then nothing is queued)."""
+        from exshell.model.errors import ModelError
+
+        try:
+            result = self.changes.add(op)
+        except ModelError as exc:
+            report_model_error(self, exc, target)
+            return None
+        if emit:
+            self._emit.append(len(self.changes._ops) - 1)
+        return result
 
     def end(self) -> None:
+        from exshell.model.errors import ModelError
+
         try:
-            self.tx.commit()
-        except Exception as exc:  # a rule broken by a concurrent writer, or the store refusing
+            results = self.changes.commit()
+        except ModelError as exc:  # a rule broken by a concurrent writer, or a guard's risk that changed
             report_model_error(self, exc)
             return
-        if self.created:
-            self.emit_created(self.tx.store.snapshot().data)
+        for i in self._emit:
+            if i < len(results) and results[i].after is not None:
+                self.emit(results[i].after)
+        self.committed(results)
 
-    def emit_created(self, data: Any) -> None:
-        """Write the objects this invocation created (New-* and Add-* cmdlets)."""
+    def emit(self, obj: Any) -> None:
+        """Write one committed object (New-* cmdlets)."""
+
+    def committed(self, results: list[Any]) -> None:
+        """Called after a successful commit (results in operation order; empty when nothing was queued)."""
 
     def remove(self, collection: str, obj: Any, description: str) -> None:
         """Remove-*: ShouldProcess (ConfirmImpact High prompts), then delete the object by its key."""
+        from exshell.config.operations import Delete
+
         if self.should_process(obj.identity, description=description):
-            guid = obj.guid
-
-            def op(doc: "MutableConfig") -> None:
-                doc.delete(collection, guid)
-
-            self.tx.apply(op)
+            self.change(Delete(collection, obj.guid, obj.identity), obj.identity)
 
 
 def report_model_error(cmdlet: "Cmdlet", exc: Exception, target: Any = None, terminating: bool = False) -> None:

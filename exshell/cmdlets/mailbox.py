@@ -5,60 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, T
+from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.exchange_objects import MAILBOX_TYPE, mailbox_object
 from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
-    ConfigTransaction,
+    current_config,
     find_one,
     identity_type,
     report_model_error,
 )
 from exshell.cmdlets.secure import SECURE_STRING
+from exshell.config.operations import Create, ListEdit, Update
+from exshell.model.config import MAILBOXES
 
 _MBX_ID = identity_type("MailboxIdParameter")
-MAILBOXES = "mailboxes"
-
-
-def mailboxes_of(data: Any) -> list[Any]:
-    from exshell.model.mailbox import mailboxes_from_data
-
-    return mailboxes_from_data(data)
 
 
 def _find(cmdlet: Cmdlet, boxes: list[Any], ident: str) -> Any:
     """MailboxIdParameter: GUID, name or alias, then any of its addresses."""
     return find_one(cmdlet, boxes, ident, lambda m: (m.guid, m.name, m.alias), lambda m: m.all_addresses)
-
-
-def _check_domain(config: Any, mbx: Any) -> None:
-    """A mailbox address must be in an accepted domain that holds recipients (not ExternalRelay)."""
-    from exshell.model.errors import ModelError
-
-    for addr in mbx.all_addresses:
-        domain = addr.rsplit("@", 1)[1]
-        accepted = config.find_accepted_domain(domain)
-        if accepted is None or str(accepted.domain_type) == "ExternalRelay":
-            raise ModelError(
-                f"The address '{addr}' isn't in an accepted domain of this organization (Authoritative or "
-                "InternalRelay). Add the domain with New-AcceptedDomain first.",
-                "InvalidSmtpAddress", "PrimarySmtpAddress",
-            )
-
-
-def _put(tx: ConfigTransaction, mbx: Any) -> None:
-    from exshell.model.config import Config
-    from exshell.model.errors import ModelError
-    from exshell.model.mailbox import address_conflict
-
-    def op(doc: Any) -> None:
-        problem = address_conflict(mbx, mailboxes_of(doc.data))
-        if problem:
-            raise ModelError(problem, "ProxyAddressExistsException", "EmailAddresses")
-        _check_domain(Config.from_data(doc.data), mbx)
-        doc.put(MAILBOXES, mbx.guid, mbx.to_record())
-
-    tx.apply(op)
 
 
 class NewMailbox(ConfigCmdlet):
@@ -87,7 +52,7 @@ class NewMailbox(ConfigCmdlet):
         from exshell.model.mailbox import Mailbox
 
         p = self.params
-        config = self.tx.config()
+        config = self.config
         primary = p.get("PrimarySmtpAddress")
         if not primary:
             default = config.default_accepted_domain
@@ -100,19 +65,15 @@ class NewMailbox(ConfigCmdlet):
         except ModelError as exc:
             report_model_error(self, exc, p["Name"])
             return
+        if self.preview(Create(MAILBOXES, mbx), mbx.name) is None:
+            return
         if not self.should_process(mbx.name, description=f'Creating mailbox "{mbx.name}" '
                                    f"({mbx.primary_smtp_address})."):
             return
-        try:
-            _put(self.tx, mbx)
-            self.created.append(mbx.guid)
-        except ModelError as exc:
-            report_model_error(self, exc, mbx.name)
+        self.change(Create(MAILBOXES, mbx), mbx.name, emit=True)
 
-    def emit_created(self, data: Any) -> None:
-        for mbx in mailboxes_of(data):
-            if mbx.guid in self.created:
-                self.write_object(mailbox_object(mbx))
+    def emit(self, obj: Any) -> None:
+        self.write_object(mailbox_object(obj))
 
 
 class GetMailbox(Cmdlet):
@@ -129,7 +90,7 @@ class GetMailbox(Cmdlet):
     )
 
     def process(self) -> None:
-        boxes = mailboxes_of(self.runtime.services.store.snapshot().data)
+        boxes = list(current_config(self).mailboxes)
         ident = self.params.get("Identity")
         if ident:
             mbx = _find(self, boxes, ident)
@@ -164,38 +125,27 @@ class SetMailbox(ConfigCmdlet):
     examples = (Example('Set-Mailbox bharat -EmailAddresses @{Add="scans@contoso.com"}', ""),)
 
     def process(self) -> None:
-        from exshell.model.errors import ModelError
-
         p = self.params
-        mbx = _find(self, mailboxes_of(self.tx._data()), p["Identity"])
+        mbx = _find(self, list(self.config.mailboxes), p["Identity"])
         if mbx is None:
             return
-        fields: dict[str, Any] = {}
-        for param, field in (("DisplayName", "display_name"), ("PrimarySmtpAddress", "primary_smtp_address"),
-                             ("HiddenFromAddressListsEnabled", "hidden_from_address_lists"), ("Name", "name")):
-            if p.is_bound(param):
-                fields[field] = p[param]
+        changes: dict[str, Any] = {}
+        for prop in ("DisplayName", "PrimarySmtpAddress", "HiddenFromAddressListsEnabled", "Name"):
+            if p.is_bound(prop):
+                changes[prop] = p[prop]
         if p.is_bound("EmailAddresses"):
             value = p["EmailAddresses"]
-            current = [f"smtp:{a}" for a in mbx.email_addresses]
-            if isinstance(value, ListModifier):
-                key = lambda a: str(a).lower().removeprefix("smtp:")  # noqa: E731
-                fields["email_addresses"] = value.apply(current, key=key)
-            else:
-                fields["email_addresses"] = list(value) if isinstance(value, (list, tuple)) else [value]
+            edit = ListEdit.of(value)
+            changes["EmailAddresses"] = edit if edit is not None else (
+                list(value) if isinstance(value, (list, tuple)) else [value])
         if p.is_bound("Password"):
-            fields["password"] = p["Password"].reveal()
-        try:
-            changed = mbx.with_changes(**fields)
-        except ModelError as exc:
-            report_model_error(self, exc, mbx.name)
+            changes["Password"] = p["Password"].reveal()
+        op = Update(MAILBOXES, mbx.guid, changes, identity=mbx.name)
+        if self.preview(op, mbx.name) is None:
             return
         if not self.should_process(mbx.name, description=f'Configuring mailbox "{mbx.name}".'):
             return
-        try:
-            _put(self.tx, changed)
-        except ModelError as exc:
-            report_model_error(self, exc, mbx.name)
+        self.change(op, mbx.name)
 
 
 class RemoveMailbox(ConfigCmdlet):
@@ -209,7 +159,7 @@ class RemoveMailbox(ConfigCmdlet):
     )
 
     def process(self) -> None:
-        mbx = _find(self, mailboxes_of(self.tx._data()), self.params["Identity"])
+        mbx = _find(self, list(self.config.mailboxes), self.params["Identity"])
         if mbx is None:
             return
         self.remove(MAILBOXES, mbx, f'Removing mailbox "{mbx.name}".')

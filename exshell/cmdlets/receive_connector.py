@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, SetAttrs, T
-from exshell.cmdlets.connector_guards import open_relay_risk, permission_loss
+from exshell.cmdlets.base import Cmdlet, Example, Parameter, SetAttrs, T
+from exshell.cmdlets.connector_guards import connector_change_guard, open_relay_guard
 from exshell.cmdlets.exchange_objects import RECEIVE_CONNECTOR_TYPE, connector_object
 from exshell.cmdlets.exchange_support import (
     AUTH_MECHANISM,
@@ -24,12 +25,16 @@ from exshell.cmdlets.exchange_support import (
     USAGE,
     ConfigCmdlet,
     confirm_risk,
+    current_config,
+    forced,
     identity_type,
     not_found,
     pick_one,
     report_model_error,
     server_name_of,
 )
+from exshell.config.operations import Create, Guard, ListEdit, Update
+from exshell.model.config import RECEIVE_CONNECTORS
 
 _RC_ID = identity_type("ReceiveConnectorIdParameter")
 
@@ -78,24 +83,6 @@ def _changes(params: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 def _entries(values: Any) -> list[Any]:
     return list(values) if isinstance(values, (list, tuple)) else [values]
-
-
-def check_name_and_conflicts(rc: Any, others: list[Any]) -> None:
-    """A connector name is unique per server; Bindings + RemoteIPRanges follow the uniqueness and
-    nested-only overlap rules (semantics.md §e). Raises ModelError naming the other connector."""
-    from exshell.model.connector import find_conflict
-    from exshell.model.errors import ModelError
-
-    for other in others:
-        if other.guid != rc.guid and other.name.lower() == rc.name.lower():
-            raise ModelError(
-                f"A receive connector named '{rc.name}' already exists on server '{rc.server}'.",
-                "ADObjectAlreadyExistsException",
-                "Name",
-            )
-    problem = find_conflict(rc, [o for o in others if o.guid != rc.guid])
-    if problem:
-        raise ModelError(problem, "ReceiveConnectorConflict", "Bindings")
 
 
 class NewReceiveConnector(ConfigCmdlet):
@@ -150,7 +137,6 @@ class NewReceiveConnector(ConfigCmdlet):
     related = ("Get-ReceiveConnector", "Set-ReceiveConnector", "Add-ADPermission", "Test-RelayPolicy")
 
     def process(self) -> None:
-        from exshell.model.config import RECEIVE_CONNECTORS
         from exshell.model.connector import ReceiveConnector
         from exshell.model.errors import ModelError
 
@@ -160,7 +146,7 @@ class NewReceiveConnector(ConfigCmdlet):
             if p.get(switch):
                 usage = switch
         usage = usage or "Custom"
-        config = self.tx.config()
+        config = self.config
         server_name = p.get("Server") or server_name_of(self)
         server = config.server(server_name)
         if server is None:
@@ -178,36 +164,21 @@ class NewReceiveConnector(ConfigCmdlet):
                 remote_ip_ranges=_entries(p["RemoteIPRanges"]) if p.is_bound("RemoteIPRanges") else None,
                 **fields,
             )
-            check_name_and_conflicts(rc, config.connectors_on(server.name))
         except ModelError as exc:
             report_model_error(self, exc, p["Name"])
             return
+        if self.preview(Create(RECEIVE_CONNECTORS, rc), p["Name"]) is None:
+            return
         if not self.should_process(rc.identity, description=f'Creating Receive connector "{rc.identity}".'):
             return
-        risk = open_relay_risk(config, None, rc)
+        risk = open_relay_guard(None, rc, None)
         if risk and not confirm_risk(self, rc.identity, risk):
             return
+        self.change(Create(RECEIVE_CONNECTORS, rc, guard=_guard(self, open_relay_guard, risk)), rc.identity,
+                    emit=True)
 
-        def op(doc: Any) -> None:
-            from exshell.model.config import Config
-
-            current = Config.from_data(doc.data)
-            check_name_and_conflicts(rc, current.connectors_on(rc.server))
-            doc.put(RECEIVE_CONNECTORS, rc.guid, rc.to_record())
-
-        try:
-            self.tx.apply(op)
-        except ModelError as exc:
-            report_model_error(self, exc, rc.identity)
-            return
-        self.created.append(rc.guid)
-
-    def emit_created(self, data: Any) -> None:
-        from exshell.model.config import Config
-
-        for rc in Config.from_data(data).receive_connectors:
-            if rc.guid in self.created:
-                self.write_object(connector_object(rc))
+    def emit(self, obj: Any) -> None:
+        self.write_object(connector_object(obj))
 
 
 class GetReceiveConnector(Cmdlet):
@@ -236,9 +207,7 @@ class GetReceiveConnector(Cmdlet):
     related = ("New-ReceiveConnector", "Set-ReceiveConnector", "Get-ADPermission")
 
     def process(self) -> None:
-        from exshell.model.config import Config
-
-        config = Config.from_data(self.runtime.services.store.snapshot().data)
+        config = current_config(self)
         ident = self.params.get("Identity")
         local = server_name_of(self)
         if ident:
@@ -293,83 +262,45 @@ class SetReceiveConnector(ConfigCmdlet):
     related = ("Get-ReceiveConnector", "New-ReceiveConnector")
 
     def process(self) -> None:
-        from exshell.model.config import RECEIVE_CONNECTORS, Config
-        from exshell.model.errors import ModelError
-
         p = self.params
-        config = self.tx.config()
-        rc = resolve_one(self, config, p["Identity"])
+        rc = resolve_one(self, self.config, p["Identity"])
         if rc is None:
             return
-        fields = _changes(p, _SETTING_NAMES)
-        risks: list[str] = []
+        changes: dict[str, Any] = _changes(p, _SETTING_NAMES)
+        replaced: list[str] = []
         for prop in ("Bindings", "RemoteIPRanges"):
-            if not p.is_bound(prop):
-                continue
-            current = list(getattr(rc, "bindings" if prop == "Bindings" else "remote_ip_ranges"))
-            value = p[prop]
-            if isinstance(value, ListModifier):
-                new = value.apply(current, key=str)
-            else:
-                new = _entries(value)
-                dropped = [str(v) for v in current if str(v) not in {str(x) for x in new}]
-                if dropped:
-                    risks.append(
-                        f"The {prop} value replaces the whole list and drops {len(dropped)} of its "
-                        f"{len(current)} entries: {', '.join(dropped)}. Use @{{Add=...}} to add entries."
-                    )
-            fields[prop] = new
+            if p.is_bound(prop):
+                edit = ListEdit.of(p[prop])
+                changes[prop] = edit if edit is not None else _entries(p[prop])
+                if edit is None:
+                    replaced.append(prop)  # a whole list: dropping entries needs confirmation
         if p.is_bound("Name"):
-            fields["Name"] = p["Name"]
-        try:
-            changed = rc.with_changes(**fields)
-            from exshell.model.connector import validate_connector
-
-            problem = validate_connector(changed)
-            if problem:
-                raise ModelError(problem, "InvalidReceiveConnector")
-            check_name_and_conflicts(
-                changed, [c for c in config.connectors_on(rc.server) if c.guid != rc.guid]
-            )
-        except ModelError as exc:
-            report_model_error(self, exc, rc.identity)
+            changes["Name"] = p["Name"]
+        op = Update(RECEIVE_CONNECTORS, rc.guid, changes, identity=rc.identity)
+        applied = self.preview(op, rc.identity)
+        if applied is None:
             return
-        if changed == rc:
+        if applied.after == applied.before:
             self.write_warning(
                 f"The command completed successfully but no settings of '{rc.identity}' have been modified."
             )
             return
-        loss = permission_loss(rc, changed)
-        if loss:
-            risks.append(loss)
-        relay = open_relay_risk(config, rc, changed)
-        if relay:
-            risks.append(relay)
+        check = connector_change_guard(tuple(replaced))
+        risk = check(applied.before, applied.after, self.changes.view)
         description = f'Configuring Receive connector "{rc.identity}".'
-        if risks:
-            description += " " + " ".join(risks)
+        if risk:
+            description += " " + risk
         if not self.should_process(rc.identity, description=description):
             return
-        if risks and not confirm_risk(self, rc.identity, " ".join(risks)):
+        if risk and not confirm_risk(self, rc.identity, risk):
             return
-        guid = rc.guid
+        self.change(dataclasses.replace(op, guard=_guard(self, check, risk)), rc.identity)
 
-        def op(doc: Any) -> None:
-            current = Config.from_data(doc.data)
-            latest = next((c for c in current.receive_connectors if c.guid == guid), None)
-            if latest is None:
-                raise ModelError(f"The receive connector '{rc.identity}' was removed meanwhile.",
-                                 "ManagementObjectNotFoundException")
-            updated = latest.with_changes(**fields)
-            check_name_and_conflicts(
-                updated, [c for c in current.connectors_on(latest.server) if c.guid != guid]
-            )
-            doc.put(RECEIVE_CONNECTORS, guid, updated.to_record())
 
-        try:
-            self.tx.apply(op)
-        except ModelError as exc:
-            report_model_error(self, exc, rc.identity)
+def _guard(cmdlet: Cmdlet, check: Any, risk: str | None) -> Guard | None:
+    """The risk the administrator saw (or that there was none) is re-checked on the newest version at
+    commit; -Force/-Confirm:$false said yes to any risk in advance."""
+    return None if forced(cmdlet) else Guard(check, risk)
 
 
 class RemoveReceiveConnector(ConfigCmdlet):
@@ -387,8 +318,6 @@ class RemoveReceiveConnector(ConfigCmdlet):
     related = ("Get-ReceiveConnector",)
 
     def process(self) -> None:
-        from exshell.model.config import RECEIVE_CONNECTORS
-
-        rc = resolve_one(self, self.tx.config(), self.params["Identity"])
+        rc = resolve_one(self, self.config, self.params["Identity"])
         if rc is not None:
             self.remove(RECEIVE_CONNECTORS, rc, f'Removing Receive connector "{rc.identity}".')

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from exshell.cmdlets.base import Cmdlet, Example, ListModifier, Parameter, T
+from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.exchange_objects import SEND_CONNECTOR_TYPE, send_connector_object
 from exshell.cmdlets.exchange_support import (
     FQDN,
     ConfigCmdlet,
-    ConfigTransaction,
+    current_config,
     find_one,
     identity_type,
     report_model_error,
 )
-
-SEND_CONNECTORS = "send_connectors"
+from exshell.config.kinds import kind_of
+from exshell.config.operations import Create, ListEdit, Update
+from exshell.model.config import SEND_CONNECTORS
 _SC_ID = identity_type("SendConnectorIdParameter")
 
 def _multi(element: str, convert: Any) -> Any:
@@ -42,12 +43,6 @@ def _parse(kind: str, value: Any) -> Any:
     return Unlimited.parse(text, size=True)
 
 
-def send_connectors_of(data: Any) -> list[Any]:
-    from exshell.model.send_connector import send_connectors_from_data
-
-    return send_connectors_from_data(data)
-
-
 def _find(cmdlet: Cmdlet, conns: list[Any], ident: str) -> Any:
     """SendConnectorIdParameter: GUID or name; `SERVER\\Name` names the same organization-wide object."""
     return find_one(cmdlet, conns, ident.rsplit("\\", 1)[-1], lambda c: (c.guid, c.name))
@@ -65,38 +60,18 @@ _SETTINGS = (
     Parameter("IgnoreSTARTTLS", T.BOOL, help="Never use STARTTLS."),
     Parameter("Comment", T.STRING, help="An administrator's note."),
 )
-_FIELDS = {"SmartHosts": "smart_hosts", "Port": "port", "DNSRoutingEnabled": "dns_routing_enabled",
-           "Enabled": "enabled", "MaxMessageSize": "max_message_size",
-           "SourceTransportServers": "source_transport_servers", "Fqdn": "fqdn", "RequireTLS": "require_tls",
-           "IgnoreSTARTTLS": "ignore_starttls", "Comment": "comment", "AddressSpaces": "address_spaces",
-           "Name": "name"}
+_SETTING_NAMES = tuple(p.name for p in _SETTINGS)
 
 
-def _fields(cmdlet: Cmdlet, current: Any | None) -> dict[str, Any]:
+def _changes(cmdlet: Cmdlet, names: tuple[str, ...]) -> dict[str, Any]:
+    """Bound parameters by Exchange property name; @{Add=;Remove=} values become list edits."""
     out: dict[str, Any] = {}
-    for param, field in _FIELDS.items():
-        if param in ("Name", "AddressSpaces") and current is None:
-            continue  # New- passes these itself
-        if not cmdlet.params.is_bound(param):
-            continue
-        value = cmdlet.params[param]
-        if isinstance(value, ListModifier):
-            value = value.apply(list(getattr(current, field)) if current else [], key=lambda v: str(v).lower())
-        out[field] = value
+    for name in names:
+        if cmdlet.params.is_bound(name):
+            value = cmdlet.params[name]
+            edit = ListEdit.of(value)
+            out[name] = edit if edit is not None else value
     return out
-
-
-def _put(tx: ConfigTransaction, conn: Any) -> None:
-    from exshell.model.errors import ModelError
-
-    def op(doc: Any) -> None:
-        for other in send_connectors_of(doc.data):
-            if other.guid != conn.guid and other.name.lower() == conn.name.lower():
-                raise ModelError(f"A send connector named '{conn.name}' already exists.",
-                                 "ADObjectAlreadyExistsException", "Name")
-        doc.put(SEND_CONNECTORS, conn.guid, conn.to_record())
-
-    tx.apply(op)
 
 
 class NewSendConnector(ConfigCmdlet):
@@ -130,23 +105,22 @@ class NewSendConnector(ConfigCmdlet):
         usage = p.get("Usage") or next((u for u in ("Internet", "Internal", "Custom") if p.get(u)), "Custom")
         spaces = p["AddressSpaces"]
         spaces = list(spaces) if isinstance(spaces, (list, tuple)) else [spaces]
+        kind = kind_of(SEND_CONNECTORS)
+        fields = {kind.field_of(k): v for k, v in _changes(self, _SETTING_NAMES).items()
+                  if not isinstance(v, ListEdit)}
         try:
-            conn = SendConnector.new(p["Name"], spaces, usage=usage, **_fields(self, None))
+            conn = SendConnector.new(p["Name"], spaces, usage=usage, **fields)
         except ModelError as exc:
             report_model_error(self, exc, p["Name"])
             return
+        if self.preview(Create(SEND_CONNECTORS, conn), conn.name) is None:
+            return
         if not self.should_process(conn.name, description=f'Creating send connector "{conn.name}".'):
             return
-        try:
-            _put(self.tx, conn)
-            self.created.append(conn.guid)
-        except ModelError as exc:
-            report_model_error(self, exc, conn.name)
+        self.change(Create(SEND_CONNECTORS, conn), conn.name, emit=True)
 
-    def emit_created(self, data: Any) -> None:
-        for conn in send_connectors_of(data):
-            if conn.guid in self.created:
-                self.write_object(send_connector_object(conn))
+    def emit(self, obj: Any) -> None:
+        self.write_object(send_connector_object(obj))
 
 
 class GetSendConnector(Cmdlet):
@@ -159,7 +133,7 @@ class GetSendConnector(Cmdlet):
     )
 
     def process(self) -> None:
-        conns = send_connectors_of(self.runtime.services.store.snapshot().data)
+        conns = list(current_config(self).send_connectors)
         ident = self.params.get("Identity")
         if ident:
             conn = _find(self, conns, ident)
@@ -182,22 +156,16 @@ class SetSendConnector(ConfigCmdlet):
     ) + _SETTINGS
 
     def process(self) -> None:
-        from exshell.model.errors import ModelError
-
-        conn = _find(self, send_connectors_of(self.tx._data()), self.params["Identity"])
+        conn = _find(self, list(self.config.send_connectors), self.params["Identity"])
         if conn is None:
             return
-        try:
-            changed = conn.with_changes(**_fields(self, conn))
-        except ModelError as exc:
-            report_model_error(self, exc, conn.name)
+        op = Update(SEND_CONNECTORS, conn.guid, _changes(self, _SETTING_NAMES + ("Name", "AddressSpaces")),
+                    identity=conn.name)
+        if self.preview(op, conn.name) is None:
             return
         if not self.should_process(conn.name, description=f'Configuring send connector "{conn.name}".'):
             return
-        try:
-            _put(self.tx, changed)
-        except ModelError as exc:
-            report_model_error(self, exc, conn.name)
+        self.change(op, conn.name)
 
 
 class RemoveSendConnector(ConfigCmdlet):
@@ -211,7 +179,7 @@ class RemoveSendConnector(ConfigCmdlet):
     )
 
     def process(self) -> None:
-        conn = _find(self, send_connectors_of(self.tx._data()), self.params["Identity"])
+        conn = _find(self, list(self.config.send_connectors), self.params["Identity"])
         if conn is None:
             return
         self.remove(SEND_CONNECTORS, conn, f'Removing send connector "{conn.name}".')

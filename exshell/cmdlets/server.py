@@ -16,8 +16,8 @@ from exshell.cmdlets.exchange_support import (
     IP_RANGES,
     TIMESPAN,
     ConfigCmdlet,
+    current_config,
     not_found,
-    report_model_error,
 )
 
 
@@ -35,9 +35,7 @@ class GetExchangeServer(Cmdlet):
     related = ("Get-ReceiveConnector",)
 
     def process(self) -> None:
-        from exshell.model.config import Config
-
-        config = Config.from_data(self.runtime.services.store.snapshot().data)
+        config = current_config(self)
         ident = self.params.get("Identity")
         if ident:
             server = config.server(ident)
@@ -57,9 +55,7 @@ class GetTransportConfig(Cmdlet):
     parameters = (Parameter("DomainController", T.STRING, help="Accepted for compatibility."),)
 
     def process(self) -> None:
-        from exshell.model.config import Config
-
-        self.write_object(settings_object(Config.from_data(self.runtime.services.store.snapshot().data).settings))
+        self.write_object(settings_object(current_config(self).settings))
 
 
 def _reply_style(value: Any) -> str:
@@ -96,27 +92,22 @@ class SetTransportConfig(ConfigCmdlet):
                         "Answer relay attempts with the Exchange 2016+ wording (5.7.54)."),)
 
     def process(self) -> None:
-        from exshell.cmdlets.base import ListModifier
+        from exshell.config.operations import ListEdit, Update
         from exshell.model.config import SETTINGS, TRANSPORT_SETTINGS_KEY
-        from exshell.model.errors import ModelError
 
         p = self.params
-        current = self.tx.config().settings
-        fields: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
         for param in _SETTINGS:
             if p.is_bound(param.name):
-                value = p[param.name]
-                if isinstance(value, ListModifier):
-                    value = value.apply(list(current.internal_smtp_servers), key=str)
-                fields[param.name] = value
-        try:
-            changed = current.with_changes(**fields)
-        except ModelError as exc:
-            report_model_error(self, exc)
+                edit = ListEdit.of(p[param.name])
+                changes[param.name] = edit if edit is not None else p[param.name]
+        op = Update(SETTINGS, TRANSPORT_SETTINGS_KEY, changes, identity="Transport Settings")
+        applied = self.preview(op)
+        if applied is None:
             return
-        if changed == current:
+        if applied.after == applied.before:
             self.write_warning("The command completed successfully but no settings have been modified.")
             return
         if not self.should_process("Transport Settings", description='Configuring "Transport Settings".'):
             return
-        self.tx.apply(lambda doc: doc.put(SETTINGS, TRANSPORT_SETTINGS_KEY, changed.to_record()))
+        self.change(op)

@@ -6,8 +6,8 @@ The store holds `collection -> key -> record`; these constants name the collecti
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
 
 from exshell.model.connector import ReceiveConnector
 from exshell.model.domain import AcceptedDomain, default_domain, find_accepted_domain
@@ -122,33 +122,118 @@ SETTINGS_PROPERTIES: tuple[Prop, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+def _decode_collection(collection: str, records: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
+    """The model objects of one stored collection (ModelDataError names the bad object and property)."""
+    if collection == SETTINGS:
+        record = records.get(TRANSPORT_SETTINGS_KEY)
+        return (TransportSettings.from_record(record) if record else TransportSettings(),)
+    decode = _DECODERS[collection]
+    return tuple(decode(k, r) for k, r in records.items())
+
+
+_DECODERS: dict[str, Any] = {
+    SERVERS: ExchangeServer.from_record,
+    RECEIVE_CONNECTORS: ReceiveConnector.from_record,
+    ACCEPTED_DOMAINS: AcceptedDomain.from_record,
+    SEND_CONNECTORS: SendConnector.from_record,
+    MAILBOXES: Mailbox.from_record,
+}
+_COLLECTIONS = (SERVERS, RECEIVE_CONNECTORS, ACCEPTED_DOMAINS, SETTINGS, SEND_CONNECTORS, MAILBOXES)
+
+
 class Config:
-    servers: tuple[ExchangeServer, ...] = ()
-    receive_connectors: tuple[ReceiveConnector, ...] = ()
-    accepted_domains: tuple[AcceptedDomain, ...] = ()
-    settings: TransportSettings = field(default_factory=TransportSettings)
-    send_connectors: tuple[SendConnector, ...] = ()
-    mailboxes: tuple[Mailbox, ...] = ()
+    """A whole configuration as model objects. `Config.from_data` decodes every collection at once (and
+    raises ModelDataError for a bad record); `Config.lazy` decodes each collection the first time it is
+    read, so a command that reads accepted domains never decodes a thousand receive connectors."""
+
+    __slots__ = ("_data", "_decoded", "_loader")
+
+    def __init__(
+        self,
+        servers: Iterable[ExchangeServer] = (),
+        receive_connectors: Iterable[ReceiveConnector] = (),
+        accepted_domains: Iterable[AcceptedDomain] = (),
+        settings: TransportSettings | None = None,
+        send_connectors: Iterable[SendConnector] = (),
+        mailboxes: Iterable[Mailbox] = (),
+    ) -> None:
+        self._data: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
+        self._loader: Any = None
+        self._decoded: dict[str, tuple[Any, ...]] = {
+            SERVERS: tuple(servers),
+            RECEIVE_CONNECTORS: tuple(receive_connectors),
+            ACCEPTED_DOMAINS: tuple(accepted_domains),
+            SETTINGS: (settings if settings is not None else TransportSettings(),),
+            SEND_CONNECTORS: tuple(send_connectors),
+            MAILBOXES: tuple(mailboxes),
+        }
+
+    @classmethod
+    def lazy(
+        cls,
+        data: Mapping[str, Mapping[str, Mapping[str, Any]]] | None,
+        loader: Any = None,
+    ) -> Config:
+        """Over a store snapshot's data; each collection is decoded on first use (ModelDataError then).
+        `loader(collection)`, when given, supplies a collection's objects instead (the seam's working set)."""
+        config = cls.__new__(cls)
+        config._data = data
+        config._loader = loader
+        config._decoded = {}
+        return config
 
     @classmethod
     def from_data(cls, data: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> Config:
         """Build from a store snapshot's data. Missing collections are empty; a bad record raises
         ModelDataError naming the object and property."""
-        servers = tuple(ExchangeServer.from_record(k, r) for k, r in (data.get(SERVERS) or {}).items())
-        connectors = tuple(
-            ReceiveConnector.from_record(k, r) for k, r in (data.get(RECEIVE_CONNECTORS) or {}).items()
-        )
-        domains = tuple(
-            AcceptedDomain.from_record(k, r) for k, r in (data.get(ACCEPTED_DOMAINS) or {}).items()
-        )
-        settings_record = (data.get(SETTINGS) or {}).get(TRANSPORT_SETTINGS_KEY)
-        settings = TransportSettings.from_record(settings_record) if settings_record else TransportSettings()
-        send_connectors = tuple(
-            SendConnector.from_record(k, r) for k, r in (data.get(SEND_CONNECTORS) or {}).items()
-        )
-        mailboxes = tuple(Mailbox.from_record(k, r) for k, r in (data.get(MAILBOXES) or {}).items())
-        return cls(servers, connectors, domains, settings, send_connectors, mailboxes)
+        config = cls.lazy(data)
+        for collection in _COLLECTIONS:
+            config.decoded(collection)
+        return config
+
+    def decoded(self, collection: str) -> tuple[Any, ...]:
+        """The model objects of one collection (decoded now if not yet)."""
+        found = self._decoded.get(collection)
+        if found is None and self._loader is not None:
+            found = self._decoded[collection] = tuple(self._loader(collection))
+        if found is None:
+            records = (self._data or {}).get(collection) or {}
+            found = self._decoded[collection] = _decode_collection(collection, records)
+        return found
+
+    @property
+    def servers(self) -> tuple[ExchangeServer, ...]:
+        return self.decoded(SERVERS)
+
+    @property
+    def receive_connectors(self) -> tuple[ReceiveConnector, ...]:
+        return self.decoded(RECEIVE_CONNECTORS)
+
+    @property
+    def accepted_domains(self) -> tuple[AcceptedDomain, ...]:
+        return self.decoded(ACCEPTED_DOMAINS)
+
+    @property
+    def settings(self) -> TransportSettings:
+        return self.decoded(SETTINGS)[0]  # type: ignore[no-any-return]
+
+    @property
+    def send_connectors(self) -> tuple[SendConnector, ...]:
+        return self.decoded(SEND_CONNECTORS)
+
+    @property
+    def mailboxes(self) -> tuple[Mailbox, ...]:
+        return self.decoded(MAILBOXES)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Config):
+            return NotImplemented
+        return all(self.decoded(c) == other.decoded(c) for c in _COLLECTIONS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Config({', '.join(f'{c}={len(self.decoded(c))}' for c in _COLLECTIONS)})"
 
     def to_data(self) -> dict[str, dict[str, dict[str, Any]]]:
         return {

@@ -247,3 +247,16 @@ MAILBOXES = "mailboxes"  # the store collection
 def mailboxes_from_data(data: Mapping[str, Any]) -> list[Mailbox]:
     """The mailboxes of a store snapshot's data."""
     return [Mailbox.from_record(k, r) for k, r in (data.get(MAILBOXES) or {}).items()]
+
+
+# Exchange property -> field (record keys; Password is write-only: it becomes PasswordHash).
+PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("Name", "name"),
+    ("DisplayName", "display_name"),
+    ("Alias", "alias"),
+    ("PrimarySmtpAddress", "primary_smtp_address"),
+    ("EmailAddresses", "email_addresses"),
+    ("HiddenFromAddressListsEnabled", "hidden_from_address_lists"),
+    ("PasswordHash", "password_hash"),
+    ("Password", "password"),
+)

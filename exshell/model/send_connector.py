@@ -275,3 +275,21 @@ SEND_CONNECTORS = "send_connectors"  # the store collection
 def send_connectors_from_data(data: Mapping[str, Any]) -> list[SendConnector]:
     """The send connectors of a store snapshot's data."""
     return [SendConnector.from_record(k, r) for k, r in (data.get(SEND_CONNECTORS) or {}).items()]
+
+
+# Exchange property -> field (the record keys of to_record).
+PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("Name", "name"),
+    ("AddressSpaces", "address_spaces"),
+    ("SmartHosts", "smart_hosts"),
+    ("Port", "port"),
+    ("DNSRoutingEnabled", "dns_routing_enabled"),
+    ("Enabled", "enabled"),
+    ("MaxMessageSize", "max_message_size"),
+    ("SourceTransportServers", "source_transport_servers"),
+    ("Fqdn", "fqdn"),
+    ("RequireTLS", "require_tls"),
+    ("IgnoreSTARTTLS", "ignore_starttls"),
+    ("Usage", "usage"),
+    ("Comment", "comment"),
+)

@@ -18,7 +18,15 @@ from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
-from exshell.store.records import changed_objects, display_identity, property_changes, thaw
+from exshell.store.records import (
+    changed_objects,
+    display_identity,
+    freeze,
+    normalize,
+    normalize_data,
+    property_changes,
+    thaw,
+)
 
 Data = Mapping[str, Mapping[str, Mapping[str, Any]]]
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -165,43 +173,136 @@ class Snapshot:
 
 
 class MutableConfig:
-    """What `commit(mutate)` hands to `mutate`: plain, mutable deep copies of the newest version's data.
+    """What `commit(mutate)` hands to `mutate`: the newest version's data, to change in place.
 
-    The store compares the result with the base after `mutate` returns; whatever changed becomes the version.
+    Copy on write: built over the frozen data of the base version (`MutableConfig(v, base=snapshot.data)`),
+    a record is copied only when `get`/`put`/`collection` hand it out for changing, so a commit that touches
+    one object of a large configuration costs one record, not the whole configuration. `data` still gives
+    the whole configuration as plain dicts (copied on first use) for mutators that want it; a backend may
+    also build a MutableConfig over plain data (`MutableConfig(v, data)`), as before.
     """
 
-    def __init__(self, version: int, data: dict[str, dict[str, dict[str, Any]]]) -> None:
+    def __init__(
+        self,
+        version: int,
+        data: dict[str, dict[str, dict[str, Any]]] | None = None,
+        *,
+        base: Data | None = None,
+    ) -> None:
         self.version = version  # the base version mutate runs on (the newest, under the lock)
-        self.data = data
+        self._base: Data = base if base is not None else _EMPTY  # type: ignore[assignment]
+        self._full: dict[str, dict[str, dict[str, Any]]] | None = data if base is None else None
+        if self._full is None and base is None:
+            self._full = {}
+        # Copy-on-write overlay: (collection, key) -> the plain record, or None when deleted.
+        self._overlay: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    # ------------------------------------------------------------------ the whole configuration
+
+    @property
+    def data(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The whole configuration as plain, mutable dicts (materialized on first use)."""
+        if self._full is None:
+            full: dict[str, dict[str, dict[str, Any]]] = {
+                coll: {k: thaw(r) for k, r in objs.items()} for coll, objs in self._base.items()
+            }
+            for (coll, key), rec in self._overlay.items():
+                if rec is None:
+                    full.get(coll, {}).pop(key, None)
+                else:
+                    full.setdefault(coll, {})[key] = rec
+            self._full = full
+            self._overlay.clear()
+        return self._full
+
+    @data.setter
+    def data(self, value: dict[str, dict[str, dict[str, Any]]]) -> None:
+        self._full = value
+        self._overlay.clear()
+
+    def touched(self) -> list[tuple[str, str]] | None:
+        """The (collection, key) pairs handed out for change or put/deleted, or None when the whole
+        configuration was materialized (then anything may have changed). For backends computing the change."""
+        return None if self._full is not None else list(self._overlay)
+
+    @property
+    def base(self) -> Data:
+        """The base version's data, read-only (empty when built over plain data)."""
+        return self._base
+
+    def base_record(self, collection: str, key: str) -> Mapping[str, Any] | None:
+        """The record as it is in the base version (read-only)."""
+        return self._base.get(collection, _EMPTY).get(key)
+
+    # ------------------------------------------------------------------ reading without copying
+
+    def view(self, collection: str) -> Mapping[str, Mapping[str, Any]]:
+        """The records of a collection as they are now, read-only (no copies: do not change them)."""
+        if self._full is not None:
+            return self._full.get(collection, {})
+        base = self._base.get(collection, _EMPTY)
+        mine = [(k, r) for (c, k), r in self._overlay.items() if c == collection]
+        if not mine:
+            return base
+        out = dict(base)
+        for k, r in mine:
+            if r is None:
+                out.pop(k, None)
+            else:
+                out[k] = r
+        return out
+
+    # ------------------------------------------------------------------ changing
 
     def collection(self, name: str) -> dict[str, dict[str, Any]]:
         """The live dict of a collection, created on first use."""
         return self.data.setdefault(name, {})
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
-        return self.data.get(collection, {}).get(key)
+        """The live, mutable record (changes to it are part of the commit)."""
+        if self._full is not None:
+            return self._full.get(collection, {}).get(key)
+        if (collection, key) in self._overlay:
+            return self._overlay[(collection, key)]
+        rec = self._base.get(collection, _EMPTY).get(key)
+        if rec is None:
+            return None
+        copy = thaw(rec)
+        self._overlay[(collection, key)] = copy
+        return copy  # type: ignore[no-any-return]
 
     def put(self, collection: str, key: str, record: Mapping[str, Any]) -> None:
-        self.collection(collection)[key] = dict(record)
+        if self._full is not None:
+            self._full.setdefault(collection, {})[key] = dict(record)
+        else:
+            self._overlay[(collection, key)] = dict(record)
 
     def delete(self, collection: str, key: str) -> bool:
-        coll = self.data.get(collection)
-        if coll is None or key not in coll:
+        if self._full is not None:
+            coll = self._full.get(collection)
+            if coll is None or key not in coll:
+                return False
+            del coll[key]
+            return True
+        if self.view(collection).get(key) is None:
             return False
-        del coll[key]
+        self._overlay[(collection, key)] = None
         return True
 
     def items(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
-        return list(self.data.get(collection, {}).items())
+        if self._full is not None:
+            return list(self._full.get(collection, {}).items())
+        return [(k, self.get(collection, k)) for k in list(self.view(collection))]  # type: ignore[misc]
 
     def find(self, collection: str, identity: str) -> list[tuple[str, dict[str, Any]]]:
         want = identity.casefold()
-        return [
-            (k, r)
-            for k, r in self.data.get(collection, {}).items()
+        keys = [
+            k
+            for k, r in self.view(collection).items()
             if want
             in (k.casefold(), str(r.get("Name", "")).casefold(), str(r.get("Identity", "")).casefold())
         ]
+        return [(k, self.get(collection, k)) for k in keys]  # type: ignore[misc]
 
     @staticmethod
     def new_key() -> str:
@@ -210,6 +311,50 @@ class MutableConfig:
 
 
 Mutator = Callable[[MutableConfig], None]
+
+
+def apply_mutation(
+    doc: MutableConfig, base: Data
+) -> tuple[Mapping[str, Mapping[str, Mapping[str, Any]]], list[dict[str, Any]]]:
+    """After `mutate(doc)`: the new data and the change records against `base` (the doc's base version).
+
+    Raises RecordValueError for a value TOML cannot hold. When only some records were touched, the new data
+    shares every untouched collection and record with `base` (read-only mappings), and only the touched
+    records are checked and compared: the cost of a commit follows the size of the change, not of the
+    configuration."""
+    touched = doc.touched()
+    if touched is None:
+        new = normalize_data(doc.data)
+        return new, changed_objects(thaw(base), new)
+    out: dict[str, Mapping[str, Mapping[str, Any]]] = dict(base)
+    copied: set[str] = set()
+    changes: list[dict[str, Any]] = []
+    removed: list[dict[str, Any]] = []
+    for coll, key in touched:
+        rec = doc._overlay[(coll, key)]
+        old = base.get(coll, _EMPTY).get(key)
+        before = None if old is None else thaw(old)
+        after = None if rec is None else normalize(rec, f"{coll}.{key}")
+        if before == after:
+            continue
+        if coll not in copied:
+            out[coll] = dict(out.get(coll, _EMPTY))
+            copied.add(coll)
+        objs = out[coll]
+        assert isinstance(objs, dict)
+        if after is None:
+            objs.pop(key, None)
+            removed.append({"collection": coll, "key": key, "op": "Removed", "before": before, "after": None})
+        else:
+            objs[key] = freeze(after)
+            op = "Added" if before is None else "Changed"
+            changes.append({"collection": coll, "key": key, "op": op, "before": before, "after": after})
+    for coll in copied:
+        if not out[coll]:
+            del out[coll]
+    return out, changes + removed
+
+
 
 
 @runtime_checkable
@@ -289,6 +434,7 @@ __all__ = [
     "Data",
     "MutableConfig",
     "Mutator",
+    "apply_mutation",
     "ObjectChange",
     "ObjectRef",
     "PropertyChange",

@@ -41,6 +41,7 @@ from typing import Any
 from exshell.store import toml_doc
 from exshell.store.base import (
     ConfigFileError,
+    Data,
     MutableConfig,
     Mutator,
     ObjectChange,
@@ -49,6 +50,7 @@ from exshell.store.base import (
     StoreError,
     VersionInfo,
     VersionNotFoundError,
+    apply_mutation,
     diff_data,
 )
 from exshell.store.records import (
@@ -171,14 +173,13 @@ class FileStore:
                 v, h = self._adopt_hand_edit(v, raw)
                 raw = self._read_bytes(self.config_path)
             text = (raw or b"").decode("utf-8")
-            base = self._plain_current(v, text)
-            doc = MutableConfig(v, thaw(base))
+            base = self._base_data(v, h, text)
+            doc = MutableConfig(v, base=base)
             mutate(doc)
             try:
-                new = normalize_data(doc.data)
+                new, changes = apply_mutation(doc, base)
             except RecordValueError as e:
                 raise StoreError(f"Cannot store the change: {e}") from None
-            changes = changed_objects(base, new)
             if not changes:
                 return None
             new_text = self._document.updated(text, h, changes, new)
@@ -376,14 +377,26 @@ class FileStore:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
-    def _plain_current(self, v: int, text: str) -> dict[str, dict[str, dict[str, Any]]]:
+    def _base_data(self, v: int, h: str, text: str) -> Data:
+        """Version v's frozen data (the cached snapshot when this process has it: no parse, no copy)."""
         cached = self._cache.get(v)
         if cached is not None:
-            return thaw(cached.data)  # type: ignore[no-any-return]
-        try:
-            return normalize_data(toml_doc.parse(text))
-        except (ValueError, RecordValueError):
-            return self._rebuild(v)
+            return cached.data
+        data: dict[str, Any] | None = None
+        cached_json = self._read_bytes(self.parsed_path)
+        if cached_json is not None:
+            try:
+                doc = from_json(cached_json)
+                if doc.get("hash") == h:
+                    data = doc["data"]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                data = None
+        if data is None:
+            try:
+                data = normalize_data(toml_doc.parse(text))
+            except (ValueError, RecordValueError):
+                data = self._rebuild(v)
+        return self._remember(v, data).data
 
     def _rebuild(self, version: int) -> dict[str, dict[str, dict[str, Any]]]:
         """Nearest cached version or snapshot file at or below `version`, then replay change records."""

@@ -23,6 +23,7 @@ from exshell.store.base import (
     StoreError,
     VersionInfo,
     VersionNotFoundError,
+    apply_mutation,
     diff_data,
 )
 from exshell.store.records import (
@@ -62,14 +63,13 @@ class MemoryStore:
 
     def commit(self, mutate: Mutator, command: str = "", who: str | None = None) -> VersionInfo | None:
         with self._lock:
-            base = thaw(self._snapshots[-1].data)
-            doc = MutableConfig(len(self._snapshots), thaw(base))
+            base = self._snapshots[-1].data
+            doc = MutableConfig(len(self._snapshots), base=base)
             mutate(doc)
             try:
-                new = normalize_data(doc.data)
+                new, changes = apply_mutation(doc, base)
             except RecordValueError as e:
                 raise StoreError(f"Cannot store the change: {e}") from None
-            changes = changed_objects(base, new)
             if not changes:
                 return None
             return self._append(new, changes, command, who or self._who)

@@ -112,6 +112,8 @@ _TIME = "$time"
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, Mapping):  # a snapshot's read-only mapping
+        return dict(value)
     if isinstance(value, datetime):
         return {_DT: value.isoformat()}
     if isinstance(value, date):

@@ -32,10 +32,10 @@ def test_password_is_stored_only_as_a_salted_hash(sh):
     sh.ok("New-Mailbox scanner -Password (ConvertTo-SecureString 'S3cret!' -AsPlainText -Force)")
     text = (sh.state / "config.toml").read_text()
     assert "S3cret!" not in text and "scrypt$" in text
-    from exshell.cmdlets.mailbox import mailboxes_of
+    from exshell.model.config import Config
     from exshell.model.mailbox import verify_password
 
-    (mbx,) = mailboxes_of(sh.store.snapshot().data)
+    (mbx,) = Config.from_data(sh.store.snapshot().data).mailboxes
     assert verify_password("S3cret!", mbx.password_hash) and not verify_password("nope", mbx.password_hash)
 
 
@@ -53,10 +53,10 @@ def test_email_addresses_add_edits_the_list(sh):
 def test_send_connector_with_smart_host_routes_by_most_specific_space(sh):
     sh.ok("New-SendConnector -Name Outbound -AddressSpaces * -SmartHosts '[127.0.0.1]:2526'")
     sh.ok("New-SendConnector -Name Fabrikam -AddressSpaces '*.fabrikam.com;10' -SmartHosts 127.0.0.2")
-    from exshell.cmdlets.send_connector import send_connectors_of
+    from exshell.model.config import Config
     from exshell.model.send_connector import route
 
-    conns = send_connectors_of(sh.store.snapshot().data)
+    conns = Config.from_data(sh.store.snapshot().data).send_connectors
     assert route(conns, "mail.fabrikam.com").name == "Fabrikam"
     assert route(conns, "example.net").name == "Outbound"
     assert not next(c for c in conns if c.name == "Outbound").dns_routing_enabled

@@ -1,0 +1,27 @@
+"""The configuration seam between the cmdlets and the store (architecture.md: "Cmdlets are thin").
+
+A cmdlet says WHAT changes, as operation values (operations.py): create an object, set properties, add or
+remove list elements, remove an object, add or remove ACEs, restore a version. `ConfigChanges` (changes.py)
+collects the operations of one invocation and commits them as one version: inside `store.commit(mutate)`,
+under the writer lock, on the newest version, where every operation is applied to the objects actually
+committed and the model's validation and conflict rules run on them (apply.py, kinds.py). Reading goes
+through `current_config(store)` (cache.py): one decoded model per version per process, decoded per
+collection on first use. `validate_records(data)` (validation.py) is what a hand edit must pass.
+
+Importing this package is cheap: the model is imported by the modules that need it.
+"""
+
+from __future__ import annotations
+
+from exshell.config.operations import (
+    AddAces,
+    Create,
+    Delete,
+    Guard,
+    ListEdit,
+    RemoveAces,
+    Restore,
+    Update,
+)
+
+__all__ = ["AddAces", "Create", "Delete", "Guard", "ListEdit", "RemoveAces", "Restore", "Update"]

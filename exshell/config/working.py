@@ -1,0 +1,82 @@
+"""The working set of a change: the model objects of one configuration, decoded per collection on first
+use, with the objects the change puts or deletes. Built over the records of the version being committed
+(a MutableConfig) or of a snapshot (the preview an invocation checks its input against)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from exshell.config.kinds import kind_of
+from exshell.model.config import Config
+
+Records = Mapping[str, Mapping[str, Any]]
+
+
+class Working:
+    def __init__(
+        self,
+        view: Callable[[str], Records],
+        prior: tuple[Any, Config] | None = None,
+    ) -> None:
+        """`view(collection)` gives the records; `prior` is (data, Config) of a version this process has
+        decoded already: a record that is the very same object there is not decoded again."""
+        self._view = view
+        self._prior = prior
+        self._objects: dict[str, dict[str, Any]] = {}
+        self.dirty: dict[tuple[str, str], Any] = {}  # (collection, key) -> object, or None when deleted
+
+    @classmethod
+    def over_data(cls, data: Any, config: Config | None = None) -> Working:
+        empty: Records = {}
+        return cls(lambda c: data.get(c) or empty, (data, config) if config is not None else None)
+
+    def objects(self, collection: str) -> dict[str, Any]:
+        """key -> model object, as the change sees it so far (do not modify the dict: use put/delete)."""
+        found = self._objects.get(collection)
+        if found is None:
+            found = self._objects[collection] = self._decode(collection)
+        return found
+
+    def _decode(self, collection: str) -> dict[str, Any]:
+        kind = kind_of(collection)
+        records = self._view(collection)
+        reuse: dict[str, tuple[Any, Any]] = {}
+        if self._prior is not None:
+            data, config = self._prior
+            before = data.get(collection)
+            decoded = config._decoded.get(collection)  # only what is decoded already: never decode twice
+            if before is not None and decoded is not None and len(before) == len(decoded):
+                reuse = {k: (r, o) for (k, r), o in zip(before.items(), decoded)}
+        out: dict[str, Any] = {}
+        for key, record in records.items():
+            hit = reuse.get(key)
+            out[key] = hit[1] if hit is not None and hit[0] is record else kind.decode(key, record)
+        if kind.singleton is not None and kind.singleton not in out:
+            out[kind.singleton] = kind.decode(kind.singleton, {})
+        return out
+
+    def get(self, collection: str, key: str) -> Any:
+        return self.objects(collection).get(key)
+
+    def put(self, collection: str, key: str, obj: Any) -> None:
+        self.objects(collection)[key] = obj
+        self.dirty[(collection, key)] = obj
+
+    def delete(self, collection: str, key: str) -> None:
+        self.objects(collection).pop(key, None)
+        self.dirty[(collection, key)] = None
+
+    @property
+    def config(self) -> Config:
+        """A Config over the working set (lookups such as resolve_receive_connector); a new view each time,
+        so it never shows a state older than the working set."""
+        return Config.lazy(None, lambda c: self.objects(c).values())
+
+    def write(self, doc: Any) -> None:
+        """Put the changed objects into the store's MutableConfig as records."""
+        for (collection, key), obj in self.dirty.items():
+            if obj is None:
+                doc.delete(collection, key)
+            else:
+                doc.put(collection, key, kind_of(collection).encode(obj))
