@@ -46,7 +46,9 @@ class ParamType:
     (non-array) value into the target value or raises ValueError/TypeError with the .NET-style reason text.
     `net_name` is the full type name PowerShell prints (`System.String`, `System.Int32`,
     `Microsoft.Exchange.Data.ByteQuantifiedSize`). `multivalued`: accepts an `@{Add=...;Remove=...}` hashtable
-    (kept as a ListModifier for the cmdlet to apply to the stored list).
+    (kept as a ListModifier for the cmdlet to apply to the stored list); like Exchange's MultiValuedProperty
+    parameters it refuses `$null` and an empty collection unless the parameter declares allow_null/allow_empty.
+    `value_type`: a .NET struct, to which `$null` cannot be converted (None = decided from kind and net_name).
     """
 
     kind: str
@@ -56,6 +58,18 @@ class ParamType:
     convert: Callable[[Any], Any] | None = None
     multivalued: bool = False
     display: str | None = None  # short name in help syntax (`String`, `Int32`, `MultiValuedProperty`)
+    value_type: bool | None = None
+
+    @property
+    def is_value_type(self) -> bool:
+        """True for a .NET value type: a cmdlet parameter of that type cannot take `$null` (binding.md §5)."""
+        if self.value_type is not None:
+            return self.value_type
+        if self.array:
+            return False
+        if self.kind in _VALUE_KINDS:
+            return True
+        return self.kind == "custom" and self.net_name.startswith(_VALUE_TYPE_NAMES)
 
     def of_array(self, net_name: str | None = None, multivalued: bool = False) -> "ParamType":
         return ParamType(
@@ -71,6 +85,21 @@ class ParamType:
     @property
     def short_name(self) -> str:
         return self.display or self.net_name.rsplit(".", 1)[-1]
+
+
+# Kinds and .NET type names that are structs (value types): `$null` does not convert to them.
+_VALUE_KINDS = frozenset({"int", "long", "double", "bool", "enum", "flags", "datetime"})
+_VALUE_TYPE_NAMES = (
+    "Microsoft.Exchange.Data.ByteQuantifiedSize",
+    "Microsoft.Exchange.Data.EnhancedTimeSpan",
+    "Microsoft.Exchange.Data.Unlimited`1",
+    "System.Int",
+    "System.UInt",
+    "System.Boolean",
+    "System.Double",
+    "System.DateTime",
+    "System.TimeSpan",
+)
 
 
 class T:
@@ -108,8 +137,10 @@ class T:
         display: str | None = None,
         array: bool = False,
         multivalued: bool = False,
+        value_type: bool | None = None,
     ) -> ParamType:
-        return ParamType("custom", net_name, array=array, convert=convert, multivalued=multivalued, display=display)
+        return ParamType("custom", net_name, array=array, convert=convert, multivalued=multivalued, display=display,
+                         value_type=value_type)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -152,8 +183,8 @@ class Parameter:
     aliases: tuple[str, ...] = ()
     help: str = ""
     default: Any = None  # value when not bound (documented in help; the cmdlet still sees is_bound False)
-    allow_null: bool = False
-    allow_empty: bool = False
+    allow_null: bool = False  # [AllowNull()]
+    allow_empty: bool = False  # [AllowEmptyString()] and [AllowEmptyCollection()]
     completer: str | None = None
     validate: Callable[[Any], None] | None = None
     dont_show: bool = False  # hidden from help and completion (e.g. compatibility parameters)

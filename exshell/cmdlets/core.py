@@ -648,9 +648,10 @@ class GetDate(Cmdlet):
         when = self.params.get("Date") if self.params.is_bound("Date") else _dt.datetime.now()
         if self.params.get("AsUTC"):
             when = when.astimezone(_dt.timezone.utc)
-        if self.params.is_bound("Format"):
+        # -Format $null / -UFormat $null: the DateTime itself, as without the parameter (PowerShell tests for null)
+        if self.params.get("Format") is not None:
             self.write_object(format_datetime(when, self.params["Format"]))
-        elif self.params.is_bound("UFormat"):
+        elif self.params.get("UFormat") is not None:
             self.write_object(uformat_datetime(when, self.params["UFormat"]))
         else:
             self.write_object(when)

@@ -192,10 +192,12 @@ class GetContent(Cmdlet):
             if self.params.get("Raw"):
                 self.write_object(text)
                 continue
-            if self.params.is_bound("Delimiter"):
-                delim = self.params["Delimiter"]
+            delim = self.params.get("Delimiter")
+            if delim:
                 parts = text.split(delim)
                 lines = [p + delim for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+            elif delim is not None:  # an empty delimiter splits nothing: the file is one string
+                lines = [text]
             else:
                 lines = text.splitlines()
             if self.params.is_bound("TotalCount") and self.params["TotalCount"] >= 0:
@@ -291,7 +293,7 @@ class _CsvReader(Cmdlet):
     def objects_from(self, text: str) -> None:
         from exshell.output.csvtext import MISSING_HEADER_WARNING, CsvError, records_to_objects
 
-        header = list(self.params["Header"]) if self.params.is_bound("Header") else None
+        header = list(self.params["Header"]) if self.params.get("Header") is not None else None
         delimiter = self._delimiter()
         try:
             objects, warned = records_to_objects(text, delimiter, header)
@@ -337,14 +339,20 @@ class ImportCsv(_CsvReader):
         from exshell.output.textfile import read_text
 
         literal = self.params.is_bound("LiteralPath")
-        patterns = list(self.params.get("LiteralPath") if literal else self.params.get("Path") or [])
+        patterns = list((self.params.get("LiteralPath") if literal else self.params.get("Path")) or [])
         if not patterns:
             self.throw_terminating("Cannot process command because of one or more missing mandatory parameters: "
                                    "Path.", "MissingMandatoryParameter", Category.InvalidArgument,
                                    exception_type="ParameterBindingException")
             return
         for path in _resolve_existing(self, patterns, literal):
-            self.objects_from(read_text(path, self.params.get("Encoding")))
+            try:
+                text = read_text(path, self.params.get("Encoding"))
+            except OSError as e:  # a folder, a file without read permission
+                self.write_error(str(e.strerror or e), "ReadError", Category.ReadError, target=str(path),
+                                 exception_type="IOException")
+                continue
+            self.objects_from(text)
 
 
 class ConvertFromCsv(_CsvReader):

@@ -138,7 +138,7 @@ class SetMailbox(ConfigCmdlet):
             edit = ListEdit.of(value)
             changes["EmailAddresses"] = edit if edit is not None else (
                 list(value) if isinstance(value, (list, tuple)) else [value])
-        if p.is_bound("Password"):
+        if p.get("Password") is not None:
             changes["Password"] = p["Password"].reveal()
         op = Update(MAILBOXES, mbx.guid, changes, identity=mbx.name)
         if self.preview(op, mbx.name) is None:

@@ -176,7 +176,7 @@ class GetQueue(Cmdlet):
     def process(self) -> None:
         reader = _reader(self)
         terms = _filter(self)
-        if self.params.is_bound("Identity"):
+        if self.params.get("Identity") is not None:  # -Identity $null lists all, as no -Identity
             queues = resolve_queues(self, reader, self.params["Identity"])
             if not queues:
                 not_found(self, "queue", self.params["Identity"])
@@ -272,12 +272,12 @@ class GetMessage(Cmdlet):
     def process(self) -> None:
         reader = _reader(self)
         terms = _filter(self)
-        if self.params.is_bound("Identity"):
+        if self.params.get("Identity") is not None:  # $null: as if not given
             messages = resolve_messages(self, reader, self.params["Identity"])
             if not messages:
                 not_found(self, "message", self.params["Identity"])
                 return
-        elif self.params.is_bound("Queue"):
+        elif self.params.get("Queue") is not None:
             queues = resolve_queues(self, reader, self.params["Queue"])
             if not queues:
                 not_found(self, "queue", self.params["Queue"])

@@ -49,7 +49,8 @@ def _find(cmdlet: Cmdlet, conns: list[Any], ident: str) -> Any:
 
 
 _SETTINGS = (
-    Parameter("SmartHosts", SMART_HOSTS, help="Smart hosts: names or IPs, [ip]:port for another port."),
+    Parameter("SmartHosts", SMART_HOSTS, allow_null=True, allow_empty=True,
+              help="Smart hosts: names or IPs, [ip]:port for another port."),
     Parameter("Port", T.INT, help="The smart host / remote port (default 25)."),
     Parameter("DNSRoutingEnabled", T.BOOL, help="Route by MX records ($false when SmartHosts is given)."),
     Parameter("Enabled", T.BOOL, help="$false stops routing through this connector."),

@@ -79,7 +79,8 @@ _SETTINGS = (
     Parameter("TransientFailureRetryCount", T.INT, help="Quick retries before the retry interval applies."),
     Parameter("MessageExpirationTimeout", TIMESPAN, help="How long a message may stay queued (default 2 days)."),
     Parameter("ExternalPostmasterAddress", T.STRING, help="Sender of NDRs (default postmaster@<default domain>)."),
-    Parameter("InternalSMTPServers", IP_RANGES, help="Internal SMTP servers (multi-valued)."),
+    Parameter("InternalSMTPServers", IP_RANGES, allow_null=True, allow_empty=True,
+              help="Internal SMTP servers (multi-valued)."),
 )
 
 

@@ -165,7 +165,7 @@ def _convert_scalar(value: Any, ptype: ParamType, param_name: str, token_text: s
         assert ptype.convert is not None
         try:
             return ptype.convert(value)
-        except (ValueError, TypeError) as e:
+        except Exception as e:  # noqa: BLE001 - PowerShell turns whatever a type's converter throws into this error
             raise _bind_error(
                 param_name, f'Cannot convert value "{to_string(value)}" to type "{net}". Error: "{e}"'
             ) from None

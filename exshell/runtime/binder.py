@@ -57,6 +57,9 @@ class CommandMeta:
     default_set: str | None
     error_source: str
     simple_function: bool = False  # non-advanced function: leftovers go to $args instead of errors
+    # A cmdlet (compiled in PowerShell/Exchange): `$null` is not converted to a value type or Boolean as a
+    # script function's typed parameter does (`[int]$x = $null` is 0), it is refused (see Binder.convert).
+    compiled: bool = False
 
     @staticmethod
     def of_cmdlet(cls: Any) -> "CommandMeta":
@@ -67,6 +70,7 @@ class CommandMeta:
             sets=cls.parameter_sets(),
             default_set=cls.default_set,
             error_source=cls.error_source or cls.name,
+            compiled=True,
         )
 
 
@@ -210,6 +214,10 @@ class Binder(PipelineBindingMixin):
         from exshell.runtime.convert import ConversionError, convert_for_parameter
         from exshell.runtime.values import PSHashtable
 
+        if value is None and p.type.multivalued and p.allow_null:
+            value = []  # Exchange: $null assigned to a multi-valued property that allows it clears the list
+        if value is None and self.meta.compiled and not p.allow_null and not p.is_switch:
+            self._refuse_null_value_type(p, span)
         if p.type.multivalued and isinstance(value, PSHashtable):
             converted: Any = self._list_modifier(p, value, span)
         else:
@@ -249,42 +257,90 @@ class Binder(PipelineBindingMixin):
     def _is_mandatory(self, p: Parameter) -> bool:
         return p.mandatory or any(a.mandatory for a in p.per_set.values())
 
-    def validate(self, p: Parameter, value: Any, span: Span | None) -> None:
-        from exshell.runtime.values import enumerate_value
+    # The one place that decides whether `$null`, '' or an empty collection may bind (binding.md §5, §12.1).
+    # PowerShell: a cmdlet's Boolean parameter refuses $null (HandleNullParameterForSpecialTypes), a value
+    # type cannot take it (the argument transformation Exchange's proxy functions apply fails), and a
+    # mandatory parameter refuses $null, '' and an empty collection (ValidateNullOrEmptyArgument) unless it
+    # declares [AllowNull()], [AllowEmptyString()], [AllowEmptyCollection()]. Exchange's multi-valued
+    # properties (RemoteIPRanges, Bindings, ...) follow the mandatory rule: a list is edited with
+    # @{Add=...;Remove=...} or replaced by a non-empty list; one that declares allow_null takes $null as "clear
+    # the list" (Set-TransportConfig -InternalSMTPServers $null). Reference types (strings, identities, objects)
+    # take $null: Set-ReceiveConnector -Banner $null clears the banner.
 
-        if self._is_mandatory(p) and not p.allow_null:
-            if value is None:
-                raise self.error(
-                    "ParameterArgumentValidationErrorNullNotAllowed",
-                    f"Cannot bind argument to parameter '{p.name}' because it is null.",
-                    span,
-                    category=Category.InvalidData,
-                )
-            if not p.allow_empty:
-                if value == "" and isinstance(value, str):
-                    raise self.error(
-                        "ParameterArgumentValidationErrorEmptyStringNotAllowed",
-                        f"Cannot bind argument to parameter '{p.name}' because it is an empty string.",
-                        span,
-                        category=Category.InvalidData,
-                    )
-                items = enumerate_value(value)
-                if items is not None and len(items) == 0:
-                    raise self.error(
-                        "ParameterArgumentValidationErrorEmptyCollectionNotAllowed",
-                        f"Cannot bind argument to parameter '{p.name}' because it is an empty collection.",
-                        span,
-                        category=Category.InvalidData,
-                    )
+    def _null_error(self, p: Parameter, span: Span | None, category: str = Category.InvalidData) -> PSRuntimeError:
+        return self.error(
+            "ParameterArgumentValidationErrorNullNotAllowed",
+            f"Cannot bind argument to parameter '{p.name}' because it is null.",
+            span,
+            category=category,
+            exception_type="ParameterBindingValidationException",
+        )
+
+    def _refuse_null_value_type(self, p: Parameter, span: Span | None) -> None:
+        if p.type.kind == "bool":
+            raise self._null_error(p, span, Category.InvalidArgument)
+        if p.type.multivalued or self._is_mandatory(p):
+            raise self._null_error(p, span)
+        if p.type.is_value_type:
+            raise self.error(
+                "ParameterArgumentTransformationError",
+                f"Cannot process argument transformation on parameter '{p.name}'. Cannot convert null to type "
+                f'"{p.type.net_name}".',
+                span,
+                category=Category.InvalidData,
+                exception_type="ParameterBindingArgumentTransformationException",
+            )
+
+    def _check_null_or_empty(self, p: Parameter, value: Any, span: Span | None) -> None:
+        if isinstance(value, ListModifier) or not (self._is_mandatory(p) or p.type.multivalued):
+            return
+        if value is None:
+            if not p.allow_null:
+                raise self._null_error(p, span)
+            return
+        if p.allow_empty:
+            return
+        if p.type.kind == "string" and isinstance(value, str) and value == "":
+            raise self._empty_string_error(p, span)
+        if not p.type.array or not isinstance(value, (list, tuple)):
+            return
+        for item in value:
+            if item is None and not p.type.is_value_type and not p.allow_null:
+                raise self._null_error(p, span)
+            if p.type.kind == "string" and item == "":
+                raise self._empty_string_error(p, span)
+        if len(value) == 0:
+            # An array parameter ([string[]]) says "array", a collection type (MultiValuedProperty) "collection".
+            what = "array" if p.type.net_name.endswith("[]") else "collection"
+            raise self.error(
+                f"ParameterArgumentValidationErrorEmpty{what.capitalize()}NotAllowed",
+                f"Cannot bind argument to parameter '{p.name}' because it is an empty {what}.",
+                span,
+                category=Category.InvalidData,
+                exception_type="ParameterBindingValidationException",
+            )
+
+    def _empty_string_error(self, p: Parameter, span: Span | None) -> PSRuntimeError:
+        return self.error(
+            "ParameterArgumentValidationErrorEmptyStringNotAllowed",
+            f"Cannot bind argument to parameter '{p.name}' because it is an empty string.",
+            span,
+            category=Category.InvalidData,
+            exception_type="ParameterBindingValidationException",
+        )
+
+    def validate(self, p: Parameter, value: Any, span: Span | None) -> None:
+        self._check_null_or_empty(p, value, span)
         if p.validate is not None and value is not None and not isinstance(value, ListModifier):
             try:
                 p.validate(value)
-            except (ValueError, TypeError) as e:
+            except Exception as e:  # noqa: BLE001 - PowerShell wraps whatever a validation attribute throws
                 raise self.error(
                     "ParameterArgumentValidationError",
                     f"Cannot validate argument on parameter '{p.name}'. {e}",
                     span,
                     category=Category.InvalidData,
+                    exception_type="ParameterBindingValidationException",
                 ) from None
 
     # ------------------------------------------------------------------ binding one value
