@@ -71,6 +71,7 @@ Data = dict[str, dict[str, dict[str, Any]]]
 SCHEMA_LOCK = 0x65787368656C6C  # pg_advisory_xact_lock key while creating / upgrading the tables ("exshell")
 CONNECT_TIMEOUT_S = 5
 SAFETY_POLL_S = 5.0  # the listener also reads the head row this often, in case a notification was missed
+WAKE_S = 0.5
 BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 _CACHE_SIZE = 16
 _log = logging.getLogger("exshell.store")
@@ -351,16 +352,17 @@ class PostgresStore:
                         lost_since, attempt = None, 0
                     self._connected.set()
                     self._set_head(head)
+                    polled = time.monotonic()
                     while not self._stop.is_set():
-                        heard = False
-                        for note in conn.notifies(timeout=self.safety_poll):
-                            heard = True
+                        # Short waits, so that close() is not held up; the head row is read every safety_poll.
+                        for note in conn.notifies(timeout=WAKE_S):
                             if note.payload.isdigit():
                                 self._set_head(int(note.payload))
                             if self._stop.is_set():
                                 break
-                        if not heard:
+                        if time.monotonic() - polled >= self.safety_poll:
                             self._set_head(self._read_head(conn)[0])  # the safety net; also tests the link
+                            polled = time.monotonic()
             except (psycopg.Error, StoreError) as e:
                 self._connected.clear()
                 if lost_since is None:

@@ -95,16 +95,17 @@ def _setup_logging(state: str, level: str) -> None:
     repeats = RepeatFilter()
     err = logging.StreamHandler(sys.stderr)
     err.setFormatter(fmt)
-    err.addFilter(repeats)
     logs = os.path.join(state, "logs")
     os.makedirs(logs, exist_ok=True)
     fh = logging.FileHandler(os.path.join(logs, "transport.log"), encoding="utf-8")
     fh.setFormatter(fmt)
-    fh.addFilter(repeats)
     # exshell.store: a shared store's connection (lost, reachable again) is the engine's news too.
     for name in ("exshell.transport", "exshell.store"):
         logger = logging.getLogger(name)
         logger.setLevel(level)
+        # On the logger, not on each handler: a filter shared by two handlers saw every record twice and
+        # held the second copy back as a repeat, so warnings reached stderr but never transport.log.
+        logger.addFilter(repeats)
         logger.addHandler(err)
         logger.addHandler(fh)
         logger.propagate = False

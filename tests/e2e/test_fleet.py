@@ -1,0 +1,211 @@
+"""Two relays on one configuration: two `exshell serve` processes on two loopback addresses, each with its
+own state folder, sharing one PostgreSQL store; shells in further processes change it. Copiers are smtplib
+clients from loopback addresses of their own."""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pg_cluster import PgCluster
+
+pytestmark = pytest.mark.timeout(120)
+
+HOSTS = {"EX01": "127.0.0.2", "EX02": "127.0.0.3"}
+COPIER = "127.0.0.100"
+NEW_COPIER = "127.0.0.101"
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def exshell(url: str, server: str, text: str, state: Path | None = None) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, "-m", "exshell", "--store", url, "--server", server, "-c", text]
+    if state is not None:
+        args[3:3] = ["--state", str(state)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
+def ok(url: str, server: str, text: str) -> str:
+    r = exshell(url, server, text)
+    assert r.returncode == 0, f"{text}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}"
+    assert "Traceback" not in r.stdout + r.stderr
+    return r.stdout
+
+
+def rcpt(host: str, port: int, source: str, recipient: str = "someone@example.net") -> int:
+    """The reply to RCPT TO, or the greeting's code when no connector takes this source (421 at connect)."""
+    try:
+        smtp = smtplib.SMTP(host, port, source_address=(source, 0), timeout=10)
+    except smtplib.SMTPConnectError as e:
+        return int(e.smtp_code)
+    with smtp:
+        smtp.ehlo("copier.domain.com")
+        assert smtp.mail("scanner@domain.com")[0] == 250
+        return int(smtp.rcpt(recipient)[0])
+
+
+def send(host: str, port: int, source: str = COPIER) -> str:
+    body = b"From: scanner@domain.com\r\nTo: someone@example.net\r\nSubject: scan\r\n\r\npage\r\n"
+    with smtplib.SMTP(host, port, source_address=(source, 0), timeout=10) as smtp:
+        smtp.ehlo("copier.domain.com")
+        smtp.mail("scanner@domain.com")
+        smtp.rcpt("someone@example.net")
+        code, msg = smtp.data(body)
+        assert code == 250, msg
+        return msg.decode()
+
+
+def wait_for(predicate, what: str, timeout: float = 30.0, step: float = 0.1):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, smtplib.SMTPException) as e:
+            last = e
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def add_server(url: str, name: str, fqdn: str) -> None:
+    from exshell.model.defaults import initial_config
+    from exshell.model.server import ExchangeServer
+    from exshell.store import open_store
+
+    store = open_store(url, lambda: initial_config("EX01"))  # a fresh store starts as EX01's, as a shell's would
+    server = ExchangeServer(guid=f"00000000-0000-0000-0000-{len(name):012d}", name=name, fqdn=fqdn,
+                            domain=fqdn.split(".", 1)[1])
+    store.commit(lambda d: d.put("servers", server.guid, server.to_record()), command=f"(test) add {name}")
+    store.close()  # type: ignore[attr-defined]
+
+
+@dataclass
+class Relay:
+    server: str
+    host: str
+    port: int
+    state: Path
+    proc: subprocess.Popen[str]
+
+    def log(self) -> str:
+        path = self.state / "logs" / "transport.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@dataclass
+class Fleet:
+    url: str
+    relays: dict[str, Relay]
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def fleet(pg_url: str, tmp_path: Path) -> Iterator[Fleet]:
+    url = pg_url
+    add_server(url, "EX02", "ex02.domain.com")
+    ports = {name: free_port(host) for name, host in HOSTS.items()}
+    # The setup connectors listen on 0.0.0.0:25 and :587: out of the way of other tests on this machine. Then
+    # the seed's relay recipe, once per server (one shell process: start-up is most of a line's cost).
+    lines = ["New-AcceptedDomain -Name Domain -DomainName domain.com",
+             "Get-ReceiveConnector -Server EX01 | Set-ReceiveConnector -Enabled $false"]
+    for name, host in HOSTS.items():
+        lines.append(f"New-ReceiveConnector -Name Relay -Server {name} -Usage Custom -Bindings '{host}:{ports[name]}' "
+                     f"-RemoteIPRanges {COPIER} -PermissionGroups AnonymousUsers -TarpitInterval 00:00:00")
+        lines.append(f"Get-ReceiveConnector '{name}\\Relay' | Add-ADPermission -User 'NT AUTHORITY\\ANONYMOUS LOGON' "
+                     "-ExtendedRights ms-Exch-SMTP-Accept-Any-Recipient")
+    ok(url, "EX01", "; ".join(lines) + " | Out-Null")
+    relays: dict[str, Relay] = {}
+    try:
+        for name, host in HOSTS.items():
+            state = tmp_path / name
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "exshell", "--state", str(state), "--store", url, "serve", "--server", name],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+            )
+            relays[name] = Relay(name, host, ports[name], state, proc)
+        for r in relays.values():
+            wait_for(lambda r=r: socket.create_connection((r.host, r.port), timeout=1).close() or True,
+                     f"{r.server}'s listener")
+        yield Fleet(url, relays)
+    finally:
+        for r in relays.values():
+            _stop(r.proc)
+
+
+def test_relay_recipe_works_on_both_servers_with_local_spools(fleet: Fleet) -> None:
+    for r in fleet.relays.values():
+        assert "Queued mail for delivery" in send(r.host, r.port)
+        assert rcpt(r.host, r.port, NEW_COPIER) == 421  # outside every connector's RemoteIPRanges
+    for r in fleet.relays.values():  # each engine keeps what it accepted on its own disk
+        kept = [p for d in ("spool", "queue") for p in (r.state / d).rglob("*") if p.is_file()]
+        assert kept, f"{r.server} kept nothing under {r.state}"
+
+
+def test_a_change_for_ex02_from_a_third_shell_reaches_ex02_within_a_second_and_leaves_ex01_alone(
+    fleet: Fleet,
+) -> None:
+    ex01, ex02 = fleet.relays["EX01"], fleet.relays["EX02"]
+    assert rcpt(ex02.host, ex02.port, NEW_COPIER) == 421
+    # A session EX01 opened before the change finishes normally.
+    with smtplib.SMTP(ex01.host, ex01.port, source_address=(COPIER, 0), timeout=10) as held:
+        held.ehlo("copier.domain.com")
+        assert held.mail("scanner@domain.com")[0] == 250
+        ok(fleet.url, "EX01", f"Set-ReceiveConnector 'EX02\\Relay' -RemoteIPRanges @{{Add='{NEW_COPIER}'}}")
+        committed = time.monotonic()
+        wait_for(lambda: rcpt(ex02.host, ex02.port, NEW_COPIER) == 250, "EX02 to apply the change", step=0.02)
+        delay = time.monotonic() - committed
+        assert held.rcpt("someone@example.net")[0] == 250
+        assert held.data(b"Subject: held\r\n\r\nstill fine\r\n")[0] == 250
+    assert delay < 1.0, f"EX02 applied the change after {delay:.2f} s"
+    assert rcpt(ex01.host, ex01.port, NEW_COPIER) == 421  # EX01's connector was not touched
+    assert rcpt(ex01.host, ex01.port, COPIER) == 250
+    assert ex01.proc.poll() is None and ex02.proc.poll() is None
+
+
+def test_database_outage_engines_keep_serving_shell_fails_cleanly_then_everyone_catches_up(
+    fleet: Fleet, pg_cluster: PgCluster
+) -> None:
+    pg_cluster.stop()
+    try:
+        for r in fleet.relays.values():
+            assert "Queued mail for delivery" in send(r.host, r.port)
+        r = exshell(fleet.url, "EX01", f"Set-ReceiveConnector 'EX02\\Relay' -RemoteIPRanges @{{Add='{NEW_COPIER}'}}")
+        assert r.returncode == 1
+        assert "Cannot reach the configuration store" in r.stdout + r.stderr
+        assert "Nothing was changed" in r.stdout + r.stderr
+        assert "Traceback" not in r.stdout + r.stderr and "internal error" not in (r.stdout + r.stderr).lower()
+        for relay in fleet.relays.values():
+            wait_for(lambda relay=relay: "lost the configuration store" in relay.log(), f"{relay.server}'s log")
+            assert "Queued mail for delivery" in send(relay.host, relay.port)
+    finally:
+        pg_cluster.start()
+    ok(fleet.url, "EX01", f"Set-ReceiveConnector 'EX02\\Relay' -RemoteIPRanges @{{Add='{NEW_COPIER}'}}")
+    ex02 = fleet.relays["EX02"]
+    wait_for(lambda: rcpt(ex02.host, ex02.port, NEW_COPIER) == 250, "EX02 to catch up", timeout=30)
+    for relay in fleet.relays.values():
+        wait_for(lambda relay=relay: "reachable again" in relay.log(), f"{relay.server}'s reconnection")
+        assert relay.proc.poll() is None
