@@ -250,13 +250,25 @@ class OutHost(_BufferingOut):
     error_source = "Microsoft.PowerShell.Commands.OutHostCommand"
     parameters = (
         Parameter("InputObject", T.PSOBJECT, pipeline=True, help="The objects to display."),
-        Parameter("Paging", T.SWITCH, help="Accepted for compatibility; output is not paged."),
+        Parameter("Paging", T.SWITCH, help="Shows one screen at a time on a terminal (Space: next page, Enter: "
+                  "next line, Q: quit); without a terminal everything is written at once."),
     )
-    examples = (Example("Get-ReceiveConnector | Out-Host", "Writes the table to the screen."),)
+    examples = (
+        Example("Get-ReceiveConnector | Out-Host", "Writes the table to the screen."),
+        Example("Get-MessageTrackingLog | Out-Host -Paging", "Pages a long list."),
+    )
 
     def end(self) -> None:
         from exshell.output import out_default
 
+        if self.params.get("Paging"):
+            from exshell.output.pager import page_lines
+            from exshell.output.render import format_objects
+
+            host = self.runtime.host
+            page_lines(format_objects(self._items, getattr(host, "width", 120) or 120,
+                                      enumeration_limit_of(self)), host)
+            return
         out_default(self._items, self.runtime.host, enumeration_limit_of(self))
 
 

@@ -98,6 +98,7 @@ MEASURE_INFO = "Microsoft.PowerShell.Commands.GenericMeasureInfo"
 TEXT_MEASURE_INFO = "Microsoft.PowerShell.Commands.TextMeasureInfo"
 MEMBER_DEFINITION = "Microsoft.PowerShell.Commands.MemberDefinition"
 DICTIONARY_ENTRY = "System.Collections.DictionaryEntry"
+HISTORY_INFO = "Microsoft.PowerShell.Commands.HistoryInfo"
 COMMAND_INFO_TYPES = (
     "System.Management.Automation.CmdletInfo",
     "System.Management.Automation.AliasInfo",
@@ -158,6 +159,8 @@ def _ensure_builtin() -> None:
     )
     for name in COMMAND_INFO_TYPES:
         _REGISTRY.register(name, command_view)
+    # PowerShellCore_format_ps1xml.cs (PS5): HistoryInfo — Id (4, right), CommandLine.
+    _REGISTRY.register(HISTORY_INFO, TableView((Column("Id", width=4, align="right"), Column("CommandLine"))))
 
 
 def _command_display_name(obj: Any) -> Any:

@@ -77,6 +77,10 @@ class SessionFacade:
     def variables(self) -> list[tuple[str, Any]]:
         return [(v.name, self.get_variable(v.name)) for v in self._ev.state.visible_variables()]
 
+    def history(self) -> list[Any]:
+        """The HistoryInfo records of this session, oldest first (Get-History)."""
+        return list(self._ev.history)
+
     def invoke(self, text: str) -> list[Any]:
         """Run PowerShell text in the current scope and return its output (Invoke-Expression)."""
         return self._ev.invoke_text(text)

@@ -50,6 +50,7 @@ class ReturnFlow(FlowControl):
 
 
 _ERROR_LIMIT = 256  # $MaximumErrorCount
+HISTORY_LIMIT = 4096  # $MaximumHistoryCount's default
 CALL_DEPTH_LIMIT = 100  # PowerShell's script call depth limit (ScriptCallDepthException)
 
 
@@ -82,6 +83,8 @@ class Evaluator(ExpressionVisitor):
         self.call_stack: list[tuple[str, Any]] = []
         self.call_depth = 0
         self.error_sink: Callable[[ErrorRecord], None] | None = None
+        self.history: list[Any] = []  # HistoryInfo records of the lines typed at the prompt (Get-History)
+        self._version_table: Any = None
         self._visitors: dict[type, Callable[..., Any]] = {}
         self._init_variables()
 
@@ -100,6 +103,7 @@ class Evaluator(ExpressionVisitor):
             "HOME": os.path.expanduser("~"),
             "PID": os.getpid(),
             "MaximumErrorCount": _ERROR_LIMIT,
+            "MaximumHistoryCount": HISTORY_LIMIT,
         }
         for k, v in defaults.items():
             self.state.set(k, v, "global")
@@ -116,6 +120,16 @@ class Evaluator(ExpressionVisitor):
             if key == "psitem":
                 var = self.state.lookup("_")
                 return default if var is None else var.value
+            if key == "host":
+                from exshell.runtime.automatic import host_object
+
+                return host_object(self.host)
+            if key == "psversiontable":
+                if self._version_table is None:
+                    from exshell.runtime.automatic import ps_version_table
+
+                    self._version_table = ps_version_table()
+                return self._version_table
         var = self.state.lookup(name, scope)
         return default if var is None else var.value
 

@@ -120,12 +120,24 @@ class Session:
         self.services = services
         if services.registry is None:
             services.registry = registry
-        self.host = host
         self.evaluator: Evaluator = Evaluator(host, services, registry)
+
+    @property
+    def host(self) -> "Host":
+        return self.evaluator.host
+
+    @host.setter
+    def host(self, host: "Host") -> None:
+        # The REPL swaps in its terminal host: commands must see it, not only the session.
+        self.evaluator.host = host
 
     # ------------------------------------------------------------------ public
 
-    def run(self, text: str, name: str | None = None, args: Sequence[Any] = ()) -> RunResult:
+    def run(self, text: str, name: str | None = None, args: Sequence[Any] = (), history: bool = False) -> RunResult:
+        """Run text (a script when name is its path). history=True records the line for Get-History, as the
+        console host does for each line typed at the prompt."""
+        if history:
+            return self._run_recorded(text)
         try:
             return self._run(text, name, list(args))
         except KeyboardInterrupt:
@@ -136,6 +148,22 @@ class Session:
         except Exception as exc:  # noqa: BLE001 - the no-traceback guarantee
             self.internal_error(exc)
             return RunResult(False, None)
+
+    def _run_recorded(self, text: str) -> RunResult:
+        from exshell.runtime.automatic import history_entry
+        from exshell.runtime.evaluator import HISTORY_LIMIT
+
+        ev = self.evaluator
+        start = _dt.datetime.now()
+        result = RunResult(False, None)
+        try:
+            result = self.run(text)
+            return result
+        finally:
+            # The line enters the history when it has run, so Get-History never lists itself (PowerShell).
+            entry_id = ev.history[-1].get("Id") + 1 if ev.history else 1
+            ev.history.append(history_entry(entry_id, text, result.success, start, _dt.datetime.now()))
+            del ev.history[:-HISTORY_LIMIT]
 
     def get_variable(self, name: str, default: Any = None) -> Any:
         return self.evaluator.get_variable(name, default)

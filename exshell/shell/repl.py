@@ -159,7 +159,7 @@ def run_repl(
             continue
         host.width = terminal_width(out)  # the window may have been resized since the last line
         try:
-            result = session.run(text)
+            result = session.run(text, history=True)
             if getattr(result, "exit_code", None) is not None:  # only `exit [n]` sets it (RunResult)
                 return int(result.exit_code)
         except ExitRequested as e:

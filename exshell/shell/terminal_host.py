@@ -48,5 +48,25 @@ class TerminalHost(TextHost):
         session: PromptSession[str] = PromptSession(input=self._pt_input, output=self._pt_output)
         return session.prompt(prompt, is_password=True)
 
+    def read_key(self, prompt: str) -> str:
+        """One key press after showing prompt (the pager's question); the prompt line is cleared after."""
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.key_binding import KeyBindings
+
+        bindings = KeyBindings()
+
+        @bindings.add("<any>")
+        def _key(event: Any) -> None:
+            event.app.exit(result=event.data)
+
+        @bindings.add("enter")
+        def _enter(event: Any) -> None:
+            event.app.exit(result="\n")
+
+        self.out.flush()
+        session: PromptSession[str] = PromptSession(input=self._pt_input, output=self._pt_output,
+                                                    key_bindings=bindings, erase_when_done=True)
+        return session.prompt(prompt)
+
     def choose(self, caption: str, message: str, choices: list[tuple[str, str]], default: int) -> int:
         return choose_on_text(self, caption, message, choices, default)

@@ -81,8 +81,8 @@ import pytest
         ("function f { return 'early'; 'late' }; f", ["early"]),
         ("function f { 1; 2 }; $r = f; $r.Count", ["2"]),
         ("function g { param([Parameter(ValueFromPipeline)]$x) process { \"p $x\" } }; 1,2 | g", ["p 1", "p 2"]),
-        ("function h { $input }; 1,2 | h", ["1", "2"]),
-        ("function h { begin { 'b' } process { \"p$_\" } end { 'e' } }; 1,2 | h", ["b", "p1", "p2", "e"]),
+        ("function fh { $input }; 1,2 | fh", ["1", "2"]),
+        ("function fh { begin { 'b' } process { \"p$_\" } end { 'e' } }; 1,2 | fh", ["b", "p1", "p2", "e"]),
         ("function f { param($a) $PSBoundParameters.Count }; f -a 1; f", ["1", "0"]),
         # try/catch/finally/throw
         ('try { throw "boom" } catch { "caught $_" } finally { "fin" }', ["caught boom", "fin"]),
@@ -252,7 +252,7 @@ def test_deep_recursion_within_limit_works(shell):
 
 
 @pytest.mark.parametrize("line", ["function g { g }; g", "$sb = { & $sb }; & $sb",
-                                  "function h { 1..2 | ForEach-Object { h } }; h"])
+                                  "function fh { 1..2 | ForEach-Object { fh } }; fh"])
 def test_runaway_recursion_is_a_powershell_error_not_a_crash(shell, line):
     result = shell.run(line + "; 'after'")
     assert not result.success

@@ -49,7 +49,7 @@ class RecordingSession:
         self.registry = None
         self.services = None
 
-    def run(self, text: str, name: str | None = None, args: tuple[str, ...] = ()) -> Result:
+    def run(self, text: str, name: str | None = None, args: tuple[str, ...] = (), history: bool = False) -> Result:
         self.lines.append(text)
         action = self.behaviour.get(text.strip())
         if isinstance(action, BaseException):
@@ -165,7 +165,7 @@ def test_ctrl_c_while_a_command_runs_returns_to_the_prompt(tmp_path: Path):
 
 def test_the_host_prompts_on_the_same_input(tmp_path: Path):
     class Asking(RecordingSession):
-        def run(self, text: str, name: str | None = None, args: tuple[str, ...] = ()) -> Result:
+        def run(self, text: str, name: str | None = None, args: tuple[str, ...] = (), history: bool = False) -> Result:
             self.lines.append(text)
             self.answer = self.host.prompt_line("Identity: ")
             self.choice = self.host.choose(
