@@ -7,15 +7,21 @@
   `Default <SERVER>` on 0.0.0.0:25 (ExchangeUsers, ExchangeServers, ExchangeLegacyServers; not anonymous,
   so Internet mail is refused until AnonymousUsers is added) and `Client <SERVER>` on 0.0.0.0:587
   (ExchangeUsers, EnableAuthGSSAPI $true);
-- transport settings at their defaults.
+- transport settings at their defaults;
+- given the state folder, the self-signed `Microsoft Exchange` certificate setup creates (CN=<SERVER>, SANs the
+  server name and FQDN, 5 years, IMAP/POP/SMTP, the default SMTP certificate; tls-auth.md §2.1): its key goes
+  to the owner-only key store, the configuration gets only its metadata.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from pathlib import Path
 from typing import Any
 
 from exshell.model.binding import IPBinding
+from exshell.model.certificate import CERTIFICATES, ExchangeCertificate
 from exshell.model.config import (
     ACCEPTED_DOMAINS,
     RECEIVE_CONNECTORS,
@@ -43,7 +49,8 @@ def _dns_domain(server_name: str, fqdn: str | None, domain: str | None) -> str:
     return FALLBACK_DOMAIN
 
 
-def initial_config(server_name: str, fqdn: str | None = None, domain: str | None = None) -> dict[str, Any]:
+def initial_config(server_name: str, fqdn: str | None = None, domain: str | None = None,
+                   state_dir: Path | None = None) -> dict[str, Any]:
     """The data of store version 1: `collection -> key -> record`, all plain values."""
     name = server_name.strip() or "EXSHELL"  # kept as given: the shell compares it with services.server_name
     dns_domain = _dns_domain(name, fqdn, domain)
@@ -75,9 +82,24 @@ def initial_config(server_name: str, fqdn: str | None = None, domain: str | None
         enable_auth_gssapi=True,  # only on Client <SERVER> (2010 doc, semantics.md §i)
         **setup,
     )
-    return {
+    data: dict[str, Any] = {
         SERVERS: {server.guid: server.to_record()},
         ACCEPTED_DOMAINS: {accepted.guid: accepted.to_record()},
         RECEIVE_CONNECTORS: {default.guid: default.to_record(), client.guid: client.to_record()},
         SETTINGS: {TRANSPORT_SETTINGS_KEY: TransportSettings().to_record()},
     }
+    if state_dir is not None:
+        cert = setup_certificate(Path(state_dir), name, server_fqdn)
+        data[CERTIFICATES] = {cert.thumbprint: cert.to_record()}
+    return data
+
+
+def setup_certificate(state_dir: Path, server_name: str, server_fqdn: str) -> ExchangeCertificate:
+    """Exchange setup's self-signed certificate, its key written to the key store."""
+    from exshell.model import x509  # lazy: cryptography only when a fresh store is created
+    from exshell.store.keystore import KeyStore
+
+    bundle = x509.new_self_signed(server_name, [server_name, server_fqdn])
+    KeyStore(state_dir).put_certificate(bundle.thumbprint, bundle.to_pem())
+    cert = x509.describe(bundle, server=server_name, services="IMAP, POP, SMTP", friendly_name="Microsoft Exchange")
+    return dataclasses.replace(cert, default_smtp=True)

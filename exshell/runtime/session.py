@@ -106,7 +106,7 @@ class Services:
 
                 # A fresh store is this server's; the host's name while none is given (not server_name: that
                 # looks in the store being created).
-                return initial_config(self._server_name or default_server_name())
+                return initial_config(self._server_name or default_server_name(), state_dir=self.state_dir)
 
             self._store = open_store(self.store_spec or self.state_dir, initial=initial)
         return self._store

@@ -135,7 +135,10 @@ def test_mandatory_parameters_are_prompted_and_high_impact_asks_to_confirm(shell
 
 
 def test_tab_completes_names_from_the_store(shell):
-    shell.send("(Get-AcceptedDomain).Count\r")  # the default store has been created by now
+    shell.send("(Get-AcceptedDomain).Count\r")
+    # Wait for the command's output line: the default store has been created by now (the prompt alone is also
+    # redrawn while the line is typed, before the command has run; escape sequences hold digits too).
+    shell.expect(r"1\r\n", timeout=TIMEOUT)
     expect(shell, PROMPT)
     shell.send("Get-AcceptedDomain exshell.lo")
     shell.send("\t")
