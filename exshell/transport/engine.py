@@ -25,6 +25,7 @@ from exshell.transport.policy import PolicyIndex
 from exshell.transport.protocol_log import ProtocolLog
 from exshell.transport.session import EngineContext, ExchangeSMTP
 from exshell.transport.spool import Spool
+from exshell.transport.tls import TlsContexts
 
 log = logging.getLogger("exshell.transport")
 
@@ -63,6 +64,7 @@ class Engine:
         self.worker, self.workers = worker, workers
         self.spool = Spool(self.state_dir / "spool", fsync=fsync, io_threads=spool_threads,
                            id_stride=workers, id_offset=worker)
+        self.tls = TlsContexts(self.state_dir)
         self.protocol_log = ProtocolLog(self.state_dir / "logs" / "ProtocolLog" / "SmtpReceive")
         self.ctx: EngineContext | None = None
         self.listeners = ListenerManager(self._new_session, reuse_port=workers > 1)
@@ -81,16 +83,21 @@ class Engine:
             try:
                 from exshell.model.defaults import initial_config
 
-                name = self.server_name
-                initial = lambda: initial_config(name)  # noqa: E731
+                name, state = self.server_name, self.state_dir
+                initial = lambda: initial_config(name, state_dir=state)  # noqa: E731
             except ImportError:  # pragma: no cover - the model's defaults land separately
                 pass
             self._store = open_store(self.store_spec or self.state_dir, initial)
         return self._store
 
     def _compile(self, version: int | None = None) -> PolicyIndex:
+        from exshell.model.certificate import certificates_from_data
+
         snap = self.store.snapshot(version)
-        return PolicyIndex.build(load_config(snap.data), self.server_name, version=snap.version)
+        index = PolicyIndex.build(load_config(snap.data), self.server_name, version=snap.version,
+                                  certificates=certificates_from_data(snap.data))
+        index.tls = self.tls.for_index(index)  # before the swap: a session sees index and contexts together
+        return index
 
     def _new_session(self) -> ExchangeSMTP:
         assert self.ctx is not None

@@ -58,6 +58,8 @@ class StampContext:
     externally_secured: bool
     received: str  # RFC 5322 date
     recipient: str | None = None  # the single recipient for Received `for`, when there is one
+    auth_mechanism: str | None = None  # an SMTP AUTH logon: its AuthMechanism code (`06`), AuthAs Internal
+    with_protocol: str = "ESMTP"  # Received `with` (RFC 3848: ESMTPS after STARTTLS, ESMTPSA authenticated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +169,14 @@ def stamp(data: bytes, ctx: StampContext, directory: Directory | None = None) ->
     fields, body = split_message(data)
     fields, removed = firewall(fields, ctx.rights)
     resolved = None
-    if RIGHT_AUTH_FLAG in ctx.rights and directory is not None:
+    if (RIGHT_AUTH_FLAG in ctx.rights or ctx.auth_mechanism) and directory is not None:
         fields, resolved = resolve_sender(fields, directory)
     bypass = RIGHT_BYPASS_ANTISPAM in ctx.rights
     scl = -1 if bypass else content_scl(fields, body)
-    auth_as = "Internal" if RIGHT_AUTH_FLAG in ctx.rights else "Anonymous"
+    auth_as = "Internal" if RIGHT_AUTH_FLAG in ctx.rights or ctx.auth_mechanism else "Anonymous"
     helo = ctx.helo or ctx.remote_ip
     received = (
-        f"Received: from {helo} ([{ctx.remote_ip}]) by {ctx.fqdn} (exshell) with ESMTP id {ctx.message_id}"
+        f"Received: from {helo} ([{ctx.remote_ip}]) by {ctx.fqdn} (exshell) with {ctx.with_protocol} id {ctx.message_id}"
         + (f"\r\n\tfor <{ctx.recipient}>" if ctx.recipient else "")
         + f"; {ctx.received}\r\n"
     )
@@ -184,6 +186,8 @@ def stamp(data: bytes, ctx: StampContext, directory: Directory | None = None) ->
     ]
     if ctx.externally_secured:
         stamps.append("X-MS-Exchange-Organization-AuthMechanism: 10")
+    elif ctx.auth_mechanism:
+        stamps.append(f"X-MS-Exchange-Organization-AuthMechanism: {ctx.auth_mechanism}")
     elif auth_as == "Internal":
         stamps.append("X-MS-Exchange-Organization-AuthMechanism: 04")
     stamps.append(f"X-MS-Exchange-Organization-SCL: {scl}")

@@ -13,12 +13,16 @@ Rules per step (semantics.md §c and the appendix checklist, in Exchange's order
 - connect: no connector covers the client -> 421 4.3.2 and close; MaxInboundConnection /
   MaxInboundConnectionPerSource exceeded -> 421 4.3.2 "maximum number of concurrent connections".
 - mail: no ms-Exch-SMTP-Submit -> 530 5.7.1; SIZE= above MaxMessageSize without
-  ms-Exch-Bypass-Message-Size-Limit -> 552 5.3.4; a sender in an Authoritative accepted domain without
-  ms-Exch-SMTP-Accept-Authoritative-Domain-Sender -> 550 5.7.1 (anonymous wording for ANONYMOUS LOGON).
+  ms-Exch-Bypass-Message-Size-Limit -> 552 5.3.4; an authenticated user sending as an address that isn't its
+  own without ms-Exch-SMTP-Accept-Any-Sender -> 550 5.7.1 "Client does not have permissions to send as this
+  sender" (the send-as check; tls-auth.md §1.5); otherwise a sender in an Authoritative accepted domain
+  without ms-Exch-SMTP-Accept-Authoritative-Domain-Sender -> 550 5.7.1 (anonymous wording for ANONYMOUS
+  LOGON).
 - rcpt: a recipient whose final domain or any routing hop (address.py) matches no accepted domain, without
   ms-Exch-SMTP-Accept-Any-Recipient -> 550 5.7.1 Unable to relay (5.7.54 in '2016' reply style); more than
   MaxRecipientsPerMessage -> 452 4.5.3.
-- data_end: the message size against MaxMessageSize (same bypass right) -> 552 5.3.4.
+- data_end: the message size against MaxMessageSize (same bypass right) -> 552 5.3.4; an authenticated
+  user's header From that isn't its own (same send-as rule) -> 550 5.7.1.
 Failure replies to sessions that are neither authenticated nor externally secured carry the connector's
 TarpitInterval as `Decision.tarpit` (the caller sleeps that long before replying; PS-NRC TarpitInterval).
 """
@@ -43,6 +47,7 @@ STEPS = ("connect", "mail", "rcpt", "data_end")
 RIGHT_SUBMIT = "ms-Exch-SMTP-Submit"
 RIGHT_ANY_RECIPIENT = "ms-Exch-SMTP-Accept-Any-Recipient"
 RIGHT_AUTHORITATIVE_SENDER = "ms-Exch-SMTP-Accept-Authoritative-Domain-Sender"
+RIGHT_ANY_SENDER = "ms-Exch-SMTP-Accept-Any-Sender"
 RIGHT_BYPASS_SIZE = "ms-Exch-Bypass-Message-Size-Limit"
 RIGHT_AUTH_FLAG = "ms-Exch-SMTP-Accept-Authentication-Flag"
 RIGHT_BYPASS_ANTISPAM = "ms-Exch-Bypass-Anti-Spam"
@@ -156,6 +161,8 @@ class PolicyIndex:
         accepted_domains: list[Any],
         settings: Any,
         mailboxes: Iterable[Any] = (),
+        certificates: Iterable[Any] = (),
+        domain: str | None = None,
     ) -> None:
         self.version = version
         self.server_name = server_name
@@ -163,7 +170,15 @@ class PolicyIndex:
         self.connectors = tuple(connectors)  # this server's enabled connectors
         self.accepted_domains = tuple(accepted_domains)
         self.settings = settings
-        self.directory = MailboxDirectory(mailboxes)
+        self.mailboxes = tuple(mailboxes)
+        self.directory = MailboxDirectory(self.mailboxes)
+        self.certificates = tuple(certificates)
+        # connector GUID -> transport.tls.TlsChoice, filled by the engine when it compiles a version (the
+        # SSLContexts need key files); empty for diagnostics, which ask tls_certificate() instead.
+        self.tls: dict[str, Any] = {}
+        # The NetBIOS domain that names authenticated users (`CONTOSO\copier`), from the server's DNS domain.
+        self.netbios_domain = perms.netbios_name(domain or (server_fqdn.split(".", 1)[1] if "." in server_fqdn
+                                                            else "exshell.local"))
         style = str(_setting(settings, "relay_reply_style", "2007"))
         self.relay_reply = R.UNABLE_TO_RELAY_2016 if style == "2016" else R.UNABLE_TO_RELAY
         self.tarpit_enabled = bool(_setting(settings, "tarpit_enabled", True))
@@ -184,12 +199,14 @@ class PolicyIndex:
 
     # ---- building
     @classmethod
-    def build(cls, config: Any, server_name: str, version: int = 0) -> "PolicyIndex":
+    def build(cls, config: Any, server_name: str, version: int = 0, certificates: Iterable[Any] = ()) -> "PolicyIndex":
         server_fqdn = server_name
+        domain = None
         for s in _collection(getattr(config, "servers", None)):
             if str(getattr(s, "name", "")).lower() == server_name.lower():
                 server_fqdn = getattr(s, "fqdn", None) or server_name
                 server_name = s.name
+                domain = getattr(s, "domain", None)
                 break
         connectors = [
             c
@@ -205,6 +222,8 @@ class PolicyIndex:
             accepted_domains=_collection(config.accepted_domains),
             settings=getattr(config, "settings", None),
             mailboxes=_collection(getattr(config, "mailboxes", None)),
+            certificates=certificates,
+            domain=domain,
         )
 
     # ---- what the listener manager needs
@@ -215,6 +234,15 @@ class PolicyIndex:
             for b in c.bindings:
                 out.setdefault(b, []).append(c)
         return out
+
+    def tls_certificate(self, connector: Any) -> tuple[Any, str]:
+        """The certificate STARTTLS presents on `connector`, and why; (None, why) when STARTTLS isn't offered."""
+        from exshell.model.certificate import select_for_connector
+
+        if connector is None or "Tls" not in connector.auth_mechanism:
+            return None, "Tls is not in the connector's AuthMechanism"
+        return select_for_connector(self.certificates, self.server_name, self.fqdn_of(connector),
+                                    getattr(connector, "tls_certificate_name", None))
 
     def fqdn_of(self, connector: Any) -> str:
         return (getattr(connector, "fqdn", None) or self.server_fqdn) if connector is not None else self.server_fqdn
@@ -340,6 +368,8 @@ def decide(
     size: int | None = None,
     recipients_so_far: int = 0,
     authenticated_as: str | None = None,
+    send_as: frozenset[str] | None = None,
+    header_from: str | None = None,
     active_connections: int = 0,
     active_from_source: int = 0,
     explain: bool = False,
@@ -348,6 +378,10 @@ def decide(
 
     `active_connections` / `active_from_source` are the sessions already open on the chosen connector
     (all sources / this source), for the connect step's connection limits. `explain` fills `losers`.
+    `authenticated_as` is the principal of an SMTP AUTH logon (`CONTOSO\\copier`); its rights are its own ACEs
+    plus NT AUTHORITY\\Authenticated Users'. `send_as` is the addresses it may send as (its own; the send-as
+    check runs at MAIL FROM and, with `header_from`, at the end of DATA unless it holds
+    ms-Exch-SMTP-Accept-Any-Sender).
     """
     if step not in STEPS:
         raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
@@ -406,6 +440,12 @@ def decide(
             return result("reject", R.SIZE_EXCEEDED,
                           f"declared SIZE {size:,} exceeds MaxMessageSize {max_size:,} bytes of {ident} and {who} "
                           f"lacks {RIGHT_BYPASS_SIZE}", path)
+        if authenticated_as:
+            if not path.null and not has(RIGHT_ANY_SENDER) and path.address.lower() not in (send_as or frozenset()):
+                return result("reject", R.CANNOT_SEND_AS,
+                              f"{who} may send only as its own addresses and lacks {RIGHT_ANY_SENDER} on {ident}: "
+                              f"<{path.address}> is not one of them", path)
+            return result("accept", R.SENDER_OK, f"{who} may submit on {ident} as <{path.address}>", path)
         if not path.null and path.domain and index.is_authoritative(path.domain) and not has(RIGHT_AUTHORITATIVE_SENDER):
             reply = R.ANONYMOUS_CANNOT_SEND_AS if who == perms.ANONYMOUS else R.CANNOT_SEND_AS
             return result("reject", reply,
@@ -449,6 +489,11 @@ def decide(
         return result("reject", R.SIZE_EXCEEDED,
                       f"message size {size:,} exceeds MaxMessageSize {max_size:,} bytes of {ident} and {who} lacks "
                       f"{RIGHT_BYPASS_SIZE}")
+    if authenticated_as and header_from and not has(RIGHT_ANY_SENDER) \
+            and header_from.lower() not in (send_as or frozenset()):
+        return result("reject", R.CANNOT_SEND_AS,
+                      f"the header From <{header_from}> is not an address of {who}, which lacks {RIGHT_ANY_SENDER} "
+                      f"on {ident}")
     return result("accept", R.QUEUED, f"message accepted on {ident}")
 
 

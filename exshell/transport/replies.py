@@ -83,3 +83,17 @@ START_MAIL_INPUT = Reply(354, "Start mail input; end with <CRLF>.<CRLF>")
 QUEUED = Reply(250, "2.6.0 <{message_id}> [InternalId={internal_id}, Hostname={hostname}] Queued mail for delivery")
 SPOOL_FAILED = Reply(451, "4.3.0 Temporary failure, message not queued")  # disk trouble: client retries
 LOCAL_ERROR = Reply(451, "4.7.0 Temporary server error. Please try again later")
+
+# ---- STARTTLS and AUTH (tls-auth.md §1.3; texts marked there [unverified] are Exchange-style choices)
+STARTTLS_READY = Reply(220, "2.0.0 SMTP server ready")
+MUST_ISSUE_STARTTLS = Reply(451, "5.7.3 Must issue a STARTTLS command first")  # RequireTLS, 2013+ wording
+TLS_ALREADY_ACTIVE = Reply(503, "5.5.2 Bad sequence of commands: TLS is already active")
+AUTH_OK = Reply(235, "2.7.0 Authentication successful")
+AUTH_FAILED = Reply(535, "5.7.3 Authentication unsuccessful")
+AUTH_UNRECOGNIZED = Reply(504, "5.7.4 Unrecognized authentication type")
+AUTH_ALREADY = Reply(503, "5.5.2 Bad sequence of commands: already authenticated")
+AUTH_IN_TRANSACTION = Reply(503, "5.5.2 Bad sequence of commands: AUTH is not allowed during a mail transaction")
+AUTH_CANCELLED = Reply(501, "5.7.0 Authentication cancelled")  # RFC 4954 §4: the client sent '*'
+AUTH_BAD_BASE64 = Reply(501, "5.5.2 Cannot decode response")  # RFC 4954 §4: not base64
+AUTH_TEMPORARY = Reply(454, "4.7.0 Temporary authentication failure")
+TOO_MANY_ERRORS = Reply(421, "4.7.0 Too many errors on this connection, closing transmission channel")

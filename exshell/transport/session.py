@@ -23,8 +23,10 @@ from aiosmtpd.smtp import SMTP
 from exshell.transport import metrics
 from exshell.transport import replies as R
 from exshell.transport.address import AddressError, split_argument
+from exshell.transport.auth import AUTH_MECHANISM_CODE
 from exshell.transport.headers import Directory, StampContext, rfc2822_now, stamp
 from exshell.transport.policy import Decision, PolicyIndex, _limit, _seconds, decide, log_flags
+from exshell.transport.smtp_security import AIOSMTPD_TEXTS, SecurityVerbs, TLSSetupException
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.transport.protocol_log import ProtocolLog
@@ -99,7 +101,7 @@ class _NoHooks:
     """aiosmtpd wants a handler object; every hook lives on the protocol subclass instead."""
 
 
-class ExchangeSMTP(SMTP):
+class ExchangeSMTP(SecurityVerbs, SMTP):
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.index = ctx.index
@@ -129,8 +131,10 @@ class ExchangeSMTP(SMTP):
 
     # ------------------------------------------------------------------ connection
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self.transport is not None:  # STARTTLS re-entry: aiosmtpd's own handling
+        if self.transport is not None:  # STARTTLS re-entry: aiosmtpd's own handling, then a fresh session
             super().connection_made(transport)
+            self._reset_transaction()
+            self.tls_started()
             return
         sock = transport.get_extra_info("sockname") or ("0.0.0.0", 0)
         peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
@@ -174,6 +178,9 @@ class ExchangeSMTP(SMTP):
         ctx.sessions.add(self)
         self._plog("*", log_flags(d.rights), "Set Session Permissions")
         self.hostname = index.fqdn_of(c)
+        tls = index.tls.get(guid)  # the certificate chosen for this connector (transport/tls.py)
+        self.tls_context = tls.context if tls is not None else None
+        self.tls_thumbprint = tls.thumbprint if tls is not None else None
         self._timeout_duration = _seconds(getattr(c, "connection_inactivity_timeout", None)) or 300.0
         total = _seconds(getattr(c, "connection_timeout", None))
         if total > 0:
@@ -216,6 +223,9 @@ class ExchangeSMTP(SMTP):
     def _close_with(self, reply: R.Reply, why: str) -> None:
         if self.transport is None:
             return
+        if self.transport.is_closing():  # asked before (a TLS close waits for the peer's close_notify): force it
+            self.transport.abort()
+            return
         self._plog(">", str(reply), why)
         try:
             self.transport.write(bytes(self._pending) + f"{reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
@@ -244,6 +254,8 @@ class ExchangeSMTP(SMTP):
             status = text = str(R.UNRECOGNIZED_COMMAND)
         elif text == "500 Command line too long":
             status = text = str(R.LINE_TOO_LONG)
+        elif text in AIOSMTPD_TEXTS:  # aiosmtpd's STARTTLS / AUTH challenge wording -> Exchange's
+            status = text = str(AIOSMTPD_TEXTS[text])
         self._plog(">", text, "")
         data = (status if isinstance(status, bytes) else status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii"))
         self._pending += data + b"\r\n"
@@ -337,6 +349,7 @@ class ExchangeSMTP(SMTP):
             lines.append("DSN")
         if getattr(c, "enhanced_status_codes_enabled", True):
             lines.append("ENHANCEDSTATUSCODES")
+        lines += self.security_ehlo_lines()  # STARTTLS, AUTH (smtp_security.py)
         if getattr(c, "eight_bit_mime_enabled", True):
             lines.append("8BITMIME")
         await self.push_lines(250, lines)
@@ -369,6 +382,8 @@ class ExchangeSMTP(SMTP):
 
     async def smtp_VRFY(self, arg: str) -> None:
         self._log_in("VRFY", arg)
+        if await self.refused_before_tls("VRFY"):
+            return
         await self.push("252 2.1.5 Cannot VRFY user, but will accept message for delivery")
 
     def _reset_transaction(self) -> None:
@@ -380,7 +395,7 @@ class ExchangeSMTP(SMTP):
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         self._log_in("MAIL", arg)
-        if await self.check_helo_needed():
+        if await self.refused_before_tls("MAIL") or await self.check_helo_needed():
             return
         if self._mail_given:
             await self.reply(R.BAD_SEQUENCE_MAIL)
@@ -405,7 +420,8 @@ class ExchangeSMTP(SMTP):
         if body is not None and str(body).upper() not in ("7BIT", "8BITMIME"):
             await self.reply(R.SYNTAX_ERROR)
             return
-        d = decide(self.index, self.local, self.remote[0], "mail", sender=path_text, size=size)
+        d = decide(self.index, self.local, self.remote[0], "mail", sender=path_text, size=size,
+                   **self.auth_arguments())
         if d.accepted:
             assert self.envelope is not None and d.path is not None
             self.envelope.mail_from = d.path.address
@@ -416,7 +432,7 @@ class ExchangeSMTP(SMTP):
 
     async def smtp_RCPT(self, arg: str | None) -> None:
         self._log_in("RCPT", arg)
-        if await self.check_helo_needed():
+        if await self.refused_before_tls("RCPT") or await self.check_helo_needed():
             return
         if not self._mail_given:
             await self.reply(R.BAD_SEQUENCE_RCPT)
@@ -432,7 +448,7 @@ class ExchangeSMTP(SMTP):
         assert self.envelope is not None
         d = decide(
             self.index, self.local, self.remote[0], "rcpt",
-            recipient=path_text, recipients_so_far=len(self.envelope.rcpt_tos),
+            recipient=path_text, recipients_so_far=len(self.envelope.rcpt_tos), **self.auth_arguments(),
         )
         if d.accepted:
             assert d.path is not None
@@ -442,7 +458,7 @@ class ExchangeSMTP(SMTP):
 
     async def smtp_DATA(self, arg: str | None) -> None:
         self._log_in("DATA", arg)
-        if await self.check_helo_needed():
+        if await self.refused_before_tls("DATA") or await self.check_helo_needed():
             return
         assert self.envelope is not None and self.decision is not None
         if not self._mail_given:
@@ -468,7 +484,8 @@ class ExchangeSMTP(SMTP):
             self._in_data = False
         if not complete:
             return  # connection lost mid-DATA: nothing was promised
-        d = decide(self.index, self.local, self.remote[0], "data_end", size=size)
+        d = decide(self.index, self.local, self.remote[0], "data_end", size=size,
+                   **self.auth_arguments(bytes(data) if data is not None else None))
         if d.accepted and data is None:
             d = Decision(c, [], d.principal, d.rights, "reject", R.SIZE_EXCEEDED,
                          f"message exceeds the engine ceiling of {HARD_MAX_MESSAGE:,} bytes", "data_end", d.tarpit)
@@ -537,6 +554,8 @@ class ExchangeSMTP(SMTP):
                 externally_secured=externally_secured,
                 received=received,
                 recipient=rcpts[0] if len(rcpts) == 1 else None,
+                auth_mechanism=AUTH_MECHANISM_CODE if self.logon is not None else None,
+                with_protocol="ESMTP" + ("S" if self.tls_active else "") + ("A" if self.logon is not None else ""),
             ),
             self.ctx.directory if self.ctx.directory is not None else self.index.directory,
         )
@@ -554,7 +573,8 @@ class ExchangeSMTP(SMTP):
             "helo": self.session.host_name or "",
             "principal": d.principal,
             "auth_as": result.auth_as,
-            "authenticated_as": None,
+            "authenticated_as": self.logon.principal if self.logon is not None else None,
+            "tls": self.tls_active,
             "scl": result.scl,
             "resolved_sender": result.resolved_sender,
             "received": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -580,6 +600,9 @@ class ExchangeSMTP(SMTP):
         return str(R.QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=fqdn))
 
     async def handle_exception(self, error: Exception) -> str:
+        if isinstance(error, TLSSetupException):  # a failed handshake: the client's problem, the connection closes
+            self.tls_failed(error)
+            return ""
         log.exception("session %s: unexpected error", self.session_id)
         return str(R.LOCAL_ERROR)
 
