@@ -125,7 +125,7 @@ async def _run(args: argparse.Namespace) -> int:
         from exshell.store import open_store
 
         first = args.server or host_default()
-        store = open_store(args.store, lambda: initial_config(first))
+        store = open_store(args.store, lambda: initial_config(first, state_dir=args.state))
     server = args.server or default_server_name(args.state, store)
     engine = Engine(args.state, server, store=store, store_spec=args.store, spool_threads=args.spool_threads,
                     worker=worker, workers=workers)
