@@ -13,6 +13,8 @@ Importing this package is cheap: the model is imported by the modules that need 
 
 from __future__ import annotations
 
+from typing import Any
+
 from exshell.config.operations import (
     AddAces,
     Create,
@@ -24,4 +26,24 @@ from exshell.config.operations import (
     Update,
 )
 
-__all__ = ["AddAces", "Create", "Delete", "Guard", "ListEdit", "RemoveAces", "Restore", "Update"]
+
+
+def validate_records(data: Any) -> list[Any]:
+    """The problems that keep `data` (a whole configuration) from becoming a version: what a hand edit of
+    config.toml must pass (`open_store(..., validate=validate_records)`). Imports the model on first use."""
+    from exshell.config.validation import validate_records as check
+
+    return check(data)
+
+
+__all__ = [
+    "AddAces",
+    "Create",
+    "Delete",
+    "Guard",
+    "ListEdit",
+    "RemoveAces",
+    "Restore",
+    "Update",
+    "validate_records",
+]

@@ -70,10 +70,14 @@ def _loader(version: int, data: Any) -> Any:
         try:
             return _decode_collection(collection, data.get(collection) or {})
         except ModelDataError as exc:
-            raise StoredConfigError(
-                f"Configuration version {version} can't be read: {exc.message} Correct the value in "
-                "config.toml (the edit is adopted as a new version), or return to an earlier version with "
-                "Restore-ConfigVersion (Get-ConfigVersion lists them)."
-            ) from None
+            raise unreadable(version, exc) from None
 
     return load
+
+
+def unreadable(version: int, exc: ModelDataError) -> StoredConfigError:
+    return StoredConfigError(
+        f"Configuration version {version} can't be read: {exc.message} Correct the value in config.toml (the "
+        "edit is adopted as a new version), or return to an earlier version with Restore-ConfigVersion "
+        "(Get-ConfigVersion lists them)."
+    )

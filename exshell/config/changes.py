@@ -38,7 +38,7 @@ class ConfigChanges:
         its own changes so far."""
         if self._view is None:
             snap = self.store.snapshot()
-            self._view = Working.over_data(snap.data, config_of(snap))
+            self._view = Working.over_data(snap.data, config_of(snap), snap.version)
         return self._view
 
     @property
@@ -92,7 +92,7 @@ class ConfigChanges:
 def _working(doc: Any) -> Working:
     base = getattr(doc, "base", None)
     prior = decoded_for(base) if base is not None else None
-    return Working(doc.view, prior)
+    return Working(doc.view, prior, doc.version)
 
 
 def _restore(doc: Any, target: Any, op: Restore, validate: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from exshell.config.kinds import kind_of
 from exshell.model.config import Config
+from exshell.model.errors import ModelDataError
 
 Records = Mapping[str, Mapping[str, Any]]
 
@@ -18,24 +19,31 @@ class Working:
         self,
         view: Callable[[str], Records],
         prior: tuple[Any, Config] | None = None,
+        version: int = 0,
     ) -> None:
         """`view(collection)` gives the records; `prior` is (data, Config) of a version this process has
         decoded already: a record that is the very same object there is not decoded again."""
         self._view = view
         self._prior = prior
+        self.version = version  # the version the records are of (for messages)
         self._objects: dict[str, dict[str, Any]] = {}
         self.dirty: dict[tuple[str, str], Any] = {}  # (collection, key) -> object, or None when deleted
 
     @classmethod
-    def over_data(cls, data: Any, config: Config | None = None) -> Working:
+    def over_data(cls, data: Any, config: Config | None = None, version: int = 0) -> Working:
         empty: Records = {}
-        return cls(lambda c: data.get(c) or empty, (data, config) if config is not None else None)
+        return cls(lambda c: data.get(c) or empty, (data, config) if config is not None else None, version)
 
     def objects(self, collection: str) -> dict[str, Any]:
         """key -> model object, as the change sees it so far (do not modify the dict: use put/delete)."""
         found = self._objects.get(collection)
         if found is None:
-            found = self._objects[collection] = self._decode(collection)
+            try:
+                found = self._objects[collection] = self._decode(collection)
+            except ModelDataError as exc:  # a stored record the model can't read: say how to repair it
+                from exshell.config.cache import unreadable
+
+                raise unreadable(self.version, exc) from None
         return found
 
     def _decode(self, collection: str) -> dict[str, Any]:

@@ -49,9 +49,10 @@ def server_for_store(state_dir: Path | str, store: Any = None) -> str:
     if store is None:
         if not (Path(state_dir) / "CURRENT").exists():
             return host
+        from exshell.config import validate_records
         from exshell.store import open_store
 
-        store = open_store(Path(state_dir))
+        store = open_store(Path(state_dir), validate=validate_records)
     try:
         records = store.snapshot().data.get("servers") or {}
     except Exception:  # noqa: BLE001 - an unreadable store is reported by whoever reads it next
@@ -99,6 +100,7 @@ class Services:
     @property
     def store(self) -> Any:
         if self._store is None:
+            from exshell.config import validate_records
             from exshell.store import open_store  # imported on first use: keeps start-up cheap
 
             def initial() -> dict[str, Any]:
@@ -108,7 +110,7 @@ class Services:
                 # looks in the store being created).
                 return initial_config(self._server_name or default_server_name(), state_dir=self.state_dir)
 
-            self._store = open_store(self.store_spec or self.state_dir, initial=initial)
+            self._store = open_store(self.store_spec or self.state_dir, initial=initial, validate=validate_records)
         return self._store
 
 

@@ -22,18 +22,24 @@ from exshell.store.base import (
 )
 
 
-def open_store(spec: Path | str, initial: Callable[[], dict[str, Any]] | None = None) -> Store:
+def open_store(
+    spec: Path | str,
+    initial: Callable[[], dict[str, Any]] | None = None,
+    validate: Callable[[Any], Any] | None = None,
+) -> Store:
     """Open (creating on first use) the store `spec` names: a `postgresql://` URL (a store shared by a fleet,
     `--store` / `EXSHELL_STORE`), else a state folder. Version 1 is `initial()` (empty when None), created under
     the writer lock, so two processes opening a fresh store at once create one version 1. The backends are
-    imported here, on first use: a shell on the folder store never imports psycopg."""
+    imported here, on first use: a shell on the folder store never imports psycopg. `validate(data)` returns
+    the problems that make a hand edit of config.toml unacceptable (the shell and the engine pass
+    exshell.config.validate_records: the model's rules)."""
     if is_store_url(spec):
         from exshell.store.postgres import PostgresStore
 
         return PostgresStore(str(spec), initial)
     from exshell.store.files import FileStore
 
-    return FileStore(Path(spec), initial)
+    return FileStore(Path(spec), initial, validate=validate)
 
 
 def is_store_url(spec: object) -> bool:

@@ -32,7 +32,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +64,9 @@ from exshell.store.records import (
     thaw,
     to_json,
 )
+
+# data -> the problems that make it unacceptable (each with .collection, .key, .prop; str() is the reason)
+Validator = Callable[[Mapping[str, Any]], Sequence[Any]]
 
 SNAPSHOT_EVERY = 100
 # A hand edit is adopted once config.toml has not changed for this long: an editor that rewrites the file in
@@ -104,8 +107,11 @@ class FileStore:
         initial: Callable[[], dict[str, Any]] | None = None,
         snapshot_every: int = SNAPSHOT_EVERY,
         settle_seconds: float = SETTLE_SECONDS,
+        validate: Validator | None = None,
     ) -> None:
         self.root = Path(state_dir)
+        # What a hand edit must pass besides parsing (the model's rules: exshell.config.validation).
+        self.validate = validate
         self.config_path = self.root / "config.toml"
         self.current_path = self.root / "CURRENT"
         self.parsed_path = self.root / "parsed.json"
@@ -321,6 +327,7 @@ class FileStore:
             data = normalize_data(parsed)
         except RecordValueError as e:
             raise self._file_error(str(e), None, None, v) from None
+        self._check_edit(data, text, v)
         base = self._rebuild(v)
         changes = changed_objects(base, data)
         info = self._write_version(v + 1, data, text, changes, MANUAL_EDIT_COMMAND, os_user())
@@ -330,11 +337,35 @@ class FileStore:
 
     def _file_error(self, reason: str, line: int | None, col: int | None, v: int) -> ConfigFileError:
         where = f" at line {line}, column {col}" if line is not None else ""
+        reason = reason.rstrip(".") + where
+        stop = "" if reason.endswith("?") else "."
         msg = (
-            f"The configuration file '{self.config_path}' was edited by hand and cannot be used: {reason}{where}. "
-            f"Version {v} stays in effect; correct the file and the edit will be adopted as a new version."
+            f"The configuration file '{self.config_path}' was edited by hand and cannot be used: {reason}{stop} "
+            f"Version {v} stays in effect; correct the file and the edit will be adopted as a new version"
+            + (
+                f", or delete the file to have version {v} written back (Restore-ConfigVersion then returns "
+                "to any earlier version)."
+                if v
+                else "."
+            )
         )
         return ConfigFileError(msg, str(self.config_path), line, col)
+
+    def _check_edit(self, data: Mapping[str, Any], text: str, v: int) -> None:
+        """Refuse a hand edit the model does not accept, naming the table, key and reason (and the line)."""
+        if self.validate is None:
+            return
+        problems = list(self.validate(data))
+        if not problems:
+            return
+        first = problems[0]
+        line = toml_doc.locate(text, first.collection, first.key, first.prop)
+        where = first.table + (f" {first.prop}" if first.prop else "") + (f" (line {line})" if line else "")
+        more = len(problems) - 1
+        tail = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
+        error = self._file_error(f"{where}: {first.reason.rstrip('.')}{tail}", None, None, v)
+        error.line = line
+        raise error
 
     # ------------------------------------------------------------------ reading versions
 
@@ -465,6 +496,7 @@ class FileStore:
                 raise self._file_error(args[0], args[1], args[2], 0) from None
             except (UnicodeDecodeError, RecordValueError) as e:
                 raise self._file_error(str(e), None, None, 0) from None
+            self._check_edit(data, text, 0)
         else:
             try:
                 data = normalize_data(initial() if initial is not None else {})

@@ -213,3 +213,22 @@ def parse(text: str) -> dict[str, Any]:
         line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
         reason = _POS.sub("", msg).strip() or "invalid TOML"
         raise ValueError(reason, line, col) from None
+
+
+def locate(text: str, collection: str, key: str | None, prop: str | None) -> int | None:
+    """The line (1-based) of `prop` in the `[collection.key]` table of a config.toml text (of the table when
+    prop is None or not found), for messages about a hand edit; None when the table isn't found."""
+    header = re.compile(
+        r"^\s*\[\s*\"?" + re.escape(collection) + r"\"?\s*\.\s*\"?" + re.escape(key or "") + r"\"?\s*\]"
+    )
+    prop_line = re.compile(r"^\s*\"?" + re.escape(prop or "") + r"\"?\s*=") if prop else None
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if header.match(line):
+            for j in range(i + 1, len(lines)):
+                if lines[j].lstrip().startswith("["):
+                    break
+                if prop_line is not None and prop_line.match(lines[j]):
+                    return j + 1
+            return i + 1
+    return None

@@ -120,12 +120,15 @@ async def _run(args: argparse.Namespace) -> int:
     worker = args.worker or 0
     store = None
     if args.store:
+        from exshell.config import validate_records
         from exshell.model.defaults import initial_config
         from exshell.runtime.session import default_server_name as host_default
         from exshell.store import open_store
 
         first = args.server or host_default()
-        store = open_store(args.store, lambda: initial_config(first, state_dir=args.state))
+        store = open_store(
+            args.store, lambda: initial_config(first, state_dir=args.state), validate=validate_records
+        )
     server = args.server or default_server_name(args.state, store)
     engine = Engine(args.state, server, store=store, store_spec=args.store, spool_threads=args.spool_threads,
                     worker=worker, workers=workers)

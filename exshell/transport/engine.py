@@ -39,6 +39,13 @@ def load_config(data: Any) -> Any:
     return Config.from_data(data)
 
 
+def snapshot_config(snap: Any) -> Any:
+    """The snapshot's Config, decoded once per version in this process (shared with the shell's cmdlets)."""
+    from exshell.config.cache import config_of
+
+    return config_of(snap)
+
+
 class Engine:
     def __init__(
         self,
@@ -71,12 +78,14 @@ class Engine:
         self._reload_task: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()  # set by a notifying store (new version) to cut the poll short
         self.reloads = 0
+        self._failed_version: int | None = None
         self.on_spooled = on_spooled
 
     # ---- store
     @property
     def store(self) -> Any:
         if self._store is None:
+            from exshell.config import validate_records
             from exshell.store import open_store
 
             initial = None
@@ -87,14 +96,14 @@ class Engine:
                 initial = lambda: initial_config(name, state_dir=state)  # noqa: E731
             except ImportError:  # pragma: no cover - the model's defaults land separately
                 pass
-            self._store = open_store(self.store_spec or self.state_dir, initial)
+            self._store = open_store(self.store_spec or self.state_dir, initial, validate=validate_records)
         return self._store
 
     def _compile(self, version: int | None = None) -> PolicyIndex:
         from exshell.model.certificate import certificates_from_data
 
         snap = self.store.snapshot(version)
-        index = PolicyIndex.build(load_config(snap.data), self.server_name, version=snap.version,
+        index = PolicyIndex.build(snapshot_config(snap), self.server_name, version=snap.version,
                                   certificates=certificates_from_data(snap.data))
         index.tls = self.tls.for_index(index)  # before the swap: a session sees index and contexts together
         return index
@@ -146,11 +155,12 @@ class Engine:
         assert self.ctx is not None
         loop = asyncio.get_running_loop()
         version = await loop.run_in_executor(None, self.store.current_version)
-        if version == self.ctx.index.version:
-            return False
+        if version == self.ctx.index.version or version == self._failed_version:
+            return False  # a version that failed to load is reported once, not at every poll
         try:
             index = await loop.run_in_executor(None, self._compile, version)
         except Exception as e:  # a broken version must not stop the running engine
+            self._failed_version = version
             log.error("configuration version %s could not be loaded (%s); keeping version %d",
                       version, e, self.ctx.index.version)
             return False

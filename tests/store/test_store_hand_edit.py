@@ -121,3 +121,25 @@ def test_file_still_being_written_is_not_adopted_until_it_settles(tmp_path: Path
     assert info is not None and info.version == 3
     assert [h.command for h in store.history()][1:] == [MANUAL_EDIT_COMMAND, "New-X"]
     assert store.snapshot(2).get(RC, DEFAULT) == {"Name": "Saved"}
+
+
+def test_edit_the_model_refuses_is_not_adopted_and_reported_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from exshell.config import validate_records
+    from exshell.model.defaults import initial_config
+
+    state = tmp_path / "v"
+    store = FileStore(state, lambda: initial_config("EX01", "ex01.contoso.com"), validate=validate_records)
+    _edit(state, 'RemoteIPRanges = ["0.0.0.0-255.255.255.255"]', 'RemoteIPRanges = ["300.1.1.1"]')
+    with caplog.at_level("ERROR", logger="exshell.store"):
+        for _ in range(20):  # an engine polling four times a second
+            assert store.current_version() == 1
+    assert len(caplog.records) == 1
+    err = store.file_error
+    assert isinstance(err, ConfigFileError)
+    lines = (state / "config.toml").read_text().splitlines()
+    assert err.line is not None and lines[err.line - 1] == 'RemoteIPRanges = ["300.1.1.1"]'
+    assert "[receive_connectors." in str(err) and "300.1.1.1" in str(err)
+    with pytest.raises(ConfigFileError):
+        store.commit(lambda d: None, command="Set-X")

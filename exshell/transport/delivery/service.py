@@ -714,9 +714,10 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from exshell.config import validate_records
     from exshell.store import open_store
 
-    store = open_store(args.store or args.state)
+    store = open_store(args.store or args.state, validate=validate_records)
     if hasattr(store, "subscribe"):
         store.subscribe(lambda _version: None)  # current_version() from notifications, also through an outage
     service = DeliveryService(
