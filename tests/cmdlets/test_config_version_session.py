@@ -23,10 +23,13 @@ def shell(tmp_path: Path) -> tuple[Session, BufferHost, Path]:
     store = open_store(
         state,
         lambda: {
+            # a record the model accepts (the shell's store refuses a restore of one it doesn't)
             RC: {
                 KEY: {
                     "Name": "Default EX01",
                     "Identity": "EX01\\Default EX01",
+                    "Server": "EX01",
+                    "Bindings": ["0.0.0.0:25"],
                     "RemoteIPRanges": ["0.0.0.0-255.255.255.255"],
                 }
             }
