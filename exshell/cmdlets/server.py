@@ -1,8 +1,10 @@
-"""Get-ExchangeServer, and Get-/Set-TransportConfig for the organization-wide transport settings the relay
+"""Get-/New-/Remove-ExchangeServer (the fleet: the servers that share this configuration), and
+Get-/Set-TransportConfig for the organization-wide transport settings the relay
 uses (cmdlets.md §8): among them the relay-denied wording (`RelayReplyStyle` 2007 or 2016, semantics.md §g)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
@@ -46,6 +48,107 @@ class GetExchangeServer(Cmdlet):
             return
         for server in config.servers:
             self.write_object(server_object(server))
+
+
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,14}$")  # a NetBIOS computer name, as Exchange servers have
+
+
+class NewExchangeServer(ConfigCmdlet):
+    name = "New-ExchangeServer"
+    synopsis = "Adds a transport server to the organization (what Exchange setup does on a new machine)."
+    description = (
+        "Creates the server object and, as Exchange setup does, its two setup receive connectors "
+        "(Default <SERVER> on 0.0.0.0:25, Client <SERVER> on 0.0.0.0:587). The new server's engine is "
+        "`exshell serve --server <NAME> --store <URL>` on its own machine, with a state folder of its own."
+    )
+    supports_should_process = True
+    output_type = EXCHANGE_SERVER_TYPE
+    parameters = (
+        Parameter("Name", T.STRING, position=0, mandatory=True,
+                  help="The server's name: up to 15 letters, digits or hyphens (a computer name)."),
+        Parameter("Fqdn", T.STRING, help="Its DNS name (default: <name>.<the organization's domain>)."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    examples = (Example("New-ExchangeServer -Name EX02 -Fqdn ex02.contoso.com",
+                        "A second relay sharing this configuration."),)
+    related = ("Get-ExchangeServer", "Remove-ExchangeServer", "New-ReceiveConnector")
+
+    def process(self) -> None:
+        from exshell.config.operations import Create
+        from exshell.model.config import RECEIVE_CONNECTORS, SERVERS
+        from exshell.model.defaults import server_setup
+        from exshell.model.domain import validate_domain_name
+
+        name = str(self.params["Name"]).strip()
+        if not _SERVER_NAME.match(name):
+            self.write_error(
+                f"'{name}' isn't a valid server name: use 1 to 15 letters, digits or hyphens, not starting "
+                "with a hyphen.", f"InvalidServerName,{self.name}", "InvalidArgument", name)
+            return
+        config = self.config
+        domain = _organization_domain(config)
+        fqdn = self.params.get("Fqdn")
+        if fqdn:
+            try:
+                fqdn = validate_domain_name(str(fqdn)).lower()
+            except ValueError as exc:
+                self.write_error(f"'{fqdn}' isn't a valid FQDN: {exc}", f"InvalidFqdn,{self.name}",
+                                 "InvalidArgument", fqdn)
+                return
+            domain = fqdn.split(".", 1)[1] if "." in fqdn else domain
+        server, connectors = server_setup(name, fqdn or None, domain)
+        if self.preview(Create(SERVERS, server), name) is None:
+            return
+        if not self.should_process(name, description=f'Adding Exchange server "{name}" ({server.fqdn}) with its '
+                                   "setup receive connectors."):
+            return
+        if self.change(Create(SERVERS, server), name, emit=True) is None:
+            return
+        for rc in connectors:
+            self.change(Create(RECEIVE_CONNECTORS, rc), rc.identity)
+
+    def emit(self, obj: Any) -> None:
+        self.write_object(server_object(obj))
+
+
+class RemoveExchangeServer(ConfigCmdlet):
+    name = "Remove-ExchangeServer"
+    synopsis = "Removes a server from the organization; refused while receive connectors name it."
+    supports_should_process = True
+    confirm_impact = "High"
+    parameters = (
+        Parameter("Identity", T.STRING, position=0, mandatory=True, pipeline=True, by_property_name=True,
+                  completer="server", help="Server name or FQDN."),
+        Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
+    )
+    examples = (Example("Get-ReceiveConnector -Server EX02 | Remove-ReceiveConnector -Confirm:$false; "
+                        "Remove-ExchangeServer EX02 -Confirm:$false", "Retire EX02."),)
+    related = ("Get-ExchangeServer", "New-ExchangeServer")
+
+    def process(self) -> None:
+        from exshell.config.operations import Delete
+        from exshell.model.config import SERVERS
+
+        ident = str(self.params["Identity"])
+        server = self.config.server(ident)
+        if server is None:
+            not_found(self, "server", ident)
+            return
+        # Checked before asking: a removal the rules refuse is reported, not offered (and again at commit,
+        # on the newest version: a connector created for it meanwhile refuses it too).
+        if self.preview(Delete(SERVERS, server.guid, server.name), server.name) is None:
+            return
+        self.remove(SERVERS, server, f'Removing Exchange server "{server.name}".')
+
+
+def _organization_domain(config: Any) -> str:
+    """The default accepted domain (else the first server's domain): where a new server's FQDN lives."""
+    for d in config.accepted_domains:
+        if getattr(d, "default", False) and "*" not in d.domain_name:
+            return str(d.domain_name).lower()
+    for s in config.servers:
+        return str(s.domain)
+    return "exshell.local"
 
 
 class GetTransportConfig(Cmdlet):

@@ -75,6 +75,9 @@ def apply(working: Working, op: Any, commit: bool = True) -> Applied:
         return Applied(before, after)
     if isinstance(op, Delete):
         before = _existing(working, op.collection, op.key, op.identity)
+        rule = kind_of(op.collection).check_remove
+        if rule is not None:
+            rule(before, working)
         if commit:
             working.delete(op.collection, op.key)
         return Applied(before, None)

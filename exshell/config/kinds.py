@@ -61,6 +61,8 @@ class Kind:
     change: Callable[[Any, dict[str, Any]], Any]  # (object, {field: value}) -> changed object (validated)
     check: Callable[[Any, Working], None] = lambda obj, working: None  # rules with the other objects
     after: Callable[[Any, Working], None] | None = None  # follow-up changes (exactly one default domain)
+    # rules for removing an object, checked on the newest version (a server still named by connectors)
+    check_remove: Callable[[Any, Working], None] | None = None
     element_keys: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # field -> identity
     extra_keys: tuple[str, ...] = ()  # record keys that are not properties (ADPermissions, Identity)
     key_of: Callable[[Any], str] = lambda obj: obj.guid  # type: ignore[no-any-return]
@@ -199,6 +201,35 @@ def _decode_settings(key: str, record: Mapping[str, Any]) -> Any:
     return mconfig.TransportSettings.from_record(record)
 
 
+def check_server(server: ExchangeServer, working: Working) -> None:
+    """One server per name and per FQDN in the organization."""
+    for other in working.objects(mconfig.SERVERS).values():
+        if other.guid == server.guid:
+            continue
+        if other.name.lower() == server.name.lower():
+            raise ModelError(f"An Exchange server named '{server.name}' already exists.",
+                             "ADObjectAlreadyExistsException", "Name")
+        if other.fqdn.lower() == server.fqdn.lower():
+            raise ModelError(f"The Exchange server '{other.name}' already has the FQDN '{server.fqdn}'.",
+                             "ADObjectAlreadyExistsException", "Fqdn")
+
+
+def check_server_removal(server: ExchangeServer, working: Working) -> None:
+    """A server goes only when no receive connector names it, and not the organization's last one."""
+    name = server.name.lower()
+    named = sorted(c.name for c in working.objects(mconfig.RECEIVE_CONNECTORS).values() if c.server.lower() == name)
+    if named:
+        shown = ", ".join(f"'{server.name}\\{n}'" for n in named[:5]) + (" ..." if len(named) > 5 else "")
+        raise ModelError(
+            f"The Exchange server '{server.name}' can't be removed while receive connectors name it ({shown}). "
+            f"Remove them first: Get-ReceiveConnector -Server {server.name} | Remove-ReceiveConnector",
+            "ServerHasReceiveConnectorsException",
+        )
+    if len(working.objects(mconfig.SERVERS)) <= 1:
+        raise ModelError(f"'{server.name}' is the organization's only Exchange server and can't be removed.",
+                         "LastServerException")
+
+
 def _with_changes(obj: Any, fields: dict[str, Any]) -> Any:
     return obj.with_changes(**fields)
 
@@ -225,7 +256,8 @@ register_kind(Kind(
 ))
 register_kind(Kind(
     mconfig.SERVERS, "Exchange server", ExchangeServer.from_record, ExchangeServer.to_record,
-    _props(SERVER_PROPERTIES), lambda obj, fields: dataclasses.replace(obj, **fields), extra_keys=("Identity",),
+    _props(SERVER_PROPERTIES), lambda obj, fields: dataclasses.replace(obj, **fields), check_server,
+    extra_keys=("Identity",), check_remove=check_server_removal,
 ))
 register_kind(Kind(
     mconfig.SETTINGS, "Transport settings", _decode_settings, mconfig.TransportSettings.to_record,

@@ -54,9 +54,27 @@ def initial_config(server_name: str, fqdn: str | None = None, domain: str | None
     """The data of store version 1: `collection -> key -> record`, all plain values."""
     name = server_name.strip() or "EXSHELL"  # kept as given: the shell compares it with services.server_name
     dns_domain = _dns_domain(name, fqdn, domain)
-    server_fqdn = fqdn if fqdn and "." in fqdn else f"{name.lower()}.{dns_domain}"
-    server = ExchangeServer(guid=str(uuid.uuid4()), name=name, fqdn=server_fqdn, domain=dns_domain)
+    server, connectors = server_setup(name, fqdn if fqdn and "." in fqdn else None, dns_domain)
     accepted = AcceptedDomain.new(dns_domain, dns_domain, "Authoritative", default=True)
+    data: dict[str, Any] = {
+        SERVERS: {server.guid: server.to_record()},
+        ACCEPTED_DOMAINS: {accepted.guid: accepted.to_record()},
+        RECEIVE_CONNECTORS: {c.guid: c.to_record() for c in connectors},
+        SETTINGS: {TRANSPORT_SETTINGS_KEY: TransportSettings().to_record()},
+    }
+    if state_dir is not None:
+        cert = setup_certificate(Path(state_dir), name, server.fqdn)
+        data[CERTIFICATES] = {cert.thumbprint: cert.to_record()}
+    return data
+
+
+def server_setup(
+    name: str, fqdn: str | None, dns_domain: str
+) -> tuple[ExchangeServer, tuple[ReceiveConnector, ReceiveConnector]]:
+    """What Exchange setup leaves for one Hub Transport server: the server object and its two setup receive
+    connectors, `Default <SERVER>` and `Client <SERVER>` (for version 1 and for New-ExchangeServer)."""
+    server_fqdn = fqdn or f"{name.lower()}.{dns_domain}"
+    server = ExchangeServer(guid=str(uuid.uuid4()), name=name, fqdn=server_fqdn, domain=dns_domain)
     all_ipv4 = (IPRange.all_ipv4(),)
     setup: dict[str, Any] = dict(
         fqdn=server_fqdn, max_hop_count=60, max_local_hop_count=5
@@ -82,16 +100,7 @@ def initial_config(server_name: str, fqdn: str | None = None, domain: str | None
         enable_auth_gssapi=True,  # only on Client <SERVER> (2010 doc, semantics.md §i)
         **setup,
     )
-    data: dict[str, Any] = {
-        SERVERS: {server.guid: server.to_record()},
-        ACCEPTED_DOMAINS: {accepted.guid: accepted.to_record()},
-        RECEIVE_CONNECTORS: {default.guid: default.to_record(), client.guid: client.to_record()},
-        SETTINGS: {TRANSPORT_SETTINGS_KEY: TransportSettings().to_record()},
-    }
-    if state_dir is not None:
-        cert = setup_certificate(Path(state_dir), name, server_fqdn)
-        data[CERTIFICATES] = {cert.thumbprint: cert.to_record()}
-    return data
+    return server, (default, client)
 
 
 def setup_certificate(state_dir: Path, server_name: str, server_fqdn: str) -> ExchangeCertificate:

@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +51,7 @@ from exshell.store.base import (
     StoreError,
     VersionInfo,
     VersionNotFoundError,
+    apply_mutation,
     diff_data,
 )
 from exshell.store.files import INITIAL_COMMAND, SNAPSHOT_EVERY, os_user
@@ -200,14 +201,13 @@ class PostgresStore:
     def commit(self, mutate: Mutator, command: str = "", who: str | None = None) -> VersionInfo | None:
         with self._conn() as conn, conn.transaction():
             v, h = conn.execute("SELECT version, hash FROM exshell_head FOR UPDATE").fetchone()  # type: ignore[misc]
-            base = thaw(self._snapshot(conn, v).data)
-            doc = MutableConfig(v, thaw(base))
+            base = self._snapshot(conn, v).data
+            doc = MutableConfig(v, base=base)  # copy-on-write: a commit costs what it changes
             mutate(doc)
             try:
-                new = normalize_data(doc.data)
+                new, changes = apply_mutation(doc, base)
             except RecordValueError as e:
                 raise StoreError(f"Cannot store the change: {e}") from None
-            changes = changed_objects(base, new)
             if not changes:
                 return None
             info = self._write_version(conn, v + 1, h, new, changes, command, who or os_user(), None)
@@ -444,7 +444,7 @@ class PostgresStore:
         conn: psycopg.Connection[Any],
         n: int,
         previous_hash: str,
-        data: Data,
+        data: Mapping[str, Mapping[str, Mapping[str, Any]]],
         changes: list[dict[str, Any]],
         command: str,
         who: str,
@@ -471,7 +471,8 @@ class PostgresStore:
             )
         if n == 1 or n % self.snapshot_every == 0:
             conn.execute(
-                "INSERT INTO exshell_snapshots (version, data) VALUES (%s, %s)", (n, to_json(data).decode("utf-8"))
+                "INSERT INTO exshell_snapshots (version, data) VALUES (%s, %s)",
+                (n, to_json(thaw(data)).decode("utf-8")),
             )
         if n == 1:
             conn.execute("INSERT INTO exshell_head (version, hash) VALUES (%s, %s)", (n, h))

@@ -141,6 +141,16 @@ class Engine:
         if not index.connectors:
             config = load_config(self.store.snapshot(index.version).data)
             names = ", ".join(s.name for s in config.servers) or "none"
+            if config.server(index.server_name) is None:
+                store = ""
+                if self.store_spec:
+                    from exshell.store.postgres import display_url  # without the password: this is logged
+
+                    store = f" --store '{display_url(self.store_spec)}'"
+                return (f"the configuration store has no server named {index.server_name} (servers in the store: "
+                        f"{names}); add it with: exshell{store} -c 'New-ExchangeServer -Name {index.server_name}', "
+                        "then give it receive connectors (New-ReceiveConnector ... -Server "
+                        f"{index.server_name})")
             return (f"server {index.server_name} has no enabled receive connector in configuration version "
                     f"{index.version} (servers in the store: {names}); name the server with --server")
         failed = " ".join(self.listeners.errors.values()) or "no binding could be opened."

@@ -82,18 +82,6 @@ def wait_for(predicate, what: str, timeout: float = 30.0, step: float = 0.1):  #
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
-def add_server(url: str, name: str, fqdn: str) -> None:
-    from exshell.model.defaults import initial_config
-    from exshell.model.server import ExchangeServer
-    from exshell.store import open_store
-
-    store = open_store(url, lambda: initial_config("EX01"))  # a fresh store starts as EX01's, as a shell's would
-    server = ExchangeServer(guid=f"00000000-0000-0000-0000-{len(name):012d}", name=name, fqdn=fqdn,
-                            domain=fqdn.split(".", 1)[1])
-    store.commit(lambda d: d.put("servers", server.guid, server.to_record()), command=f"(test) add {name}")
-    store.close()  # type: ignore[attr-defined]
-
-
 @dataclass
 class Relay:
     server: str
@@ -126,12 +114,13 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 @pytest.fixture
 def fleet(pg_url: str, tmp_path: Path) -> Iterator[Fleet]:
     url = pg_url
-    add_server(url, "EX02", "ex02.domain.com")
     ports = {name: free_port(host) for name, host in HOSTS.items()}
     # The setup connectors listen on 0.0.0.0:25 and :587: out of the way of other tests on this machine. Then
     # the seed's relay recipe, once per server (one shell process: start-up is most of a line's cost).
     lines = ["New-AcceptedDomain -Name Domain -DomainName domain.com",
-             "Get-ReceiveConnector -Server EX01 | Set-ReceiveConnector -Enabled $false"]
+             "New-ExchangeServer -Name EX02 -Fqdn ex02.domain.com",
+             "Get-ReceiveConnector -Server EX01 | Set-ReceiveConnector -Enabled $false",
+             "Get-ReceiveConnector -Server EX02 | Set-ReceiveConnector -Enabled $false"]
     for name, host in HOSTS.items():
         lines.append(f"New-ReceiveConnector -Name Relay -Server {name} -Usage Custom -Bindings '{host}:{ports[name]}' "
                      f"-RemoteIPRanges {COPIER} -PermissionGroups AnonymousUsers -TarpitInterval 00:00:00")
@@ -209,3 +198,16 @@ def test_database_outage_engines_keep_serving_shell_fails_cleanly_then_everyone_
     for relay in fleet.relays.values():
         wait_for(lambda relay=relay: "reachable again" in relay.log(), f"{relay.server}'s reconnection")
         assert relay.proc.poll() is None
+
+
+def test_serving_a_server_the_store_lacks_says_how_to_add_it(pg_url: str, tmp_path: Path) -> None:
+    ok(pg_url, "EX01", "Get-ExchangeServer | Out-Null")
+    r = subprocess.run(
+        [sys.executable, "-m", "exshell", "--state", str(tmp_path / "s"), "--store", pg_url, "serve", "--server", "EX07"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode == 2
+    assert "no server named EX07 (servers in the store: EX01)" in r.stderr
+    assert "-c 'New-ExchangeServer -Name EX07'" in r.stderr
+    password = pg_url.split("@")[0].rsplit(":", 1)[1]
+    assert password not in r.stderr and "Traceback" not in r.stderr
