@@ -88,7 +88,9 @@ def test_serve_exits_nonzero_when_the_named_server_has_no_connector(tmp_path):
     proc = _serve(state, "--server", "NOSUCH", "--no-delivery")
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2, err
-    assert "NOSUCH has no enabled receive connector" in err and "EX01" in err
+    # The store has no such server at all: the message says how to add one.
+    assert "no server named NOSUCH (servers in the store: EX01)" in err
+    assert "New-ExchangeServer -Name NOSUCH" in err
 
 
 def test_repeated_identical_errors_are_rate_limited(tmp_path):
