@@ -10,13 +10,18 @@ import os
 from collections.abc import Iterable
 
 
-def write_new_file(path: str | os.PathLike[str], chunks: Iterable[bytes], *, fsync: bool = True) -> None:
+def write_new_file(path: str | os.PathLike[str], chunks: Iterable[bytes], *, fsync: bool = True,
+                   copy_from: str | None = None) -> None:
+    """`copy_from`: a file whose whole content follows the chunks, copied inside the kernel (a streamed
+    message body: never read into memory)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         for chunk in chunks:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view) :]
+        if copy_from is not None:
+            _append_file(fd, copy_from)
         if fsync:
             os.fsync(fd)
     except BaseException:
@@ -27,3 +32,19 @@ def write_new_file(path: str | os.PathLike[str], chunks: Iterable[bytes], *, fsy
             pass
         raise
     os.close(fd)
+
+
+def _append_file(fd: int, source: str) -> None:
+    src = os.open(source, os.O_RDONLY)
+    try:
+        remaining = os.fstat(src).st_size
+        while remaining > 0:
+            try:
+                n = os.copy_file_range(src, fd, min(remaining, 1 << 30))
+            except (AttributeError, OSError):  # no copy_file_range here (or across file systems): 1 MB at a time
+                n = os.write(fd, os.read(src, min(remaining, 1 << 20)))
+            if n <= 0:
+                raise OSError(f"short copy from {source}")
+            remaining -= n
+    finally:
+        os.close(src)

@@ -60,6 +60,7 @@ class StampContext:
     recipient: str | None = None  # the single recipient for Received `for`, when there is one
     auth_mechanism: str | None = None  # an SMTP AUTH logon: its AuthMechanism code (`06`), AuthAs Internal
     with_protocol: str = "ESMTP"  # Received `with` (RFC 3848: ESMTPS after STARTTLS, ESMTPSA authenticated)
+    add_message_id: str | None = None  # a Message-ID to add (the message had none); without < >
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,25 +74,29 @@ class StampResult:
 
 def split_message(data: bytes) -> tuple[list[bytes], bytes]:
     """Split raw bytes into header fields (each with its folded continuation lines, CRLF kept) and the body
-    (starting with the blank separator line). A message with no blank line is all headers."""
-    fields: list[bytes] = []
+    (starting with the blank separator line). A message with no blank line is all headers. Linear in the size
+    of the header (continuation lines are collected and joined once, never appended to a growing string)."""
+    fields: list[list[bytes]] = []
     pos = 0
     n = len(data)
+    body = b""
     while pos < n:
         end = data.find(b"\n", pos)
         line_end = n if end < 0 else end + 1
         line = data[pos:line_end]
         if line in (b"\r\n", b"\n"):
-            return fields, data[pos:]
+            body = data[pos:]
+            break
         if line[:1] in (b" ", b"\t") and fields:
-            fields[-1] += line
-        elif b":" in line.split(b"\n", 1)[0]:
-            fields.append(line)
+            fields[-1].append(line)
+        elif b":" in line:
+            fields.append([line])
         else:
             # Not a header line: the header block ended without a blank line (RFC 5322 §2.1 allows none).
-            return fields, b"\r\n" + data[pos:]
+            body = b"\r\n" + data[pos:]
+            break
         pos = line_end
-    return fields, b""
+    return [b"".join(f) for f in fields], body
 
 
 def _name(field: bytes) -> bytes:
@@ -167,12 +172,21 @@ def resolve_sender(fields: list[bytes], directory: Directory) -> tuple[list[byte
 
 def stamp(data: bytes, ctx: StampContext, directory: Directory | None = None) -> StampResult:
     fields, body = split_message(data)
+    head = stamp_head(fields, body[:65536], ctx, directory)
+    return StampResult(head.data + (body if body else b"\r\n"), head.scl, head.auth_as, head.removed,
+                       head.resolved_sender)
+
+
+def stamp_head(fields: list[bytes], body_head: bytes, ctx: StampContext,
+               directory: Directory | None = None) -> StampResult:
+    """The stamped header block (without the separator line) from the received fields (CRLF kept) and the
+    start of the body (for the content score). `ctx.add_message_id` adds the Message-ID a message lacked."""
     fields, removed = firewall(fields, ctx.rights)
     resolved = None
     if (RIGHT_AUTH_FLAG in ctx.rights or ctx.auth_mechanism) and directory is not None:
         fields, resolved = resolve_sender(fields, directory)
     bypass = RIGHT_BYPASS_ANTISPAM in ctx.rights
-    scl = -1 if bypass else content_scl(fields, body)
+    scl = -1 if bypass else content_scl(fields, body_head)
     auth_as = "Internal" if RIGHT_AUTH_FLAG in ctx.rights or ctx.auth_mechanism else "Anonymous"
     helo = ctx.helo or ctx.remote_ip
     received = (
@@ -180,7 +194,10 @@ def stamp(data: bytes, ctx: StampContext, directory: Directory | None = None) ->
         + (f"\r\n\tfor <{ctx.recipient}>" if ctx.recipient else "")
         + f"; {ctx.received}\r\n"
     )
-    stamps = [
+    stamps = []
+    if ctx.add_message_id:
+        stamps.append(f"Message-ID: <{ctx.add_message_id}>")
+    stamps += [
         f"X-MS-Exchange-Organization-AuthSource: {ctx.fqdn}",
         f"X-MS-Exchange-Organization-AuthAs: {auth_as}",
     ]
@@ -201,9 +218,20 @@ def stamp(data: bytes, ctx: StampContext, directory: Directory | None = None) ->
         received.encode("utf-8", "replace")
         + b"".join(fixed)
         + "".join(s + "\r\n" for s in stamps).encode("utf-8")
-        + (body if body else b"\r\n")
     )
     return StampResult(out, scl, auth_as, tuple(removed), resolved)
+
+
+def strip_organization_headers(data: bytes) -> bytes:
+    """The header firewall on the way out of the organization (HFW: a send connector without
+    ms-Exch-Send-Headers-Organization / -Forest, i.e. any non-Exchange next hop): every
+    `X-MS-Exchange-Organization-*` (AuthAs, SCL, the anti-spam report with the client's IP, ...) and
+    `X-MS-Exchange-Forest-*` field is removed; Received and the rest stay as they are."""
+    fields, body = split_message(data)
+    kept = [f for f in fields if not (_name(f).startswith(_ORG) or _name(f).startswith(_FOREST))]
+    if len(kept) == len(fields):
+        return data
+    return b"".join(f if f.endswith(b"\n") else f + b"\r\n" for f in kept) + (body if body else b"\r\n")
 
 
 def rfc2822_now() -> str:

@@ -183,6 +183,10 @@ class PolicyIndex:
         self.relay_reply = R.UNABLE_TO_RELAY_2016 if style == "2016" else R.UNABLE_TO_RELAY
         self.tarpit_enabled = bool(_setting(settings, "tarpit_enabled", True))
         self.recipient_validation = bool(_setting(settings, "recipient_validation_enabled", False))
+        # Organization limits (Set-TransportConfig): the lower of these and the connector's applies.
+        self.org_max_receive = _limit(_setting(settings, "max_receive_size", None))
+        self.org_max_recipients = _limit(_setting(settings, "max_recipient_envelope_limit", None))
+        self.local_hosts: frozenset[str] = frozenset()  # FQDNs/names of this organization's servers (hop counts)
         specific: dict[tuple[str, int], list[tuple[Any, Any]]] = {}
         wildcard: dict[tuple[int, int], list[tuple[Any, Any]]] = {}
         for c in self.connectors:
@@ -214,7 +218,13 @@ class PolicyIndex:
             if str(c.server).lower() == server_name.lower() and c.enabled
         ]
         connectors.sort(key=lambda c: str(c.name).lower())
-        return cls(
+        local = {server_fqdn.lower(), server_name.lower()}
+        for s in _collection(getattr(config, "servers", None)):
+            local |= {str(getattr(s, "name", "")).lower(), str(getattr(s, "fqdn", "") or "").lower()}
+        for c in _collection(config.receive_connectors):
+            if getattr(c, "fqdn", None):
+                local.add(str(c.fqdn).lower())
+        index = cls(
             version=version,
             server_name=server_name,
             server_fqdn=server_fqdn,
@@ -225,6 +235,8 @@ class PolicyIndex:
             certificates=certificates,
             domain=domain,
         )
+        index.local_hosts = frozenset(h for h in local if h)
+        return index
 
     # ---- what the listener manager needs
     def bindings(self) -> dict[Any, list[Any]]:
@@ -428,6 +440,8 @@ def decide(
 
     max_size = _limit(getattr(c, "max_message_size", None))
     size_exceeded = size is not None and max_size is not None and size > max_size
+    org_size = index.org_max_receive
+    org_exceeded = size is not None and org_size is not None and size > org_size
 
     if step == "mail":
         try:
@@ -440,6 +454,9 @@ def decide(
             return result("reject", R.SIZE_EXCEEDED,
                           f"declared SIZE {size:,} exceeds MaxMessageSize {max_size:,} bytes of {ident} and {who} "
                           f"lacks {RIGHT_BYPASS_SIZE}", path)
+        if org_exceeded and not has(RIGHT_BYPASS_SIZE):
+            return result("reject", R.SIZE_EXCEEDED,
+                          f"declared SIZE {size:,} exceeds the organization's MaxReceiveSize {org_size:,} bytes", path)
         if authenticated_as:
             if not path.null and not has(RIGHT_ANY_SENDER) and path.address.lower() not in (send_as or frozenset()):
                 return result("reject", R.CANNOT_SEND_AS,
@@ -467,6 +484,11 @@ def decide(
                           f"recipient domain {d}{how} matches no accepted domain and {who} lacks "
                           f"{RIGHT_ANY_RECIPIENT} on {ident}", path)
         max_rcpt = _limit(getattr(c, "max_recipients_per_message", None))
+        org_rcpt = index.org_max_recipients
+        if org_rcpt is not None and (max_rcpt is None or org_rcpt < max_rcpt) and recipients_so_far >= org_rcpt:
+            return result("defer", R.TOO_MANY_RECIPIENTS,
+                          f"the message already has {recipients_so_far} recipients "
+                          f"(the organization's MaxRecipientEnvelopeLimit {org_rcpt})", path)
         if max_rcpt is not None and recipients_so_far >= max_rcpt:
             return result("defer", R.TOO_MANY_RECIPIENTS,
                           f"the message already has {recipients_so_far} recipients "
@@ -489,12 +511,26 @@ def decide(
         return result("reject", R.SIZE_EXCEEDED,
                       f"message size {size:,} exceeds MaxMessageSize {max_size:,} bytes of {ident} and {who} lacks "
                       f"{RIGHT_BYPASS_SIZE}")
+    if org_exceeded and not has(RIGHT_BYPASS_SIZE):
+        return result("reject", R.SIZE_EXCEEDED,
+                      f"message size {size:,} exceeds the organization's MaxReceiveSize {org_size:,} bytes")
     if authenticated_as and header_from and not has(RIGHT_ANY_SENDER) \
             and header_from.lower() not in (send_as or frozenset()):
         return result("reject", R.CANNOT_SEND_AS,
                       f"the header From <{header_from}> is not an address of {who}, which lacks {RIGHT_ANY_SENDER} "
                       f"on {ident}")
     return result("accept", R.QUEUED, f"message accepted on {ident}")
+
+
+def receive_limit(index: PolicyIndex, connector: Any, bypass: bool = False) -> int | None:
+    """The message size a connector takes: the lower of its MaxMessageSize and the organization's
+    MaxReceiveSize; None = unlimited, as for a session holding ms-Exch-Bypass-Message-Size-Limit (which
+    bypasses "message-size limits", RELAY: both)."""
+    if bypass:
+        return None
+    limits = [index.org_max_receive, _limit(getattr(connector, "max_message_size", None))]
+    known = [x for x in limits if x is not None]
+    return min(known) if known else None
 
 
 def log_flags(rights: Mapping[str, Any]) -> str:

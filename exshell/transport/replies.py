@@ -61,6 +61,11 @@ SYNTAX_ERROR = Reply(501, "5.5.4 Invalid arguments")
 INVALID_DOMAIN = Reply(501, "5.5.4 Invalid domain name")
 LINE_TOO_LONG = Reply(500, "5.5.6 Line too long")  # RFC 5321 §4.5.3.1.6 text line limit
 UNKNOWN_PARAMETER = Reply(555, "5.5.4 Unsupported option")
+BARE_CR = Reply(501, "5.5.2 Bare CR is not allowed in a command")  # smuggling guard (issue 10); counts as an error
+TOO_MANY_ERRORS = Reply(421, "4.7.0 Too many errors on this connection, closing transmission channel")
+EHLO_REQUIRES_DOMAIN = Reply(501, "5.0.0 EHLO requires domain address")  # RequireEHLODomain; then close
+RATE_LIMIT_EXCEEDED = Reply(421, "4.4.2 Message submission rate for this client has exceeded the configured limit")
+INSUFFICIENT_RESOURCES = Reply(452, "4.3.1 Insufficient system resources")  # back pressure, at MAIL
 
 # ---- MAIL FROM
 SENDER_OK = Reply(250, "2.1.0 Sender OK")
@@ -81,6 +86,8 @@ TOO_MANY_RECIPIENTS = Reply(452, "4.5.3 Too many recipients")
 # ---- DATA
 START_MAIL_INPUT = Reply(354, "Start mail input; end with <CRLF>.<CRLF>")
 QUEUED = Reply(250, "2.6.0 <{message_id}> [InternalId={internal_id}, Hostname={hostname}] Queued mail for delivery")
+HEADER_TOO_LARGE = Reply(552, "5.3.4 Header size exceeds fixed maximum size")  # then the connection closes
+HOP_COUNT_EXCEEDED = Reply(554, "5.4.6 Hop count exceeded - possible mail loop")
 SPOOL_FAILED = Reply(451, "4.3.0 Temporary failure, message not queued")  # disk trouble: client retries
 LOCAL_ERROR = Reply(451, "4.7.0 Temporary server error. Please try again later")
 

@@ -11,8 +11,10 @@ sessions in progress finish under the version they started with.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -21,11 +23,13 @@ import aiosmtpd.smtp as _aiosmtpd_smtp
 from aiosmtpd.smtp import SMTP
 
 from exshell.transport import metrics
+from exshell.transport import limits as L
 from exshell.transport import replies as R
 from exshell.transport.address import AddressError, split_argument
 from exshell.transport.auth import AUTH_MECHANISM_CODE
-from exshell.transport.headers import Directory, StampContext, rfc2822_now, stamp
-from exshell.transport.policy import Decision, PolicyIndex, _limit, _seconds, decide, log_flags
+from exshell.transport.data_reader import DataReader, HeaderTooLarge, ReadMessage
+from exshell.transport.headers import Directory, StampContext, rfc2822_now, stamp_head
+from exshell.transport.policy import Decision, PolicyIndex, _limit, _seconds, decide, log_flags, receive_limit
 from exshell.transport.smtp_security import AIOSMTPD_TEXTS, SecurityVerbs, TLSSetupException
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,9 +61,10 @@ class _AuthMembersOnly:
 
 _aiosmtpd_smtp.inspect = _AuthMembersOnly()  # type: ignore[assignment]
 
-# Sessions holding ms-Exch-Bypass-Message-Size-Limit still get a ceiling: a message is held in memory while
-# it streams, and memory is not unlimited.
+# Sessions holding ms-Exch-Bypass-Message-Size-Limit still get a ceiling (the spool's disk is not unlimited);
+# a header is held in memory while it is parsed, so MaxHeaderSize has one too.
 HARD_MAX_MESSAGE = 256 * 1024 * 1024
+HARD_MAX_HEADER = 16 * 1024 * 1024
 _AIOSMTPD_UNRECOGNIZED = ('500 Error: command "', "500 Error: bad syntax")
 MAIL_PARAMS = {"SIZE", "BODY", "RET", "ENVID", "AUTH"}
 RCPT_PARAMS = {"NOTIFY", "ORCPT"}
@@ -95,6 +100,8 @@ class EngineContext:
     accepted: int = 0
     session_seq: int = 0
     on_spooled: "Callable[[str], None] | None" = None  # e.g. the delivery service's notify(spool_id)
+    rates: L.RateLimiter = field(default_factory=L.RateLimiter)  # MessageRateLimit, shared by all sessions
+    guard: L.ResourceGuard | None = None  # back pressure at MAIL
 
 
 class _NoHooks:
@@ -120,6 +127,8 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         self.remote: tuple[str, int] = ("0.0.0.0", 0)
         self.session_id = ""
         self._pending = bytearray()  # replies held back while pipelined commands are still buffered
+        self._errors = 0  # protocol errors so far (MaxProtocolErrors)
+        self._last_rx = 0.0  # loop time of the last bytes received (ConnectionInactivityTimeout)
         super().__init__(
             _NoHooks(),
             data_size_limit=None,
@@ -128,6 +137,19 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             timeout=300,
             loop=asyncio.get_running_loop(),
         )
+        # A bare CR inside a command line is refused before any verb sees it: it would otherwise reach the
+        # Received header (EHLO) and become a line end on the way out (header smuggling).
+        self._smtp_methods = {verb: self._guarded(m) for verb, m in self._smtp_methods.items()}
+
+    def _guarded(self, method: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        async def verb(arg: Any) -> None:
+            if isinstance(arg, str) and "\r" in arg:
+                self._plog("<", arg.replace("\r", "\\r"), "")
+                await self.reply(R.BARE_CR)
+                return
+            await method(arg)
+
+        return verb
 
     # ------------------------------------------------------------------ connection
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -206,6 +228,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        self._last_rx = self.loop.time()  # any bytes count as activity, not only whole commands
         super().data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -214,7 +237,12 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         return super().eof_received()
 
     def _timeout_cb(self) -> None:
-        # ConnectionInactivityTimeout: Exchange answers before dropping (QA-305565).
+        # ConnectionInactivityTimeout: Exchange answers before dropping (QA-305565). The timer is armed per
+        # command; bytes received since then (a DATA line, half a command) push the deadline on.
+        idle = self.loop.time() - self._last_rx
+        if idle < self._timeout_duration - 0.01:
+            self._reset_timeout(self._timeout_duration - idle)
+            return
         self._close_with(R.INACTIVITY_TIMEOUT, "inactivity timeout")
 
     def _session_timeout(self) -> None:
@@ -256,12 +284,26 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             status = text = str(R.LINE_TOO_LONG)
         elif text in AIOSMTPD_TEXTS:  # aiosmtpd's STARTTLS / AUTH challenge wording -> Exchange's
             status = text = str(AIOSMTPD_TEXTS[text])
+        close = False
+        if L.is_protocol_error(text):
+            self._errors += 1
+            c = self.decision.connector if self.decision else None
+            limit = _limit(getattr(c, "max_protocol_errors", None))
+            if limit is not None and self._errors > limit:
+                self._plog("*", "", f"{self._errors} protocol errors (MaxProtocolErrors {limit})")
+                log.info("closing %s:%s on %s: %d protocol errors (MaxProtocolErrors %d)", *self.remote,
+                         c.identity if c else "-", self._errors, limit)
+                status = text = str(R.TOO_MANY_ERRORS)
+                close = True
         self._plog(">", text, "")
         data = (status if isinstance(status, bytes) else status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii"))
         self._pending += data + b"\r\n"
         # RFC 2920 pipelining: while the client's next command is already in our buffer, hold this reply and
         # send the group in one write when the buffer runs dry (one send syscall instead of three for
         # MAIL/RCPT/DATA; measured in bench/engine.py). A command still being waited for never waits on us.
+        if close:
+            self._close_after()
+            return
         reader = self._reader
         buffered = getattr(reader, "_buffer", None) if reader is not None else None
         if buffered is not None and b"\n" in buffered and not self._in_data:
@@ -270,6 +312,23 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         self._writer.write(bytes(self._pending))
         self._pending.clear()
         await self._writer.drain()
+
+    def _close_after(self) -> None:
+        """Send the replies pending (the last one the limit's) and close the connection."""
+        if self.transport is not None:
+            self.transport.write(bytes(self._pending))  # type: ignore[attr-defined]
+            self._pending.clear()
+            self.transport.close()
+        if self._handler_coroutine is not None:
+            self._handler_coroutine.cancel()  # commands still buffered are not read, as after QUIT
+
+    async def _refuse_and_close(self, reply: R.Reply, why: str) -> None:
+        self._plog("*", "", why)
+        log.info("%s:%s on %s: %s -> %s", *self.remote,
+                 self.decision.connector.identity if self.decision and self.decision.connector else "-", why, reply)
+        self._plog(">", str(reply), "")
+        self._pending += f"{reply}\r\n".encode("ascii")
+        self._close_after()
 
     async def reply(self, reply: R.Reply) -> None:
         await self.push(str(reply))
@@ -328,10 +387,22 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             return True
         return False
 
-    async def smtp_EHLO(self, hostname: str) -> None:
-        self._log_in("EHLO", hostname)
+    async def _ehlo_refused(self, hostname: str) -> bool:
+        """RequireEHLODomain: no domain in EHLO/HELO closes the connection (PS-NRC); else an empty argument is
+        only a syntax error."""
+        c = self.decision.connector if self.decision else None
+        if getattr(c, "require_ehlo_domain", False) and not L.is_domain(hostname or ""):
+            await self._refuse_and_close(R.EHLO_REQUIRES_DOMAIN,
+                                         f"RequireEHLODomain: {hostname or 'nothing'!r} is not a domain")
+            return True
         if not hostname:
             await self.reply(R.INVALID_DOMAIN)
+            return True
+        return False
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        self._log_in("EHLO", hostname)
+        if await self._ehlo_refused(hostname):
             return
         self._reset_transaction()
         assert self.session is not None and self.decision is not None
@@ -339,7 +410,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         self.session.host_name = hostname
         c = self.decision.connector
         lines = [f"{self.hostname} Hello [{self.remote[0]}]"]
-        max_size = _limit(getattr(c, "max_message_size", None))
+        max_size = receive_limit(self.index, c)
         size_mode = str(getattr(c, "size_enabled", "Enabled"))
         if size_mode != "Disabled":  # SizeMode: Enabled / EnabledWithoutValue / Disabled (PS-NRC SizeEnabled)
             lines.append(f"SIZE {max_size}" if max_size and size_mode == "Enabled" else "SIZE")
@@ -356,8 +427,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
 
     async def smtp_HELO(self, hostname: str) -> None:
         self._log_in("HELO", hostname)
-        if not hostname:
-            await self.reply(R.INVALID_DOMAIN)
+        if await self._ehlo_refused(hostname):
             return
         self._reset_transaction()
         assert self.session is not None
@@ -420,8 +490,18 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         if body is not None and str(body).upper() not in ("7BIT", "8BITMIME"):
             await self.reply(R.SYNTAX_ERROR)
             return
+        guard = self.ctx.guard
+        pressure = guard.pressure() if guard is not None else None
+        if pressure:
+            self._plog("*", "", f"back pressure: {pressure}")
+            log.warning("back pressure: %s; MAIL deferred with 452 4.3.1", pressure)
+            await self.reply(R.INSUFFICIENT_RESOURCES)
+            return
         d = decide(self.index, self.local, self.remote[0], "mail", sender=path_text, size=size,
                    **self.auth_arguments())
+        if d.accepted and not self._within_rate(d):
+            await self._refuse_and_close(R.RATE_LIMIT_EXCEEDED, "MessageRateLimit reached for this source")
+            return
         if d.accepted:
             assert self.envelope is not None and d.path is not None
             self.envelope.mail_from = d.path.address
@@ -429,6 +509,17 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             self._mail_decision = d
             self._mail_params = {k: v for k, v in params.items() if k != "AUTH"}
         await self._answer(d)
+
+    def _within_rate(self, d: Decision) -> bool:
+        c = d.connector
+        limit = _limit(getattr(c, "message_rate_limit", None))
+        if limit is None:
+            return True
+        source = str(getattr(c, "message_rate_source", "IPAddress"))
+        source = getattr(getattr(c, "message_rate_source", None), "name", None) or source
+        user = self.logon.principal if self.logon is not None else None
+        keys = L.rate_keys(source, self.remote[0], user, str(c.guid))
+        return all([self.ctx.rates.allow(k, limit) for k in keys])
 
     async def smtp_RCPT(self, arg: str | None) -> None:
         self._log_in("RCPT", arg)
@@ -472,93 +563,112 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             return
         c = self.decision.connector
         mail = self._mail_decision
-        limit = _limit(getattr(c, "max_message_size", None))
-        if limit is None or (mail is not None and mail.granted("ms-Exch-Bypass-Message-Size-Limit")):
-            limit = HARD_MAX_MESSAGE
-        limit = min(limit, HARD_MAX_MESSAGE)
+        limit = receive_limit(self.index, c, bypass=mail is not None and mail.granted("ms-Exch-Bypass-Message-Size-Limit"))
+        limit = min(HARD_MAX_MESSAGE, limit if limit is not None else HARD_MAX_MESSAGE)
+        max_header = min(_limit(getattr(c, "max_header_size", None)) or HARD_MAX_HEADER, HARD_MAX_HEADER)
+        spool = self.ctx.spool
+        reader = DataReader(self._reader, limit=limit, max_header=max_header, tmp_path=spool.new_body_path(),
+                            write=spool.run)
         self._in_data = True  # also makes the 354 go out at once (see push)
         try:
             await self.reply(R.START_MAIL_INPUT)
-            data, size, complete = await self._read_data(limit)
+            try:
+                msg = await reader.read()
+            except HeaderTooLarge as e:
+                self._reset_transaction()
+                await self._refuse_and_close(
+                    R.HEADER_TOO_LARGE, f"the header passed {e.args[0]:,} bytes (MaxHeaderSize {max_header:,})")
+                return
         finally:
             self._in_data = False
-        if not complete:
+        if not msg.complete:
+            await reader.discard()
             return  # connection lost mid-DATA: nothing was promised
-        d = decide(self.index, self.local, self.remote[0], "data_end", size=size,
-                   **self.auth_arguments(bytes(data) if data is not None else None))
-        if d.accepted and data is None:
+        header = b"".join(f.raw() for f in msg.fields) + b"\r\n" if not msg.oversize else None
+        d = decide(self.index, self.local, self.remote[0], "data_end", size=msg.size,
+                   **self.auth_arguments(header))
+        if d.accepted and msg.oversize:
             d = Decision(c, [], d.principal, d.rights, "reject", R.SIZE_EXCEEDED,
                          f"message exceeds the engine ceiling of {HARD_MAX_MESSAGE:,} bytes", "data_end", d.tarpit)
-        if not d.accepted or data is None:
+        if d.accepted:
+            hops = L.count_hops([f.value() for f in msg.fields if f.name == b"received"], self.index.local_hosts)
+            why = hops.refusal(int(getattr(c, "max_hop_count", 0) or 0), int(getattr(c, "max_local_hop_count", 0) or 0))
+            if why:
+                d = Decision(c, [], d.principal, d.rights, "reject", R.HOP_COUNT_EXCEEDED, why, "data_end", 0.0)
+                await self._track_loop(msg, why)
+        if not d.accepted:
+            await reader.discard()
             self._reset_transaction()
             await self._answer(d)
             return
         self._in_data = True  # the spool write is part of the transaction a graceful stop waits for
         try:
-            status = await self._queue(d, bytes(data))
+            await reader.finish()
+            status = await self._queue(d, msg)
         finally:
             self._in_data = False
+            await reader.discard()  # a body file the spool did not take (it removes the one it took)
         self._reset_transaction()
         await self.push(status)
 
-    async def _read_data(self, limit: int) -> tuple[bytearray | None, int, bool]:
-        """Read until <CRLF>.<CRLF>, dot-unstuffing (RFC 5321 §4.5.2) and counting every byte; stop storing once
-        `limit` is passed but keep draining so the reply lands after the terminator (RFC 5321 §4.2.5)."""
-        buf: bytearray | None = bytearray()
-        size = 0
-        at_line_start = True
-        reader = self._reader
-        lines = 0
-        while self.transport is not None:
-            try:
-                line = await reader.readuntil(b"\r\n")
-            except asyncio.LimitOverrunError as e:
-                line = await reader.read(e.consumed)  # part of a long line; keep it, RFC 5322 allows 998+
-            except asyncio.IncompleteReadError:
-                return None, size, False
-            if at_line_start and line == b".\r\n":
-                return buf, size, True
-            if at_line_start and line[:1] == b".":
-                line = line[1:]
-            at_line_start = line.endswith(b"\r\n")
-            size += len(line)
-            if buf is not None:
-                if size > limit:
-                    buf = None  # drop what we had: memory stays bounded
-                else:
-                    buf += line
-            lines += 1
-            if lines & 63 == 0:
-                self._reset_timeout()
-        return None, size, False
+    async def _track_loop(self, msg: ReadMessage, why: str) -> None:
+        """A loop refused at end of DATA is recorded in the message tracking log (event FAIL, source SMTP),
+        so `Get-MessageTrackingLog -MessageId` shows where the loop was stopped."""
+        from exshell.transport.delivery import tracking
 
-    async def _queue(self, d: Decision, data: bytes) -> str:
+        assert self.envelope is not None
+        state_dir = os.path.dirname(os.path.dirname(self.ctx.spool.path))
+        settings = self.index.settings
+        if settings is not None and not getattr(settings, "message_tracking_log_enabled", True):
+            return
+        mid = _message_id_of(msg) or ""
+        subject = msg.first(b"subject")
+        await self.ctx.spool.run(functools.partial(
+            tracking.log_event, state_dir, "FAIL", source="SMTP", message_id=mid,
+            sender=self.envelope.mail_from or "", recipients=list(self.envelope.rcpt_tos),
+            recipient_status=[str(R.HOP_COUNT_EXCEEDED)] * len(self.envelope.rcpt_tos), total_bytes=msg.size,
+            connector_id=self.decision.connector.identity if self.decision and self.decision.connector else "",
+            subject=subject.value().decode("utf-8", "replace") if subject else "", client_ip=self.remote[0],
+            server_hostname=self.index.server_fqdn, source_context=why,
+        ))
+
+    async def _queue(self, d: Decision, msg: ReadMessage) -> str:
         assert self.envelope is not None and self.session is not None
         c = d.connector
         fqdn = self.index.fqdn_of(c)
         spool = self.ctx.spool
         internal_id = spool.new_internal_id()
-        message_id = spool.new_message_id(fqdn)
+        esmtp_id = spool.new_message_id(fqdn).split("@", 1)[0]
+        # Exchange keeps the message's own Message-ID and adds one only when it has none.
+        own = _message_id_of(msg)
+        message_id = own or f"{esmtp_id}@{fqdn}"
         rights = d.granted_rights
         externally_secured = d.principal == "MS Exchange\\Externally Secured Servers"
         received = rfc2822_now()
         rcpts = list(self.envelope.rcpt_tos)
-        result = stamp(
-            data,
+        head = stamp_head(
+            [f.raw() for f in msg.fields],
+            msg.body_head,
             StampContext(
                 helo=self.session.host_name or "",
                 remote_ip=self.remote[0],
                 fqdn=fqdn,
-                message_id=message_id.split("@", 1)[0],
+                message_id=esmtp_id,
                 rights=rights,
                 externally_secured=externally_secured,
                 received=received,
                 recipient=rcpts[0] if len(rcpts) == 1 else None,
                 auth_mechanism=AUTH_MECHANISM_CODE if self.logon is not None else None,
                 with_protocol="ESMTP" + ("S" if self.tls_active else "") + ("A" if self.logon is not None else ""),
+                add_message_id=None if own else message_id,
             ),
             self.ctx.directory if self.ctx.directory is not None else self.index.directory,
         )
+        body = msg.body if msg.body is not None else b""
+        if not msg.body_size:
+            body = b"\r\n"  # all header: the stamped block still needs its end
+        data = head.data + body
+        size = len(data) + (msg.body_size if msg.body is None else 0)
         envelope = {
             "internal_id": internal_id,
             "message_id": message_id,
@@ -572,17 +682,17 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             "remote": _endpoint(self.remote),
             "helo": self.session.host_name or "",
             "principal": d.principal,
-            "auth_as": result.auth_as,
+            "auth_as": head.auth_as,
             "authenticated_as": self.logon.principal if self.logon is not None else None,
             "tls": self.tls_active,
-            "scl": result.scl,
-            "resolved_sender": result.resolved_sender,
+            "scl": head.scl,
+            "resolved_sender": head.resolved_sender,
             "received": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "size": len(result.data),
+            "size": size,
             "config_version": self.index.version,
         }
         try:
-            spool_id = await spool.store(envelope, result.data)
+            spool_id = await spool.store(envelope, data, msg.body_path if msg.body is None else None)
         except OSError as e:
             log.error("spool write failed for a message from %s: %s", self.remote[0], e)
             metrics.REFUSED.inc(connector=c.identity, step="data_end", code=str(R.SPOOL_FAILED.code))
@@ -594,9 +704,9 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
                 self.ctx.on_spooled(spool_id)
             except Exception:  # the message is safe on disk; a wake-up hook must not turn that into a failure
                 log.exception("on_spooled hook failed for %s", spool_id)
-        self._plog("*", f"{message_id}", "receiving message")
+        self._plog("*", message_id, "receiving message")
         log.info("received <%s> (InternalId %s) from %s via %s for %s, %d bytes", message_id, spool_id,
-                 self.remote[0], c.identity, ", ".join(rcpts), len(result.data))
+                 self.remote[0], c.identity, ", ".join(rcpts), size)
         return str(R.QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=fqdn))
 
     async def handle_exception(self, error: Exception) -> str:
@@ -605,6 +715,20 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             return ""
         log.exception("session %s: unexpected error", self.session_id)
         return str(R.LOCAL_ERROR)
+
+
+def _message_id_of(msg: ReadMessage) -> str | None:
+    """The message's own Message-ID without < >, or None when it has none (or an unusable one)."""
+    f = msg.first(b"message-id")
+    if f is None:
+        return None
+    text = f.value().decode("utf-8", "replace").strip()
+    if "<" in text and ">" in text.split("<", 1)[1]:
+        text = text.split("<", 1)[1].split(">", 1)[0]
+    text = text.strip()
+    if not text or len(text) > 995 or any(ch in text for ch in " \t<>"):
+        return None
+    return text
 
 
 def _endpoint(addr: tuple[str, int]) -> str:

@@ -83,15 +83,16 @@ class Spool:
         return f"{uuid.uuid4().hex}@{fqdn}"
 
     # ---- writing
-    async def store(self, envelope: Mapping[str, Any], data: bytes) -> str:
-        """Write one message durably; return its spool id. Raises OSError when the disk fails."""
+    async def store(self, envelope: Mapping[str, Any], data: bytes, body_file: str | None = None) -> str:
+        """Write one message durably; return its spool id. Raises OSError when the disk fails. `body_file`: the
+        rest of the message (a streamed body) in a temporary file, appended after `data` and then removed."""
         env = dict(envelope)
         internal_id = env.get("internal_id") or self.new_internal_id()
         env["internal_id"] = internal_id
         msg_id = str(internal_id)
         env["id"] = msg_id
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor(), self._write_file, msg_id, env, data)
+        await loop.run_in_executor(self._executor(), self._write_file, msg_id, env, data, body_file)
         if self.fsync:
             await self._sync_directory(loop)
         return msg_id
@@ -107,11 +108,15 @@ class Spool:
             self._fsync_dir()
         return msg_id
 
-    def _write_file(self, msg_id: str, env: Mapping[str, Any], data: bytes) -> None:
+    def _write_file(self, msg_id: str, env: Mapping[str, Any], data: bytes, body_file: str | None = None) -> None:
         head = json.dumps(env, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
         tmp_path = os.path.join(self.tmp, msg_id + ".tmp")
         final = os.path.join(self.path, msg_id + SUFFIX)
-        write_new_file(tmp_path, (head, data), fsync=self.fsync)
+        try:
+            write_new_file(tmp_path, (head, data), fsync=self.fsync, copy_from=body_file)
+        finally:
+            if body_file is not None:
+                _unlink_quietly(body_file)
         # link, not rename: an id already in the spool (another process's message) makes this fail with
         # EEXIST instead of silently replacing a message that was acknowledged; the session then answers 451.
         try:
@@ -131,6 +136,14 @@ class Spool:
             target = group.requested
             await loop.run_in_executor(self._executor(), self._fsync_dir)
             group.completed = target
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        """A blocking file operation on the spool's own threads (the DATA reader's body writes)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), fn, *args)
+
+    def new_body_path(self) -> str:
+        """A fresh temporary file name for a body being received (removed by `recover` after a crash)."""
+        return os.path.join(self.tmp, f"{uuid.uuid4().hex}.body")
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:

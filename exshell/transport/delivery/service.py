@@ -454,10 +454,16 @@ class DeliveryService:
             self._reroute(state, group, router)  # connector removed or disabled: route again
             return {}
         limit = connector.max_message_size.value
-        # The send connector's MaxMessageSize (cmdlets.md §6.1); DSNs (sender <>) are exempt from size limits (§8).
-        if limit is not None and state.sender and state.size > int(getattr(limit, "bytes", limit)):
+        # The lower of the send connector's MaxMessageSize (cmdlets.md §6.1) and the organization's MaxSendSize;
+        # DSNs (sender <>) are exempt from size limits (§8).
+        limits = [int(getattr(v, "bytes", v)) for v in (limit, self.settings.max_send_size.value) if v is not None]
+        if limits and state.sender and state.size > min(limits):
             return {r: ("fail", SIZE_LIMIT, "") for r in pending}
         from exshell.transport.delivery import smtp_client
+        from exshell.transport.headers import strip_organization_headers
+
+        # Leaving the organization: the header firewall removes the organization's own headers (HFW).
+        data = strip_organization_headers(data)
 
         if group.delivery_type == DNS:
             try:
@@ -535,9 +541,6 @@ class DeliveryService:
                 self.failed += 1
             else:
                 retry_errors.append(reply)
-        for event_id, fields in tracking_rows(state, group, outcome, router.server_fqdn):
-            self._track(event_id, **fields)
-        _log_outcome(state, group, outcome)
         group.last_retry = to_iso(utcnow())
         if retry_errors:
             group.retry_count += 1
@@ -554,6 +557,10 @@ class DeliveryService:
             await self._maybe_delay_notice(state, group, data)
         if not state.done:  # a finished message is removed next: no state write for it
             await self._save(state)
+        # After the state write, so a tracking row never shows what Get-Queue cannot show yet.
+        for event_id, fields in tracking_rows(state, group, outcome, router.server_fqdn):
+            self._track(event_id, **fields)
+        _log_outcome(state, group, outcome)
 
     def queue_depths(self) -> dict[tuple[str, ...], float]:
         """Messages with recipients still pending, per next-hop domain (Get-Queue's NextHopDomain); at scrape."""

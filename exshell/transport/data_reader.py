@@ -1,0 +1,257 @@
+"""DATA, streamed: the message is read in bulk pieces, its header parsed line by line as it arrives (linear in
+its size, bounded by MaxHeaderSize, yielding to the event loop every few thousand lines), and its body written
+to a temporary file in the spool, so a session holds at most its header plus one write buffer in memory.
+
+Line ends: every bare CR and bare LF in DATA is normalised to CRLF as it is read, as Postfix 3.9's default
+`smtpd_forbid_bare_newline = normalize` does for bare LF and as the outbound client does for both on the
+way out. So the header firewall, the stored message and what is sent onward see the same lines: a header
+smuggled behind a bare CR is a header line here too, and the firewall removes it. The end of DATA is only the
+standard `<CRLF>.<CRLF>` (a `.` line after a bare LF is content, as Postfix requires), and dot-unstuffing
+(RFC 5321 §4.5.2) applies to the normalised lines.
+
+The header block ends at the first empty line, or at the first line that is neither a field nor a folded
+continuation (RFC 5322 §2.1 allows a message without a body separator); that line starts the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+_END = b"\r\n.\r\n"
+_FIELD_NAME = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")  # RFC 5322 ftext, then optional WSP (obs-) and ':'
+WRITE_CHUNK = 256 * 1024  # body bytes held before a write to the temporary file
+SCAN_BYTES = 64 * 1024  # body bytes kept for the content filter's look at the start of the body
+YIELD_LINES = 512  # lines handled between two yields to the event loop
+
+
+class HeaderTooLarge(Exception):
+    """The header block passed MaxHeaderSize while it was being read."""
+
+
+@dataclass(slots=True)
+class Field:
+    name: bytes  # lower case, without the colon
+    lines: list[bytes]  # the field's physical lines, without their CRLF
+
+    def raw(self) -> bytes:
+        return b"\r\n".join(self.lines) + b"\r\n"
+
+    def value(self) -> bytes:
+        first = self.lines[0].split(b":", 1)[1]
+        return b" ".join([first.strip(), *(line.strip() for line in self.lines[1:])]).strip()
+
+
+@dataclass(slots=True)
+class ReadMessage:
+    """What DATA delivered. The body (from the separator line on) is in `body` or in the file `body_path`,
+    unless `oversize`."""
+
+    complete: bool = False  # the terminator was read (False: the connection ended mid-DATA)
+    size: int = 0  # bytes after unstuffing and normalisation, header and body
+    oversize: bool = False  # passed the size limit: nothing kept, the rest was drained
+    fields: list[Field] = field(default_factory=list)
+    header_bytes: int = 0
+    body_path: str | None = None  # the body's temporary file, once it passed WRITE_CHUNK
+    body: bytes | None = None  # the body itself when it stayed below WRITE_CHUNK
+    body_size: int = 0
+    body_head: bytes = b""  # the first SCAN_BYTES of the body (content filter)
+    separator: bool = False  # the header block ended with an empty line (False: it ended at a body line)
+
+    def count(self, name: bytes) -> int:
+        return sum(1 for f in self.fields if f.name == name)
+
+    def first(self, name: bytes) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class DataReader:
+    """Reads one DATA section from an asyncio StreamReader.
+
+    `write` runs a blocking file operation off the event loop (the spool's executor); `tmp_path` is the body's
+    temporary file; `limit` is the size past which nothing more is kept (the rest is drained so the reply lands
+    after the terminator, RFC 5321 §4.2.5); `max_header` raises HeaderTooLarge at once."""
+
+    def __init__(self, reader: asyncio.StreamReader, *, limit: int, max_header: int, tmp_path: str,
+                 write: Callable[..., Awaitable[object]]) -> None:
+        self.reader = reader
+        self.limit = limit
+        self.max_header = max_header
+        self.tmp_path = tmp_path
+        self._write = write
+        self.msg = ReadMessage()
+        self._in_header = True
+        self._partial = b""  # header text after the last complete line
+        self._carry = b""  # a trailing CR whose LF may start the next piece
+        self._bol = True  # the next normalised byte starts a line
+        self._out = bytearray()  # body bytes waiting for the next write
+        self._fd: int | None = None
+        self._lines = 0
+
+    async def read(self) -> ReadMessage:
+        try:
+            await self._read()
+        except BaseException:
+            await self.discard()
+            raise
+        return self.msg
+
+    async def _read(self) -> None:
+        """In bulk: `readuntil(<CRLF>.<CRLF>)`, and when a piece passes the stream's limit, `read()` what the
+        stream says can be taken without splitting a terminator (all but its last four bytes). Only the very
+        start is read byte by byte: the DATA command's CRLF counts as the line end before a first `.` line,
+        and the stream cannot see it, so bytes are taken one at a time while they could still complete
+        `<CRLF>.<CRLF>` together with that CRLF (one to three bytes for any real message)."""
+        reader = self.reader
+        head = b"\r\n"  # the DATA command's line end
+        while True:
+            k = next((n for n in (4, 3, 2, 1) if head.endswith(_END[:n])), 0)
+            if not k:
+                break
+            try:
+                head += await reader.readexactly(1)
+            except asyncio.IncompleteReadError:
+                return
+            if head.endswith(_END):
+                await self._feed(head[2:-3], final=True)
+                self.msg.complete = True
+                return
+        await self._feed(head[2:])
+        while True:
+            try:
+                piece = await reader.readuntil(_END)
+            except asyncio.LimitOverrunError as e:
+                await self._feed(await reader.read(max(1, e.consumed)))
+                await asyncio.sleep(0)  # one socket read per turn: a fast sender never starves the others
+                continue
+            except asyncio.IncompleteReadError:
+                return
+            await self._feed(piece[:-3], final=True)  # keep the CRLF that ends the last line
+            self.msg.complete = True
+            return
+
+    # ---------------------------------------------------------------- normalise, unstuff, split
+    async def _feed(self, raw: bytes, final: bool = False) -> None:
+        raw = self._carry + raw
+        self._carry = b""
+        if raw.endswith(b"\r") and not final:
+            raw, self._carry = raw[:-1], b"\r"
+        if not raw:
+            return
+        crlf = raw.count(b"\r\n")
+        if raw.count(b"\r") != crlf or raw.count(b"\n") != crlf:  # a bare CR or LF: every line end becomes CRLF
+            text = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+        else:
+            text = raw
+        if self._bol and text[:1] == b".":
+            text = text[1:]
+        text = text.replace(b"\r\n.", b"\r\n")
+        self._bol = text.endswith(b"\n") if text else self._bol
+        if not text:
+            return
+        self.msg.size += len(text)
+        if self.msg.size > self.limit and not self.msg.oversize:
+            self.msg.oversize = True
+            await self.discard()
+        if self.msg.oversize:
+            return
+        if self._in_header:
+            text = await self._header(text)
+            if not text:
+                return
+        await self._body(text)
+
+    async def _header(self, text: bytes) -> bytes:
+        """Consume header lines from `text`; return what belongs to the body (b'' while still in the header)."""
+        msg = self.msg
+        data = self._partial + text
+        lines = data.split(b"\r\n")
+        self._partial = lines.pop()  # after the last CRLF: an incomplete line (or b'')
+        fields = msg.fields
+        consumed = 0
+        limit = self.max_header
+        for i, line in enumerate(lines):
+            msg.header_bytes += len(line) + 2
+            if msg.header_bytes > limit:
+                raise HeaderTooLarge(msg.header_bytes)
+            if not line:
+                self._in_header = False
+                msg.separator = True
+                consumed = i
+                break
+            if line[:1] in (b" ", b"\t") and fields:
+                fields[-1].lines.append(line)
+            elif _FIELD_NAME.match(line):
+                fields.append(Field(line.split(b":", 1)[0].strip().lower(), [line]))
+            else:
+                self._in_header = False  # a body line with no separator before it
+                consumed = i
+                break
+            self._lines += 1
+            if self._lines % YIELD_LINES == 0:
+                await asyncio.sleep(0)  # a huge folded header must not hold the loop (others wait)
+        else:
+            if msg.header_bytes + len(self._partial) > limit:
+                raise HeaderTooLarge(msg.header_bytes + len(self._partial))
+            return b""
+        msg.header_bytes -= len(lines[consumed]) + 2  # that line is the body's (or the separator)
+        rest = b"\r\n".join(lines[consumed:]) + b"\r\n" + self._partial
+        self._partial = b""
+        return rest if msg.separator else b"\r\n" + rest
+
+    async def _body(self, text: bytes) -> None:
+        msg = self.msg
+        if len(msg.body_head) < SCAN_BYTES:
+            msg.body_head += text[: SCAN_BYTES - len(msg.body_head)]
+        msg.body_size += len(text)
+        self._out += text
+        if len(self._out) >= WRITE_CHUNK:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._out:
+            return
+        chunk = bytes(self._out)
+        self._out.clear()
+        if self._fd is None:
+            self._fd = await self._write(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self.msg.body_path = self.tmp_path
+        await self._write(_write_all, self._fd, chunk)
+
+    async def finish(self) -> None:
+        """Write what is buffered and close the body file (call once the message is complete)."""
+        if self.msg.oversize:
+            return
+        if self._fd is None:  # a small message: the body never left memory and needs no file
+            self.msg.body = bytes(self._out)
+            self._out = bytearray()
+            return
+        await self._flush()
+        fd, self._fd = self._fd, None
+        await self._write(os.close, fd)
+
+    async def discard(self) -> None:
+        """Drop the body file (refused, oversize, connection lost)."""
+        self._out = bytearray()
+        fd, self._fd = self._fd, None
+        path, self.msg.body_path = self.msg.body_path, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if path is not None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
