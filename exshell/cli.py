@@ -109,4 +109,45 @@ def build_group() -> Any:
         ctx.exit(int(serve_main(argv + list(serve_args)) or 0))
         return 0
 
+    @group.group("store", help="Move the configuration store, with its whole history, between backends.")
+    def store_group() -> None:
+        pass
+
+    def this_store(ctx: Any) -> str:
+        from exshell.shell.runner import resolve_state, resolve_store
+
+        parent = ctx.find_root().obj or {}
+        return resolve_store(parent.get("store")) or str(resolve_state(parent.get("state")))
+
+    def copy(source: str, target: str) -> int:
+        from exshell.store import StoreError
+        from exshell.store.transfer import copy_store
+
+        try:
+            done = copy_store(source, target)
+        except StoreError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"Copied {done.versions} version(s) from {done.source} to {done.target}.")
+        return 0
+
+    @store_group.command(
+        "export",
+        help="Copy this store (--store URL, else the --state folder's) with every version into TARGET: a new "
+        "folder, or an empty postgresql:// database or schema.",
+    )
+    @click.argument("target")
+    @click.pass_context
+    def store_export(ctx: Any, target: str) -> int:
+        return copy(this_store(ctx), target)
+
+    @store_group.command(
+        "import",
+        help="Fill this store (--store URL, else the --state folder's), which must be new, with every version "
+        "of SOURCE: a state folder or a postgresql:// URL.",
+    )
+    @click.argument("source")
+    @click.pass_context
+    def store_import(ctx: Any, source: str) -> int:
+        return copy(source, this_store(ctx))
+
     return group

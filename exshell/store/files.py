@@ -32,7 +32,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,7 +108,10 @@ class FileStore:
         snapshot_every: int = SNAPSHOT_EVERY,
         settle_seconds: float = SETTLE_SECONDS,
         validate: Validator | None = None,
+        records: Iterable[dict[str, Any]] | None = None,
     ) -> None:
+        """`records`: create the store from these versions (an import, see exshell.store.transfer) instead
+        of from `initial`; refused when the folder already holds a store."""
         self.root = Path(state_dir)
         # What a hand edit must pass besides parsing (the model's rules: exshell.config.validation).
         self.validate = validate
@@ -135,7 +138,12 @@ class FileStore:
                 d.mkdir(parents=True, exist_ok=True)
             with self._lock():
                 if self._recover() is None:
-                    self._create_first_version(initial)
+                    if records is not None:
+                        self._write_records(records)
+                    else:
+                        self._create_first_version(initial)
+                elif records is not None:
+                    raise StoreError(f"'{self.root}' already holds a configuration store: import into a new folder.")
         except OSError as e:
             raise StoreError(
                 f"Cannot open the configuration store '{self.root}': {e.strerror or e}"
@@ -504,6 +512,39 @@ class FileStore:
                 raise StoreError(f"Cannot store the initial configuration: {e}") from None
             text = toml_doc.render(data)
         self._write_version(1, data, text, changed_objects({}, data), INITIAL_COMMAND, os_user())
+
+    def version_records(self, start: int = 1) -> Iterator[dict[str, Any]]:
+        """Every version from `start` on as its history record {version, when, who, command, hash, changes}
+        (for `exshell store export`)."""
+        with self._guard():
+            newest = self._current()[0]
+        for n in range(start, newest + 1):
+            with self._guard():
+                yield self._history_record(n)
+
+    def _write_records(self, records: Iterable[dict[str, Any]]) -> None:
+        """Under the lock, in a folder without a store: versions 1..n exactly as recorded elsewhere, then
+        config.toml and CURRENT once. The last record's hash becomes config.toml's (CURRENT's check); the others
+        keep the hash their store gave them."""
+        data: dict[str, dict[str, dict[str, Any]]] = {}
+        last: dict[str, Any] | None = None
+        for rec in records:
+            n = int(rec["version"])
+            if n != (last["version"] + 1 if last else 1):
+                raise StoreError(f"Cannot import version {n} after version {last['version'] if last else 0}.")
+            apply_changes(data, rec["changes"])
+            self._atomic_write(self.history_dir / self._name(n), to_json(rec))
+            if n == 1 or n % self.snapshot_every == 0:
+                self._atomic_write(self.snapshot_dir / self._name(n), to_json(data))
+            last = rec
+        if last is None:
+            raise StoreError("There is no version to import.")
+        text = toml_doc.render(data)
+        h = _sha256(text.encode("utf-8"))
+        self._atomic_write(self.history_dir / self._name(last["version"]), to_json({**last, "hash": h}))
+        self._atomic_write(self.config_path, text.encode("utf-8"))
+        self._write_parsed_cache(h, data)
+        self._atomic_write(self.current_path, f"{last['version']} {h}\n".encode())
 
     def _write_version(
         self,

@@ -249,6 +249,12 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ version records (export / import)
 
+    def newest_or_zero(self) -> int:
+        """The newest version, 0 for a store without any (opened with create=False)."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT version FROM exshell_head").fetchone()
+            return int(row[0]) if row else 0
+
     def version_records(self, start: int = 1) -> Iterator[dict[str, Any]]:
         """Every version from `start` on as {version, when, who, command, hash, changes}, the folder store's
         change record format."""
