@@ -265,3 +265,6 @@ register_kind(Kind(
     element_keys={"internal_smtp_servers": range_key},
     key_of=lambda obj: mconfig.TRANSPORT_SETTINGS_KEY, singleton=mconfig.TRANSPORT_SETTINGS_KEY,
 ))
+
+
+from exshell.config import certificate_kind as _certificate_kind  # noqa: E402,F401 - registers the certificates kind

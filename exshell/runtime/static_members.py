@@ -170,6 +170,42 @@ def invoke_static_method(type_name_: str, name: str, args: list[Any]) -> Any:
     return result
 
 
+def _file(low: str, args: list[Any]) -> Any:
+    """[System.IO.File]: the byte and text helpers scripts use to hand files to cmdlets
+    (Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes($path)))."""
+    if low not in ("readallbytes", "writeallbytes", "readalltext", "writealltext", "exists"):
+        return _MISSING
+    path = to_string(args[0]) if args else ""
+    if low == "exists":
+        return os.path.isfile(path)
+    try:
+        if low == "readallbytes":
+            with open(path, "rb") as f:
+                return f.read()
+        if low == "readalltext":
+            with open(path, encoding="utf-8-sig") as f:
+                return f.read()
+        data = args[1] if len(args) > 1 else None
+        if low == "writeallbytes":
+            if isinstance(data, list):
+                data = bytes(int(b) & 0xFF for b in data)
+            if not isinstance(data, (bytes, bytearray)):
+                raise ValueError(f"Cannot convert argument \"bytes\", with value: \"{to_string(data)}\", for "
+                                 "\"WriteAllBytes\" to type \"System.Byte[]\".")
+            with open(path, "wb") as f:
+                f.write(data)
+            return None
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(to_string(data))
+        return None
+    except FileNotFoundError:
+        raise ValueError(f"Could not find file '{os.path.abspath(path)}'.") from None
+    except IsADirectoryError:
+        raise ValueError(f"Access to the path '{os.path.abspath(path)}' is denied.") from None
+    except OSError as e:
+        raise ValueError(f"{e.strerror or e}: '{os.path.abspath(path)}'.") from None
+
+
 def _flat(args: list[Any]) -> list[Any]:
     out: list[Any] = []
     for a in args:
@@ -201,6 +237,8 @@ def _static(info: TypeInfo, low: str, name: str, args: list[Any]) -> Any:
         return _MISSING
     if k == "math":
         return _math(low, args)
+    if k == "file":
+        return _file(low, args)
     if k in ("int", "long", "double", "decimal", "bool", "byte", "short", "datetime", "timespan", "guid",
              "ipaddress", "version", "char"):
         if low == "parse":
