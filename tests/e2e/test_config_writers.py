@@ -23,8 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 N, M = 6, 10
 
 
-def _argv(state: Path, text: str) -> list[str]:
-    return [sys.executable, "-m", "exshell", "--state", str(state), "-c", text]
+def _argv(state: Path, text: str, store: str | None = None) -> list[str]:
+    shared = ["--store", store] if store else []
+    return [sys.executable, "-m", "exshell", "--state", str(state), *shared, "-c", text]
 
 
 def _env() -> dict[str, str]:
@@ -33,16 +34,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run(state: Path, text: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(_argv(state, text), capture_output=True, text=True, env=_env(), timeout=60,
+def run(state: Path, text: str, store: str | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(_argv(state, text, store), capture_output=True, text=True, env=_env(), timeout=60,
                           cwd=state.parent, check=False)
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     return proc
 
 
-def run_all(state: Path, texts: list[str]) -> None:
+def run_all(state: Path, texts: list[str], store: str | None = None) -> None:
     """Start every process at once, then wait for all (bounded)."""
-    procs = [subprocess.Popen(_argv(state, t), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    procs = [subprocess.Popen(_argv(state, t, store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=_env(), cwd=state.parent) for t in texts]
     deadline = time.monotonic() + 90
     for p in procs:
@@ -56,27 +57,35 @@ def run_all(state: Path, texts: list[str]) -> None:
         assert "Traceback" not in out + err
 
 
-def relay(state: Path, ranges: str = "10.9.9.1") -> None:
+def relay(state: Path, ranges: str = "10.9.9.1", store: str | None = None) -> None:
     run(state, "New-ReceiveConnector Relay -Custom -Bindings 0.0.0.0:2525 "
-               f"-RemoteIPRanges {ranges} -Confirm:$false")
+               f"-RemoteIPRanges {ranges} -Confirm:$false", store)
 
 
-def ranges_of(state: Path, name: str) -> set[str]:
+def ranges_of(state: Path | str, name: str) -> set[str]:
     config = Config.from_data(open_store(state).snapshot().data)
     (rc,) = [c for c in config.receive_connectors if c.name == name]
     return {str(r) for r in rc.remote_ip_ranges}
 
 
-def test_parallel_list_additions_are_all_kept_one_version_each(tmp_path: Path) -> None:
+@pytest.fixture(params=["folder", "postgresql"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store the shells share: the state folder's, or a PostgreSQL one (both backends, one test)."""
+    if request.param == "folder":
+        return str(tmp_path / "state")
+    return str(request.getfixturevalue("pg_url"))
+
+
+def test_parallel_list_additions_are_all_kept_one_version_each(tmp_path: Path, shared: str) -> None:
     state = tmp_path / "state"
-    relay(state)
-    before = open_store(state).current_version()
+    relay(state, store=shared)
+    before = open_store(shared).current_version()
     texts = ["; ".join(f'Set-ReceiveConnector Relay -RemoteIPRanges @{{Add="10.1.{n}.{m}"}}' for m in range(M))
              for n in range(N)]
-    run_all(state, texts)
-    store = open_store(state)
+    run_all(state, texts, shared)
+    store = open_store(shared)
     assert store.current_version() == before + N * M
-    assert ranges_of(state, "Relay") == {"10.9.9.1"} | {f"10.1.{n}.{m}" for n in range(N) for m in range(M)}
+    assert ranges_of(shared, "Relay") == {"10.9.9.1"} | {f"10.1.{n}.{m}" for n in range(N) for m in range(M)}
     assert [v.version for v in store.history()] == list(range(1, before + N * M + 1))
 
 
@@ -92,16 +101,16 @@ def test_parallel_creations_each_make_their_connector(tmp_path: Path) -> None:
     assert {f"Relay{n}" for n in range(N)} <= names
 
 
-def test_parallel_mixed_add_and_remove_on_one_list(tmp_path: Path) -> None:
+def test_parallel_mixed_add_and_remove_on_one_list(tmp_path: Path, shared: str) -> None:
     state = tmp_path / "state"
-    relay(state, ",".join(f"10.3.{n}.0/24" for n in range(N)) + ",10.9.9.1")
-    before = open_store(state).current_version()
+    relay(state, ",".join(f"10.3.{n}.0/24" for n in range(N)) + ",10.9.9.1", shared)
+    before = open_store(shared).current_version()
     # Each process removes one entry (spelled differently from the stored CIDR) and adds two.
     texts = [f'Set-ReceiveConnector Relay -RemoteIPRanges @{{Remove="10.3.{n}.0-10.3.{n}.255"}}; '
              f'Set-ReceiveConnector Relay -RemoteIPRanges @{{Add="10.4.{n}.1","10.4.{n}.2"}}' for n in range(N)]
-    run_all(state, texts)
-    assert open_store(state).current_version() == before + 2 * N
-    assert ranges_of(state, "Relay") == {"10.9.9.1"} | {f"10.4.{n}.{k}" for n in range(N) for k in (1, 2)}
+    run_all(state, texts, shared)
+    assert open_store(shared).current_version() == before + 2 * N
+    assert ranges_of(shared, "Relay") == {"10.9.9.1"} | {f"10.4.{n}.{k}" for n in range(N) for k in (1, 2)}
 
 
 def test_remove_matches_an_address_by_value_not_spelling(tmp_path: Path) -> None:
