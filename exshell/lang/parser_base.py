@@ -76,11 +76,15 @@ class TokenStream:
         return None
 
     def skip_newlines(self) -> None:
+        # Looks for newlines without scanning the next token: an argument-mode token after an operator can run
+        # to the end of the input (`+1+1+…` is one bareword), which made long expressions quadratic.
+        lexer = self.lexer
         while True:
-            tok = self.peek(MODE_ARG)
-            if tok.kind != Kind.NEWLINE:
+            start = lexer.skip_trivia(self.pos)
+            nl = lexer.newline_len(start) if start < lexer.n else 0
+            if not nl:
                 return
-            self.pos = tok.end
+            self.pos = start + nl
 
     def skip_separators(self) -> None:
         while True:

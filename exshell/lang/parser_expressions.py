@@ -148,8 +148,15 @@ class ExpressionParser(TokenStream):
         return ast.ArrayLiteralExpr(first.span.to(elements[-1].span), tuple(elements))
 
     def parse_unary(self) -> ast.Expr:
-        tok = self.peek(MODE_EXPR)
-        if tok.kind == Kind.OP and tok.value in _UNARY_OPS:
+        """Prefix operators are collected in a loop and applied innermost first, so `!!!…1` with thousands
+        of operators parses without one Python frame per operator."""
+        prefixes: list[Token] = []
+        while True:
+            tok = self.peek(MODE_EXPR)
+            if not (tok.kind == Kind.OP and tok.value in _UNARY_OPS):
+                operand = self.parse_type_or_cast(tok) if tok.kind == Kind.TYPE else self.parse_postfix(
+                    self.parse_primary())
+                break
             self.advance(tok)
             num = self.peek(MODE_EXPR)
             if tok.value in ("-", "+") and num.kind == Kind.NUMBER and not num.space_before:
@@ -157,7 +164,8 @@ class ExpressionParser(TokenStream):
                 self.advance(num)
                 value = -num.value if tok.value == "-" else num.value
                 const = ast.ConstantExpr(self.span(tok.start, num.end), value, tok.text + num.text)
-                return self.parse_postfix(const)
+                operand = self.parse_postfix(const)
+                break
             self.skip_newlines()
             operand_tok = self.peek(MODE_EXPR)
             if not self.can_start_operand(operand_tok):
@@ -166,15 +174,14 @@ class ExpressionParser(TokenStream):
                     f"Missing expression after unary operator '{tok.text}'.",
                     operand_tok,
                 )
-            operand = self.parse_unary()
+            prefixes.append(tok)
+        for tok in reversed(prefixes):
             span = self.tok_span(tok).to(operand.span)
             if tok.value == ",":
-                return ast.ArrayLiteralExpr(span, (operand,))
-            op = "-not" if tok.value == "!" else tok.value
-            return ast.UnaryExpr(span, op, operand)
-        if tok.kind == Kind.TYPE:
-            return self.parse_type_or_cast(tok)
-        return self.parse_postfix(self.parse_primary())
+                operand = ast.ArrayLiteralExpr(span, (operand,))
+            else:
+                operand = ast.UnaryExpr(span, "-not" if tok.value == "!" else tok.value, operand)
+        return operand
 
     def parse_type_or_cast(self, tok: Token) -> ast.Expr:
         """`[int]$x` is a cast; `[int]::MaxValue`, `-is [string]` a type literal (grammar.md §4.7)."""

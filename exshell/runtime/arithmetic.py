@@ -15,6 +15,7 @@ from typing import Any
 from exshell.errors import Category, PSRuntimeError
 from exshell.runtime.comparison import _INT32, _INT64, _error, _is_num
 from exshell.runtime.convert import ConversionError, parse_number, to_integer
+from exshell.runtime.limits import check_collection_length, check_string_length
 from exshell.runtime.values import (
     PSHashtable,
     PSObject,
@@ -147,10 +148,13 @@ def _add(a: Any, b: Any) -> Any:
     if a is None:
         return list(b) if isinstance(b, list) else b
     if isinstance(a, str):
-        return a + to_string(b)
+        text = to_string(b)
+        check_string_length(len(a) + len(text))
+        return a + text
     items = enumerate_value(a)
     if items is not None:
         more = enumerate_value(b)
+        check_collection_length(len(items) + (len(more) if more is not None else 1))
         return list(items) + (list(more) if more is not None else [b])
     if isinstance(a, PSHashtable) or isinstance(a, dict):
         if not isinstance(b, (PSHashtable, dict)):
@@ -214,10 +218,13 @@ def _arith(op: str, a: Any, b: Any) -> Any:
                 raise _error(
                     f'Cannot convert value "{to_string(b)}" to type "System.Int32".', "ArgumentOutOfRange"
                 )
+            check_string_length(len(a) * n)
             return a * n
         items = enumerate_value(a)
         if items is not None:
-            return list(items) * max(0, _to_int_operand(b, "System.Int32"))
+            times = max(0, _to_int_operand(b, "System.Int32"))
+            check_collection_length(len(items) * times)
+            return list(items) * times
         if isinstance(a, (PSHashtable, dict)):
             raise _no_method(a, op)
         if isinstance(a, bool) and isinstance(b, bool):
@@ -256,9 +263,6 @@ def _to_int_operand(b: Any, target: str) -> int:
 # --------------------------------------------------------------------------- range, bitwise
 
 
-_RANGE_LIMIT = 50_000_000
-
-
 def make_range(a: Any, b: Any) -> list[Any]:
     """`a..b` inclusive, ascending or descending; single characters give a char range (PS 6+)."""
     if isinstance(a, str) and isinstance(b, str) and len(a) == 1 and len(b) == 1 and not (
@@ -269,8 +273,7 @@ def make_range(a: Any, b: Any) -> list[Any]:
         return [chr(c) for c in range(x, y + step, step)]
     x = to_integer(a, "System.Int32")
     y = to_integer(b, "System.Int32")
-    if abs(y - x) + 1 > _RANGE_LIMIT:
-        raise _error("The range is too large: the maximum number of elements is 50000000.", "RangeTooLarge")
+    check_collection_length(abs(y - x) + 1)
     step = 1 if y >= x else -1
     return list(range(x, y + step, step))
 

@@ -258,6 +258,9 @@ def format_with(v: Any, fmt: str) -> str:
 _ITEM_RE = re.compile(r"\{(\d+)\s*(?:,\s*(-?\d+)\s*)?(?::([^}]*))?\}")
 
 
+_WIDTH_LIMIT = 1_000_000
+
+
 def composite_format(fmt: str, args: Sequence[Any]) -> str:
     """String.Format(InvariantCulture, fmt, args): `{0}`, `{0,-10}`, `{0:N2}`, `{{` / `}}` escapes."""
     out: list[str] = []
@@ -284,6 +287,9 @@ def composite_format(fmt: str, args: Sequence[Any]) -> str:
             text = format_with(val, spec) if spec else to_string(val)
             if m.group(2):
                 width = int(m.group(2))
+                if abs(width) >= _WIDTH_LIMIT:
+                    # .NET's composite formatting refuses alignments of a million or more (StringBuilder.WidthLimit)
+                    raise FormatStringError("Input string was not in a correct format.")
                 text = text.rjust(width) if width > 0 else text.ljust(-width)
             out.append(text)
             i = m.end()

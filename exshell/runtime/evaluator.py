@@ -618,11 +618,9 @@ class Evaluator(ExpressionVisitor):
 
     def run_function_body(self, body: ast.StatementBlock, out: Emit) -> None:
         if self.call_depth >= CALL_DEPTH_LIMIT:
-            raise PSRuntimeError(
-                ErrorRecord("The script failed due to call depth overflow.", "CallDepthOverflow",
-                            Category.InvalidOperation, exception_type="ScriptCallDepthException", activity=""),
-                script_terminating=True,
-            )
+            from exshell.runtime.session import call_depth_overflow
+
+            raise PSRuntimeError(call_depth_overflow(), script_terminating=True)
         self.call_depth += 1
         try:
             self.exec_block(body, lambda v: self.emit_unrolled(v, out))

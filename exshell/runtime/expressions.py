@@ -41,6 +41,7 @@ class ExpressionVisitor:
         def statement_value(self, stmt: ast.Statement) -> Any: ...
         def get_variable(self, name: str, default: Any = None, scope: str | None = None) -> Any: ...
         def assign(self, target: ast.Expr, value: Any) -> None: ...
+        def _with_span(self, e: PSRuntimeError, node: ast.Node) -> PSRuntimeError: ...
         def invoke_scriptblock(self, sb: Any, dollar_under: Any = MISSING, args: list[Any] | None = None,
                                new_scope: bool = False) -> list[Any]: ...
 
@@ -131,7 +132,19 @@ class ExpressionVisitor:
             new = binary_op("+" if node.op == "++" else "-", 0 if old is None else old, 1)
             self.assign(node.operand, new)
             return new
-        return unary_op(node.op, self.eval_expr(node.operand))
+        # A chain of prefix operators (`!!!…1`) is applied in a loop, innermost first: no frame per operator.
+        chain = [node]
+        inner = node.operand
+        while isinstance(inner, ast.UnaryExpr) and inner.op not in ("++", "--"):
+            chain.append(inner)
+            inner = inner.operand
+        value = self.eval_expr(inner)
+        for n in reversed(chain):
+            try:
+                value = unary_op(n.op, value)
+            except PSRuntimeError as e:
+                raise self._with_span(e, n)
+        return value
 
     def visit_PostfixExpr(self, node: ast.PostfixExpr) -> Any:
         from exshell.runtime.operators import binary_op
@@ -142,11 +155,26 @@ class ExpressionVisitor:
         return old
 
     def visit_BinaryExpr(self, node: ast.BinaryExpr) -> Any:
+        # Binary operators are left-associative, so a long expression (`1+1+…`, 40,000 terms) is a deep left
+        # spine: it is evaluated in a loop from the innermost operand up, not with one frame per operator.
+        spine = [node]
+        inner = node.left
+        while isinstance(inner, ast.BinaryExpr):
+            spine.append(inner)
+            inner = inner.left
+        value = self.eval_expr(inner)
+        for n in reversed(spine):
+            try:
+                value = self._binary_step(n, value)
+            except PSRuntimeError as e:
+                raise self._with_span(e, n)
+        return value
+
+    def _binary_step(self, node: ast.BinaryExpr, left: Any) -> Any:
         from exshell.runtime.operators import binary_op
         from exshell.runtime.values import is_true
 
         op = node.op
-        left = self.eval_expr(node.left)
         if op == "-and":
             return is_true(left) and is_true(self.eval_expr(node.right))
         if op == "-or":

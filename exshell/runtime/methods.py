@@ -15,6 +15,7 @@ from exshell.errors import Category, PSRuntimeError
 from exshell.runtime.convert import ConversionError, TypeInfo, to_datetime, to_double, to_integer
 from exshell.runtime.dotnet_format import FormatStringError, format_with
 from exshell.runtime.indexing import get_index
+from exshell.runtime.limits import MAX_STRING_LENGTH, OUT_OF_MEMORY
 from exshell.runtime.properties import _MISSING, _error, _int_arg, _norm, _ticks, exchange_members, get_type
 from exshell.runtime.values import (
     PSHashtable,
@@ -159,6 +160,8 @@ def _string_method(s: str, name: str, args: list[Any]) -> Any:
         if n < 1:
             raise _arg_count_error(name, args)
         width = _int_arg(args[0])
+        if width > MAX_STRING_LENGTH:
+            raise _exception_calling(name, args, OUT_OF_MEMORY, "OutOfMemoryException")
         ch = to_string(args[1])[:1] if n > 1 else " "
         return s.rjust(width, ch) if low == "padleft" else s.ljust(width, ch)
     if low == "insert":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from exshell.errors import ExitRequested, ParseError, PSRuntimeError
+from exshell.errors import Category, ErrorRecord, ExitRequested, ParseError, PSRuntimeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.cmdlets.registry import CommandRegistry
@@ -25,6 +25,12 @@ if TYPE_CHECKING:  # pragma: no cover
 # (evaluator.CALL_DEPTH_LIMIT): raise Python's limit once, when the session module is first imported.
 if sys.getrecursionlimit() < 8000:
     sys.setrecursionlimit(8000)
+
+
+def call_depth_overflow() -> ErrorRecord:
+    """PowerShell's ScriptCallDepthException record."""
+    return ErrorRecord("The script failed due to call depth overflow.", "CallDepthOverflow",
+                       Category.InvalidOperation, exception_type="ScriptCallDepthException", activity="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,11 @@ class Session:
             # follows (a fresh prompt, exit code 130). Scopes were restored on the way out.
             self.evaluator.last_ok = False
             raise
+        except RecursionError:
+            # Nesting deeper than the interpreter's stack (an expression thousands of levels deep, runaway
+            # recursion through a pipeline): PowerShell's stack guard answers with the call depth overflow.
+            self.evaluator.report_terminating(call_depth_overflow())
+            return RunResult(False, None)
         except Exception as exc:  # noqa: BLE001 - the no-traceback guarantee
             self.internal_error(exc)
             return RunResult(False, None)
