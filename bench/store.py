@@ -1,7 +1,10 @@
 """Store benchmark: write latency with 10 and with 10,000 past versions (the ratio should be about 1, because a
-commit writes one change record and never rewrites history), and snapshot load times.
+commit writes one change record and never rewrites history), and snapshot load times. Then the same for the
+PostgreSQL backend on a private cluster (fsync on), against the folder store in the same run: commit
+latency, `Get-ReceiveConnector | Measure-Object` at 1,000 connectors x 100 ranges, and the delay from a
+commit to a running `exshell serve` applying it (LISTEN/NOTIFY), median and p99.
 
-    python bench/store.py [--commits N] [--connectors C]
+    python bench/store.py [--commits N] [--connectors C] [--no-postgresql]
 
 Runs in a temporary folder and stops within about a minute. The 10,000 past versions are produced by the
 store's record format written directly (see fill()), so the fill takes seconds, not minutes; every measured
@@ -120,7 +123,7 @@ def median_ms(fn: Any, runs: int = 7) -> float:
     return statistics.median(times) * 1000
 
 
-def shell_listing_ms(tmp: Path, connectors: int, ranges: int) -> tuple[float, float]:
+def shell_listing_ms(tmp: Path, connectors: int, ranges: int, url: str | None = None) -> tuple[float, float]:
     """`Get-ReceiveConnector | Measure-Object` through the real shell over a store of `connectors` receive
     connectors with `ranges` remote ranges each (median of 3 runs), and the cold snapshot + model load."""
     from exshell.cmdlets.registry import default_registry
@@ -139,20 +142,121 @@ def shell_listing_ms(tmp: Path, connectors: int, ranges: int) -> tuple[float, fl
         rc = ReceiveConnector.new(f"Relay {i:04d}", "EX01", "Custom", bindings=[f"0.0.0.0:{20000 + i}"],
                                   remote_ip_ranges=rng, permission_groups="AnonymousUsers")
         coll[rc.guid] = rc.to_record()
-    store = FileStore(state, lambda: data)
-    store.current_version()
-    load_ms = median_ms(lambda: Config.from_data(FileStore(state).snapshot().data), 3)
+    from exshell.store import open_store
+
+    spec: Path | str = url or state
+    opened = [open_store(spec, lambda: data)]
+    opened[0].current_version()
+
+    def cold() -> Any:
+        store = open_store(spec)  # cold: no cache, a new connection; what a new `exshell -c` pays
+        opened.append(store)
+        return store
+
+    load_ms = median_ms(lambda: Config.from_data(cold().snapshot().data), 3)
     host = BufferHost()
     services = Services(state, "EX01")
     session = Session(default_registry(), services, host)
 
     def run() -> None:
-        services._store = FileStore(state)  # cold: what a new `exshell -c` pays
+        services._store = cold()
         host._out.clear()
         result = session.run("Get-ReceiveConnector | Measure-Object")
         assert result.success and f"Count             : {connectors + 2}" in host.output, host.output
 
-    return median_ms(run, 3), load_ms
+    result = median_ms(run, 3), load_ms
+    for store in opened:
+        getattr(store, "close", lambda: None)()
+    return result
+
+
+def notify_delays_ms(tmp: Path, url: str, versions: int) -> list[float]:
+    """Commit `versions` changes from this process while `exshell serve` runs on the store; for each, the time
+    from the commit's return to the engine's log line saying the version is in effect (log stamps are ms)."""
+    import signal
+    import socket
+    import subprocess
+    from datetime import datetime as dt
+
+    from exshell.store import open_store
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = [sys.executable, "-m", "exshell", "--store", url, "--server", "EX01"]
+    setup = subprocess.run(exe + ["-c", "Get-ReceiveConnector | Set-ReceiveConnector -Enabled $false; "
+                                  f"New-ReceiveConnector B -Usage Custom -Bindings 127.0.0.1:{port} "
+                                  "-RemoteIPRanges 127.0.0.1 | Out-Null"], capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stderr
+    state = tmp / "engine"
+    engine = subprocess.Popen(exe[:3] + ["--state", str(state), "--store", url, "serve", "--server", "EX01", "--no-delivery"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = state / "logs" / "transport.log"
+    store = open_store(url)
+    (key,) = [k for k, r in store.snapshot().items("receive_connectors") if r.get("Name") == "B"]
+
+    def applied_at(version: int, limit: float) -> float:
+        needle = f"configuration version {version} is now in effect"
+        while time.time() < limit:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            for line in text.splitlines():
+                if needle in line:
+                    return dt.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            time.sleep(0.005)
+        raise SystemExit(f"the engine did not apply version {version} within 10 s")
+
+    delays = []
+    try:
+        deadline = time.time() + 30
+        while not (log.exists() and "serving configuration version" in log.read_text(errors="replace")):
+            if time.time() > deadline or engine.poll() is not None:
+                raise SystemExit("the engine did not start")
+            time.sleep(0.05)
+        for i in range(versions):
+            def add(doc: MutableConfig, i: int = i) -> None:
+                doc.get("receive_connectors", key)["RemoteIPRanges"].append(f"10.200.{i // 250}.{i % 250}")
+
+            info = store.commit(add, command="bench")
+            committed = time.time()
+            assert info is not None
+            delays.append((applied_at(info.version, committed + 10) - committed) * 1000)
+            time.sleep(0.05)
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        engine.wait(30)
+        getattr(store, "close", lambda: None)()
+    return delays
+
+
+def postgres_report(tmp: Path, args: argparse.Namespace, initial: dict[str, Any]) -> list[str]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from pg_cluster import start_cluster
+
+    from exshell.store.postgres import PostgresStore
+
+    cluster = start_cluster(durable=True)
+    try:
+        pg = PostgresStore(cluster.new_store_url(), lambda: initial)
+        folder = FileStore(tmp / "baseline", lambda: initial)
+        folder_ms, pg_ms = median_commit_ms([folder, pg], args.commits)
+        pg.close()
+        f_list, f_load = shell_listing_ms(tmp / "f", args.listing_connectors, args.listing_ranges)
+        p_list, p_load = shell_listing_ms(tmp / "p", args.listing_connectors, args.listing_ranges,
+                                          cluster.new_store_url())
+        delays = sorted(notify_delays_ms(tmp, cluster.new_store_url(), args.notify_versions))
+    finally:
+        cluster.destroy()
+    p99 = delays[min(len(delays) - 1, int(round(0.99 * (len(delays) - 1))))]
+    return [
+        f"PostgreSQL (private cluster, fsync on) against the folder store, same run, {args.connectors} connectors:",
+        f"  commit latency, median of {args.commits}: folder {folder_ms:7.2f} ms, PostgreSQL {pg_ms:7.2f} ms "
+        f"(ratio {pg_ms / folder_ms:.2f})",
+        f"  Get-ReceiveConnector | Measure-Object, {args.listing_connectors} x {args.listing_ranges}: folder "
+        f"{f_list:6.0f} ms (load {f_load:.0f}), PostgreSQL {p_list:6.0f} ms (load {p_load:.0f}) "
+        f"(ratio {p_list / f_list:.2f})",
+        f"  commit -> in effect in a running engine (NOTIFY), {len(delays)} versions: median "
+        f"{statistics.median(delays):.1f} ms, p99 {p99:.1f} ms, max {delays[-1]:.1f} ms",
+    ]
 
 
 def main() -> None:
@@ -162,6 +266,8 @@ def main() -> None:
     ap.add_argument("--history", type=int, default=10_000)
     ap.add_argument("--listing-connectors", type=int, default=1000)
     ap.add_argument("--listing-ranges", type=int, default=100)
+    ap.add_argument("--notify-versions", type=int, default=100)
+    ap.add_argument("--no-postgresql", action="store_true", help="skip the PostgreSQL backend")
     args = ap.parse_args()
     deadline = time.monotonic() + TIME_BUDGET_S
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
@@ -181,6 +287,7 @@ def main() -> None:
         )  # ms per 1000 = µs each
         size = (big_state / "config.toml").stat().st_size
         listing_ms, model_ms = shell_listing_ms(Path(tmp), args.listing_connectors, args.listing_ranges)
+        pg_lines = [] if args.no_postgresql else postgres_report(Path(tmp), args, initial)
 
     print(f"config: {args.connectors} receive connectors, config.toml {size:,} bytes")
     print(f"commit latency, median of {args.commits}, {small_versions:>6} past versions: {small:7.2f} ms")
@@ -191,6 +298,8 @@ def main() -> None:
     print(f"current_version() poll:                                 {poll_us:7.2f} µs")
     print(f"Get-ReceiveConnector | Measure-Object, {args.listing_connectors} connectors x "
           f"{args.listing_ranges} ranges: {listing_ms:7.0f} ms (snapshot + model load {model_ms:.0f} ms)")
+    for line in pg_lines:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ def free_port() -> int:
 
 
 class PgCluster:
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, durable: bool = False) -> None:
         self.bin = bin_dir
+        self.durable = durable  # fsync and synchronous commit as in production (the benchmark); off for tests
         self.root = Path(tempfile.mkdtemp(prefix="exshell-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
@@ -73,8 +74,10 @@ class PgCluster:
             self.port = self.port or free_port()
             opts = (
                 f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                "-c max_connections=200"
             )
+            if not self.durable:
+                opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             try:
                 self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", opts, "start")
                 break
@@ -142,14 +145,14 @@ def _has_user(name: str) -> bool:
         return False
 
 
-def start_cluster() -> PgCluster:
+def start_cluster(durable: bool = False) -> PgCluster:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         raise RuntimeError(
             "PostgreSQL's initdb was not found: install the server package (apt-get install postgresql; "
             ".ci/run does this)."
         )
-    cluster = PgCluster(bin_dir)
+    cluster = PgCluster(bin_dir, durable)
     try:
         cluster.init()
         cluster.start()
