@@ -28,6 +28,32 @@ def server_name_of(cmdlet: "Cmdlet") -> str:
     return default_server_name()
 
 
+def on_this_server(cmdlet: "Cmdlet", what: str) -> bool:
+    """-Server of the queue and tracking cmdlets: this shell's server (by name or FQDN) or none. Another
+    server's queue and logs are on that server's disk (its --state), so naming one is an error, never this
+    server's answer under another name."""
+    wanted = cmdlet.params.get("Server")
+    if not wanted:
+        return True
+    wanted = str(wanted).strip()
+    local = server_name_of(cmdlet)
+    if wanted.lower() == local.lower():
+        return True
+    server = current_config(cmdlet).server(wanted)
+    if server is None:
+        not_found(cmdlet, "server", wanted)
+        return False
+    if server.name.lower() == local.lower():
+        return True
+    cmdlet.write_error(
+        f"The {what} of server '{server.name}' are kept by its own engine, on its own disk: run this command on "
+        f"{server.name} (exshell --server {server.name} --state <its state folder>). This shell reads those of "
+        f"{local}.",
+        f"RemoteServerNotAvailable,{cmdlet.name}", "NotImplemented", wanted,
+    )
+    return False
+
+
 # --------------------------------------------------------------------------- parameter types
 
 

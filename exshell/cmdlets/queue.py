@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
-from exshell.cmdlets.exchange_support import identity_type, not_found
+from exshell.cmdlets.exchange_support import identity_type, not_found, on_this_server
 from exshell.output.views import Column, TableView, register_view
 
 QUEUE_TYPE = "Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo"
@@ -151,7 +151,7 @@ class GetQueue(Cmdlet):
             help="An OPATH filter, e.g. \"NextHopDomain -eq 'contoso.com' -and Status -eq 'Retry'\".",
         ),
         Parameter(
-            "Server", T.STRING, pipeline=True, sets=("Server",), help="The transport server (this one)."
+            "Server", T.STRING, pipeline=True, sets=("Server",), help="This shell's server (by name or FQDN); another server's are read on that server."
         ),
         Parameter("ResultSize", _RESULT_SIZE, help="How many queues to return (default 1000, or unlimited)."),
         Parameter(
@@ -174,6 +174,8 @@ class GetQueue(Cmdlet):
     related = ("Get-Message", "Retry-Queue")
 
     def process(self) -> None:
+        if not on_this_server(self, "queues"):
+            return
         reader = _reader(self)
         terms = _filter(self)
         if self.params.get("Identity") is not None:  # -Identity $null lists all, as no -Identity
@@ -248,7 +250,7 @@ class GetMessage(Cmdlet):
             sets=("Filter",),
             help="An OPATH filter, e.g. \"FromAddress -like '*@contoso.com'\".",
         ),
-        Parameter("Server", T.STRING, sets=("Filter",), help="The transport server (this one)."),
+        Parameter("Server", T.STRING, sets=("Filter",), help="This shell's server (by name or FQDN); another server's are read on that server."),
         Parameter(
             "IncludeRecipientInfo", T.SWITCH, help="Fill in Recipients (blank without it, as in Exchange)."
         ),
@@ -270,6 +272,8 @@ class GetMessage(Cmdlet):
         self._count = 0
 
     def process(self) -> None:
+        if not on_this_server(self, "queued messages"):
+            return
         reader = _reader(self)
         terms = _filter(self)
         if self.params.get("Identity") is not None:  # $null: as if not given
@@ -366,7 +370,7 @@ class RetryQueue(Cmdlet):
             "Filter", T.STRING, mandatory=True, sets=("Filter",), help="An OPATH filter on the queues."
         ),
         Parameter(
-            "Server", T.STRING, pipeline=True, sets=("Filter",), help="The transport server (this one)."
+            "Server", T.STRING, pipeline=True, sets=("Filter",), help="This shell's server (by name or FQDN); another server's are read on that server."
         ),
         Parameter(
             "Resubmit",
@@ -384,6 +388,8 @@ class RetryQueue(Cmdlet):
     related = ("Get-Queue",)
 
     def process(self) -> None:
+        if not on_this_server(self, "queues"):
+            return
         reader = _reader(self)
         if self.params.is_bound("Identity"):
             queues = resolve_queues(self, reader, self.params["Identity"])
@@ -426,7 +432,7 @@ class _MessageAction(Cmdlet):
             "Filter", T.STRING, mandatory=True, sets=("Filter",), help="An OPATH filter on the messages."
         ),
         Parameter(
-            "Server", T.STRING, pipeline=True, sets=("Filter",), help="The transport server (this one)."
+            "Server", T.STRING, pipeline=True, sets=("Filter",), help="This shell's server (by name or FQDN); another server's are read on that server."
         ),
     )
 
@@ -434,6 +440,8 @@ class _MessageAction(Cmdlet):
         return {}
 
     def process(self) -> None:
+        if not on_this_server(self, "queued messages"):
+            return
         reader = _reader(self)
         if self.params.is_bound("Identity"):
             messages = resolve_messages(self, reader, self.params["Identity"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
+from exshell.cmdlets.exchange_support import on_this_server
 from exshell.output.views import Column, TableView, register_view
 
 TRACKING_TYPE = "Microsoft.Exchange.Management.TransportLogSearchTasks.MessageTrackingEvent"
@@ -64,7 +65,7 @@ class GetMessageTrackingLog(Cmdlet):
         Parameter("Start", T.DATETIME, help="From this time (inclusive)."),
         Parameter("End", T.DATETIME, help="Until this time (exclusive)."),
         Parameter("ResultSize", _RESULT_SIZE, help="How many entries (default 1000, or unlimited)."),
-        Parameter("Server", T.STRING, pipeline=True, help="The transport server (this one)."),
+        Parameter("Server", T.STRING, pipeline=True, help="This shell's server (by name or FQDN); another server's are read on that server."),
         Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
     )
     examples = (
@@ -83,6 +84,8 @@ class GetMessageTrackingLog(Cmdlet):
         from exshell.runtime.values import PSObject
         from exshell.transport.delivery import tracking
 
+        if not on_this_server(self, "message tracking logs"):
+            return
         p = self.params
         limit = p.get("ResultSize", 1000) if p.is_bound("ResultSize") else 1000
         entries = tracking.search(

@@ -90,3 +90,23 @@ def test_new_receive_connector_on_an_unknown_server_is_refused(sh):
     r = sh.run("New-ReceiveConnector -Name Relay -Server EX09 -Usage Custom -Bindings 0.0.0.0:2525 "
                "-RemoteIPRanges 10.0.0.1")
     assert not r.success and "EX09" in r.errors
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["Get-Queue -Server EX02", "Get-Message -Server EX02", "Retry-Queue -Server EX02 -Filter \"Status -eq 'Retry'\"",
+     "Get-MessageTrackingLog -Server EX02"],
+)
+def test_queue_and_tracking_of_another_server_are_refused_not_answered_with_ours(sh, command):
+    sh.ok("New-ExchangeServer EX02")
+    r = sh.run(command)
+    assert not r.success
+    assert "RemoteServerNotAvailable" in r.errors and "run this command on EX02" in r.errors
+
+
+def test_queue_of_this_server_by_name_or_fqdn_and_unknown_server(sh):
+    sh.ok("Get-Queue -Server EX01")
+    sh.ok("Get-Queue -Server ex01.contoso.com")
+    sh.ok("Get-MessageTrackingLog -Server EX01")
+    r = sh.run("Get-Queue -Server EX09")
+    assert not r.success and "ManagementObjectNotFoundException" in r.errors
