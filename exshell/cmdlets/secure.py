@@ -91,3 +91,128 @@ class ReadHost(Cmdlet):
                 "ReadHostNoConsole,Microsoft.PowerShell.Commands.ReadHostCommand",
                 "ResourceUnavailable",
             )
+
+
+PSCREDENTIAL_TYPE = "System.Management.Automation.PSCredential"
+
+
+class PSCredential:
+    """A user name and a SecureString password, as Get-Credential returns it. Shows only the user name."""
+
+    __slots__ = ("_user", "_password")
+    __ps_properties__ = ("UserName", "Password")
+    __ps_type_name__ = PSCREDENTIAL_TYPE
+
+    def __init__(self, user: str, password: SecureString) -> None:
+        self._user = user
+        self._password = password
+
+    @property
+    def UserName(self) -> str:  # noqa: N802 - the .NET property name scripts use
+        return self._user
+
+    @property
+    def Password(self) -> SecureString:  # noqa: N802
+        return self._password
+
+    def __str__(self) -> str:
+        return PSCREDENTIAL_TYPE
+
+    def __repr__(self) -> str:
+        return f"PSCredential({self._user!r}, ****)"
+
+
+def _credential(value: Any) -> PSCredential:
+    if isinstance(value, PSCredential):
+        return value
+    raise ValueError(
+        f'Cannot convert the "{value}" value of type "{type(value).__name__}" to type "{PSCREDENTIAL_TYPE}". '
+        "Use (Get-Credential) or (New-Object System.Management.Automation.PSCredential('user', "
+        "(ConvertTo-SecureString '...' -AsPlainText -Force)))."
+    )
+
+
+PSCREDENTIAL = T.custom(PSCREDENTIAL_TYPE, _credential, display="PSCredential")
+
+
+class GetCredential(Cmdlet):
+    name = "Get-Credential"
+    synopsis = "Asks for a user name and password (hidden) and returns a PSCredential."
+    error_source = "Microsoft.PowerShell.Commands.GetCredentialCommand"
+    parameters = (
+        Parameter("UserName", T.STRING, position=0, help="The user name (asked for when not given)."),
+        Parameter("Message", T.STRING, help="Text shown before the prompts."),
+        Parameter("Credential", T.STRING, help="Same as -UserName (Windows PowerShell 5.1's name)."),
+    )
+    examples = (Example("$cred = Get-Credential copier@contoso.com", "Asks for the password of copier@contoso.com."),)
+
+    def process(self) -> None:
+        host = self.runtime.host
+        user = self.params.get("UserName") or self.params.get("Credential")
+        try:
+            if self.params.get("Message"):
+                host.write_line(str(self.params["Message"]))
+            if not user:
+                user = host.prompt_line("User: ")
+            password = host.read_secret(f"Password for user {user}: ")
+        except EOFError:
+            self.throw_terminating(
+                "Get-Credential needs an interactive console; none is attached. In a script use "
+                "New-Object System.Management.Automation.PSCredential('user', (ConvertTo-SecureString '...' "
+                "-AsPlainText -Force)).",
+                "CouldNotPromptForCredential,Microsoft.PowerShell.Commands.GetCredentialCommand",
+                "ResourceUnavailable",
+            )
+            return
+        if not user:
+            self.throw_terminating("Cannot bind argument to parameter 'UserName' because it is an empty string.",
+                                   "ParameterArgumentValidationErrorEmptyStringNotAllowed", "InvalidData")
+            return
+        self.write_object(PSCredential(str(user), SecureString(password)))
+
+
+class NewObject(Cmdlet):
+    name = "New-Object"
+    synopsis = "Creates an object: System.Management.Automation.PSCredential(user, securestring) or a PSObject."
+    error_source = "Microsoft.PowerShell.Commands.NewObjectCommand"
+    parameters = (
+        Parameter("TypeName", T.STRING, position=0, mandatory=True, help="PSCredential, PSObject or PSCustomObject."),
+        Parameter("ArgumentList", T.OBJECTS, position=1, help="Constructor arguments: ('user', $securePassword)."),
+        Parameter("Property", T.HASHTABLE, help="Properties of a new PSObject."),
+    )
+    examples = (Example("New-Object System.Management.Automation.PSCredential('copier@contoso.com', "
+                        "(ConvertTo-SecureString 'P@ss' -AsPlainText -Force))", "A credential for a script."),)
+
+    def process(self) -> None:
+        from exshell.runtime.values import PSObject
+
+        type_name = str(self.params["TypeName"]).strip().strip("[]")
+        low = type_name.lower()
+        args = list(self.params.get("ArgumentList") or [])
+        if low in ("system.management.automation.pscredential", "management.automation.pscredential",
+                   "pscredential"):
+            if len(args) != 2:
+                self.throw_terminating(
+                    f'Cannot find an overload for "PSCredential" and the argument count: "{len(args)}".',
+                    "ConstructorInvokedThrowException,Microsoft.PowerShell.Commands.NewObjectCommand",
+                    "InvalidOperation")
+                return
+            user, password = args
+            if not isinstance(password, SecureString):
+                self.throw_terminating(
+                    f'Cannot convert argument "password", with value: "{password}", for "PSCredential" to type '
+                    '"System.Security.SecureString". Use (ConvertTo-SecureString ... -AsPlainText -Force).',
+                    "ConstructorInvokedThrowException,Microsoft.PowerShell.Commands.NewObjectCommand",
+                    "InvalidOperation")
+                return
+            self.write_object(PSCredential(str(user), password))
+            return
+        if low in ("psobject", "pscustomobject", "system.management.automation.psobject", "object",
+                   "system.object"):
+            props = self.params.get("Property")
+            items = list(props.items()) if props is not None else []
+            self.write_object(PSObject(items))
+            return
+        self.throw_terminating(
+            f"Cannot find type [{type_name}]: verify that the assembly containing this type is loaded.",
+            "TypeNotFound,Microsoft.PowerShell.Commands.NewObjectCommand", "InvalidType", type_name)

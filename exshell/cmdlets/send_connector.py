@@ -16,6 +16,7 @@ from exshell.cmdlets.exchange_support import (
 )
 from exshell.config.kinds import kind_of
 from exshell.config.operations import Create, ListEdit, Update
+from exshell.cmdlets.secure import PSCREDENTIAL, PSCredential
 from exshell.model.config import SEND_CONNECTORS
 _SC_ID = identity_type("SendConnectorIdParameter")
 
@@ -59,6 +60,20 @@ _SETTINGS = (
     Parameter("Fqdn", FQDN, help="The name used in HELO/EHLO."),
     Parameter("RequireTLS", T.BOOL, help="Refuse to send without TLS."),
     Parameter("IgnoreSTARTTLS", T.BOOL, help="Never use STARTTLS."),
+    Parameter("SmartHostAuthMechanism", T.enum("Microsoft.Exchange.Data.Directory.SystemConfiguration.SmtpSendConnectorConfig+AuthMechanisms",
+                                               ("None", "BasicAuth", "BasicAuthRequireTLS", "ExchangeServer",
+                                                "ExternalAuthoritative")),
+              help="How to log on to the smart host: None, BasicAuth, BasicAuthRequireTLS (AUTH only after "
+                   "STARTTLS), ExternalAuthoritative (no AUTH; trusted path). ExchangeServer is not supported."),
+    Parameter("AuthenticationCredential", PSCREDENTIAL, allow_null=True,
+              help="The smart host logon: (Get-Credential). The password is stored encrypted, never shown."),
+    Parameter("TlsAuthLevel", T.enum("Microsoft.Exchange.Data.TlsAuthLevel",
+                                     ("EncryptionOnly", "CertificateValidation", "DomainValidation")),
+              allow_null=True,
+              help="With RequireTLS: EncryptionOnly, CertificateValidation (trusted chain) or DomainValidation "
+                   "(chain and the certificate names TlsDomain)."),
+    Parameter("TlsDomain", T.STRING, allow_null=True, help="The domain the smart host's certificate must name "
+                                                           "(DomainValidation)."),
     Parameter("Comment", T.STRING, help="An administrator's note."),
 )
 _SETTING_NAMES = tuple(p.name for p in _SETTINGS)
@@ -72,7 +87,19 @@ def _changes(cmdlet: Cmdlet, names: tuple[str, ...]) -> dict[str, Any]:
             value = cmdlet.params[name]
             edit = ListEdit.of(value)
             out[name] = edit if edit is not None else value
+    if isinstance(out.get("AuthenticationCredential"), PSCredential):
+        out["AuthenticationCredential"] = _sealed(cmdlet, out["AuthenticationCredential"])
     return out
+
+
+def _sealed(cmdlet: Cmdlet, cred: PSCredential) -> Any:
+    """The password goes to the owner-only key store, encrypted; the configuration keeps the user name and a
+    reference (never the password, so Get-SendConnector, history and diffs can't show it)."""
+    from exshell.model.send_connector import SmartHostCredential
+    from exshell.store.keystore import KeyStore
+
+    ref = KeyStore(cmdlet.runtime.services.state_dir).seal(cred.Password.reveal().encode("utf-8"))
+    return SmartHostCredential(cred.UserName, ref)
 
 
 class NewSendConnector(ConfigCmdlet):

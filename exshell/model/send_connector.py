@@ -108,6 +108,53 @@ class SmartHost:
         return f"[{self.host}]:{self.port}"
 
 
+SMART_HOST_AUTH_MECHANISMS = ("None", "BasicAuth", "BasicAuthRequireTLS", "ExchangeServer", "ExternalAuthoritative")
+TLS_AUTH_LEVELS = ("EncryptionOnly", "CertificateValidation", "DomainValidation")
+
+
+@dataclass(frozen=True, slots=True)
+class SmartHostCredential:
+    """-AuthenticationCredential as the configuration keeps it: the user name, and a reference to the password
+    sealed in the owner-only key store (store/keystore.py). Shown as a PSCredential: never the password."""
+
+    user_name: str
+    secret_ref: str
+
+    __ps_properties__ = ("UserName", "Password")
+    __ps_type_name__ = "System.Management.Automation.PSCredential"
+
+    @property
+    def UserName(self) -> str:  # noqa: N802 - the .NET property name
+        return self.user_name
+
+    @property
+    def Password(self) -> str:  # noqa: N802
+        return "System.Security.SecureString"
+
+    def __str__(self) -> str:
+        return "System.Management.Automation.PSCredential"
+
+    def to_record(self) -> dict[str, str]:
+        return {"UserName": self.user_name, "SecretRef": self.secret_ref}
+
+    @classmethod
+    def from_record(cls, value: Any) -> SmartHostCredential | None:
+        if not value:
+            return None
+        if isinstance(value, SmartHostCredential):
+            return value
+        return cls(str(value["UserName"]), str(value["SecretRef"]))
+
+
+def _choice(value: Any, allowed: tuple[str, ...], prop: str) -> str:
+    text = str(value).strip()
+    for a in allowed:
+        if a.lower() == text.lower():
+            return a
+    raise ValueError(f'Cannot convert value "{text}" to type {prop}. Specify one of the following enumerator '
+                     f'names and try again: {", ".join(allowed)}')
+
+
 @dataclass(frozen=True, slots=True)
 class SendConnector:
     guid: str
@@ -124,6 +171,10 @@ class SendConnector:
     ignore_starttls: bool = False
     usage: str = "Custom"
     comment: str | None = None
+    smart_host_auth_mechanism: str = "None"
+    authentication_credential: SmartHostCredential | None = None
+    tls_auth_level: str | None = None  # None: not set (RequireTLS then validates the certificate chain)
+    tls_domain: str | None = None
 
     @property
     def identity(self) -> str:
@@ -146,6 +197,24 @@ class SendConnector:
             return "DNSRoutingEnabled must be $false when SmartHosts is given."
         if self.require_tls and self.ignore_starttls:
             return "IgnoreSTARTTLS must be $false when RequireTLS is $true."
+        # PS:new-sendconnector; the texts are Exchange-style [unverified].
+        mech = self.smart_host_auth_mechanism
+        if mech == "ExchangeServer":
+            return ("The SmartHostAuthMechanism value ExchangeServer (Exchange Server authentication, Kerberos/NTLM) "
+                    "is not supported by this server. Use BasicAuth or BasicAuthRequireTLS with "
+                    "-AuthenticationCredential, or None.")
+        if mech != "None" and not self.smart_hosts:
+            return (f"SmartHostAuthMechanism {mech} can be used only when the connector sends through smart hosts "
+                    "(-SmartHosts with -DNSRoutingEnabled $false).")
+        if mech in ("BasicAuth", "BasicAuthRequireTLS") and self.authentication_credential is None:
+            return (f"The AuthenticationCredential parameter is required when SmartHostAuthMechanism is {mech}: "
+                    "-AuthenticationCredential (Get-Credential).")
+        if self.tls_auth_level is not None and (not self.require_tls or self.ignore_starttls):
+            return "TlsAuthLevel can be set only when RequireTLS is $true and IgnoreSTARTTLS is $false."
+        if self.tls_auth_level == "DomainValidation" and self.smart_hosts and not self.tls_domain:
+            return "TlsDomain is required when TlsAuthLevel is DomainValidation on a connector that uses smart hosts."
+        if mech == "BasicAuthRequireTLS" and self.ignore_starttls:
+            return "IgnoreSTARTTLS must be $false when SmartHostAuthMechanism is BasicAuthRequireTLS."
         return None
 
     @classmethod
@@ -171,6 +240,16 @@ class SendConnector:
                 fields["max_message_size"] = Unlimited.parse(fields["max_message_size"], size=True)
             if "source_transport_servers" in fields:
                 fields["source_transport_servers"] = tuple(str(s) for s in fields["source_transport_servers"])
+            if "smart_host_auth_mechanism" in fields:
+                fields["smart_host_auth_mechanism"] = _choice(fields["smart_host_auth_mechanism"] or "None",
+                                                              SMART_HOST_AUTH_MECHANISMS, "AuthMechanisms")
+            if fields.get("tls_auth_level") is not None:
+                fields["tls_auth_level"] = _choice(fields["tls_auth_level"], TLS_AUTH_LEVELS, "TlsAuthLevel")
+            if "authentication_credential" in fields:
+                fields["authentication_credential"] = SmartHostCredential.from_record(
+                    fields["authentication_credential"])
+            if fields.get("tls_domain") is not None:
+                fields["tls_domain"] = str(fields["tls_domain"]).strip().rstrip(".").lower() or None
         except ValueError as exc:
             raise ModelError(str(exc), "InvalidSendConnector") from None
         updated = dataclasses.replace(self, **fields)
@@ -199,6 +278,14 @@ class SendConnector:
             record["Fqdn"] = self.fqdn
         if self.comment:
             record["Comment"] = self.comment
+        if self.smart_host_auth_mechanism != "None":
+            record["SmartHostAuthMechanism"] = self.smart_host_auth_mechanism
+        if self.authentication_credential is not None:
+            record["AuthenticationCredential"] = self.authentication_credential.to_record()
+        if self.tls_auth_level:
+            record["TlsAuthLevel"] = self.tls_auth_level
+        if self.tls_domain:
+            record["TlsDomain"] = self.tls_domain
         return record
 
     @classmethod
@@ -219,8 +306,14 @@ class SendConnector:
                 ignore_starttls=bool(record.get("IgnoreSTARTTLS", False)),
                 usage=str(record.get("Usage", "Custom")),
                 comment=record.get("Comment"),
+                smart_host_auth_mechanism=_choice(record.get("SmartHostAuthMechanism") or "None",
+                                                  SMART_HOST_AUTH_MECHANISMS, "AuthMechanisms"),
+                authentication_credential=SmartHostCredential.from_record(record.get("AuthenticationCredential")),
+                tls_auth_level=_choice(record["TlsAuthLevel"], TLS_AUTH_LEVELS, "TlsAuthLevel")
+                if record.get("TlsAuthLevel") else None,
+                tls_domain=record.get("TlsDomain") or None,
             )
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             raise ModelDataError(
                 f"The stored send connector {guid} is invalid: {exc}", "InvalidStoredData"
             ) from None
@@ -238,6 +331,10 @@ class SendConnector:
             "Fqdn": self.fqdn,
             "RequireTLS": self.require_tls,
             "IgnoreSTARTTLS": self.ignore_starttls,
+            "SmartHostAuthMechanism": self.smart_host_auth_mechanism,
+            "AuthenticationCredential": self.authentication_credential,
+            "TlsAuthLevel": self.tls_auth_level,
+            "TlsDomain": self.tls_domain,
             "Comment": self.comment,
             "Identity": self.name,
             "Guid": self.guid,
@@ -292,4 +389,8 @@ PROPERTIES: tuple[tuple[str, str], ...] = (
     ("IgnoreSTARTTLS", "ignore_starttls"),
     ("Usage", "usage"),
     ("Comment", "comment"),
+    ("SmartHostAuthMechanism", "smart_host_auth_mechanism"),
+    ("AuthenticationCredential", "authentication_credential"),
+    ("TlsAuthLevel", "tls_auth_level"),
+    ("TlsDomain", "tls_domain"),
 )

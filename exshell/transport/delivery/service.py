@@ -481,9 +481,8 @@ class DeliveryService:
             pending,
             data,
             helo=connector.fqdn or router.server_fqdn,
-            require_tls=connector.require_tls,
-            ignore_starttls=connector.ignore_starttls,
             pool=self._pool,
+            security=await self._security(connector),
         )
         if result.connection_error:
             return {r: ("retry", result.connection_error, "") for r in pending}
@@ -493,6 +492,29 @@ class DeliveryService:
             kind = "ok" if reply.startswith("2") else "fail" if reply.startswith("5") else "retry"
             out[rcpt] = (kind, reply, result.remote)
         return out
+
+    async def _security(self, connector: Any) -> Any:
+        """The connector's TLS and logon settings, the smart-host password unsealed from the key store."""
+        from exshell.transport.delivery import smtp_client
+
+        cred = getattr(connector, "authentication_credential", None)
+        password = None
+        if cred is not None and getattr(connector, "smart_host_auth_mechanism", "None") in ("BasicAuth",
+                                                                                           "BasicAuthRequireTLS"):
+            from exshell.store.keystore import KeyStore, KeyStoreError
+
+            try:
+                raw = await asyncio.to_thread(KeyStore(self.state_dir).unseal, cred.secret_ref)
+                password = raw.decode("utf-8")
+            except KeyStoreError as exc:
+                log.error("send connector %s: the smart host password can't be read: %s", connector.name, exc)
+                password = None
+        return smtp_client.Security(
+            require_tls=connector.require_tls, ignore_starttls=connector.ignore_starttls,
+            tls_auth_level=getattr(connector, "tls_auth_level", None), tls_domain=getattr(connector, "tls_domain", None),
+            auth_mechanism=getattr(connector, "smart_host_auth_mechanism", "None"),
+            user_name=cred.user_name if cred is not None else None, password=password,
+        )
 
     async def _save(self, state: MessageState) -> None:
         """Serialize on the loop (the state can't change mid-dump), write in a thread, one writer per message

@@ -4,6 +4,12 @@ Smart hosts are tried in order (failing over on a connection error or a 4xx gree
 port when it has one, else the connector's Port (cmdlets.md §6.1). EHLO uses the connector's Fqdn, else the
 server's. STARTTLS is used when offered (unless IgnoreSTARTTLS); certificates are verified only when
 RequireTLS is set, and RequireTLS without STARTTLS is a transient failure, as Exchange defers it.
+`Security` carries the rest of the connector's TLS and logon settings (tls-auth.md §3): TlsAuthLevel
+EncryptionOnly (no certificate check), CertificateValidation (a trusted chain) or DomainValidation (a trusted
+chain naming TlsDomain); SmartHostAuthMechanism BasicAuth / BasicAuthRequireTLS logs on with AUTH LOGIN (what
+Exchange uses; PLAIN when the host offers only that) after STARTTLS when there is one — BasicAuthRequireTLS
+never without it. Every failure of these leaves the message queued (a transient reply with Exchange's
+wording); nothing is ever sent in clear or unauthenticated instead.
 Connections are kept for the next message to the same host (`ConnectionPool`, at most 20 messages per
 connection, Exchange's SmtpMaxMessagesPerConnection default). Replies are classified per recipient by their first digit: 2xx delivered, 4xx retry, 5xx NDR (RFC 5321
 §4.2.1).
@@ -17,6 +23,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CONNECT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """A send connector's TLS and smart-host logon settings, with the password already unsealed."""
+
+    require_tls: bool = False
+    ignore_starttls: bool = False
+    tls_auth_level: str | None = None
+    tls_domain: str | None = None
+    auth_mechanism: str = "None"
+    user_name: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def basic_auth(self) -> bool:
+        return self.auth_mechanism in ("BasicAuth", "BasicAuthRequireTLS")
+
+    def pool_key(self) -> tuple[Any, ...]:
+        return (self.require_tls, self.ignore_starttls, self.tls_auth_level, self.tls_domain, self.auth_mechanism,
+                self.user_name, hash(self.password))
+
+
+def tls_context_for(level: str | None) -> Any:
+    """The client context of a TlsAuthLevel (None: aiosmtplib's own choice from validate_certs)."""
+    import ssl
+
+    if level is None:
+        return None
+    ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if level == "EncryptionOnly":
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif level == "CertificateValidation":
+        ctx.check_hostname = False  # a trusted chain, whatever name it carries
+    return ctx  # DomainValidation: chain and name (server_hostname = TlsDomain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +155,16 @@ async def send(
     ignore_starttls: bool = False,
     timeout: float = CONNECT_TIMEOUT,
     pool: ConnectionPool | None = None,
+    security: Security | None = None,
 ) -> SendResult:
     import aiosmtplib
 
+    sec = security or Security(require_tls=require_tls, ignore_starttls=ignore_starttls)
+    require_tls, ignore_starttls = sec.require_tls, sec.ignore_starttls
     result = SendResult()
     errors: list[str] = []
     for target in targets:
-        key = (target.host, target.port, helo, require_tls, ignore_starttls)
+        key = (target.host, target.port, helo) + sec.pool_key()
         pooled = pool.take(key) if pool is not None else None
         while True:
             if pooled is not None:
@@ -135,7 +181,7 @@ async def send(
                 )
                 try:
                     await smtp.connect()
-                    await _hello(smtp, require_tls, ignore_starttls)
+                    await _hello(smtp, sec)
                 except aiosmtplib.SMTPResponseException as exc:
                     errors.append(f"[{target.host}:{target.port}] {_reply(exc.code, exc.message)}")
                     smtp.close()
@@ -180,13 +226,47 @@ class _HostFailure(Exception):
     """The host couldn't take the transaction at all (EHLO/MAIL/TLS failed, or it dropped us): fail over."""
 
 
-async def _hello(smtp: Any, require_tls: bool, ignore_starttls: bool) -> None:
+async def _hello(smtp: Any, sec: Security) -> None:
+    import ssl
+
+    import aiosmtplib
+
     await smtp.ehlo()
-    if smtp.supports_extension("starttls") and not ignore_starttls:
-        await smtp.starttls(validate_certs=require_tls)
+    tls = False
+    if smtp.supports_extension("starttls") and not sec.ignore_starttls:
+        ctx = tls_context_for(sec.tls_auth_level if sec.require_tls else None)
+        try:
+            if ctx is not None:
+                await smtp.starttls(tls_context=ctx, server_hostname=sec.tls_domain
+                                    if sec.tls_auth_level == "DomainValidation" else None)
+            else:
+                await smtp.starttls(validate_certs=sec.require_tls)
+        except (ssl.SSLError, aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected) as exc:
+            cause = exc.__cause__ or exc.__context__ or exc
+            level = sec.tls_auth_level or ("CertificateValidation" if sec.require_tls else "EncryptionOnly")
+            raise _HostFailure(f"451 4.4.0 TLS negotiation failed ({level}): {cause}") from None
         await smtp.ehlo()
-    elif require_tls:
+        tls = True
+    elif sec.require_tls:
         raise _HostFailure("451 5.7.3 STARTTLS is required to send mail")
+    if not sec.basic_auth:
+        return
+    if sec.password is None:
+        raise _HostFailure("454 4.7.0 Temporary authentication failure: the send connector's stored credential "
+                           "can't be read (see the service log)")
+    if sec.auth_mechanism == "BasicAuthRequireTLS" and not tls:
+        raise _HostFailure("451 5.7.3 Require STARTTLS to do basic authentication")
+    methods = [m.lower() for m in smtp.supported_auth_methods]
+    try:
+        if "login" in methods:
+            await smtp.auth_login(sec.user_name or "", sec.password or "")
+        elif "plain" in methods:
+            await smtp.auth_plain(sec.user_name or "", sec.password or "")
+        else:
+            raise _HostFailure("451 5.7.3 Require basic authentication.")  # Exchange 2010's text (tls-auth.md §3)
+    except aiosmtplib.SMTPResponseException as exc:
+        raise _HostFailure(f'451 4.4.0 Primary target IP address responded with: "{_reply(exc.code, exc.message)}"'
+                           ) from None
 
 
 async def _transaction(
