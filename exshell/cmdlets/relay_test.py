@@ -22,7 +22,8 @@ def _register_views() -> None:
     register_view(
         RESULT_TYPE,
         ListView(("Server", "LocalEndPoint", "RemoteIPAddress", "Connector", "LosingConnectors", "Principal",
-                  "Rights", "Connect", "MailFrom", "RcptTo", "Data", "Tarpit", "Reasons")),
+                  "Rights", "Connect", "Ehlo", "StartTls", "Auth", "NotInForce", "MailFrom", "RcptTo", "Data",
+                  "Tarpit", "Reasons")),
     )
 
 
@@ -68,12 +69,18 @@ class TestRelayPolicy(Cmdlet):
         Parameter("MessageSize", T.custom("Microsoft.Exchange.Data.ByteQuantifiedSize", _size,
                                           display="ByteQuantifiedSize"),
                   help="The message size (SIZE= on MAIL FROM and the size at the end of DATA), e.g. 10MB."),
+        Parameter("AuthenticatedAs", T.STRING, completer="mailbox",
+                  help="The session logs on (AUTH LOGIN) as this mailbox: name, alias or address."),
+        Parameter("Tls", T.SWITCH, help="The session has done STARTTLS first."),
     )
     examples = (
         Example("Test-RelayPolicy 192.168.1.100 -LocalEndPoint 192.168.1.17:25 -Sender app@contoso.com "
                 "-Recipient someone@fabrikam.com",
                 "Shows whether 192.168.1.100 may relay to fabrikam.com through 192.168.1.17:25, and why."),
         Example("Test-RelayPolicy 10.1.1.1", "Shows which connector serves 10.1.1.1 on each binding of this server."),
+        Example("Test-RelayPolicy 192.168.1.50 -LocalEndPoint 0.0.0.0:587 -Tls -AuthenticatedAs copier "
+                "-Sender copier@contoso.com -Recipient someone@fabrikam.com",
+                "What EHLO offers after STARTTLS, whether AUTH as copier succeeds, and whether it may then relay."),
     )
     related = ("Get-ReceiveConnector", "Get-ADPermission", "Add-ADPermission")
 
@@ -91,7 +98,18 @@ class TestRelayPolicy(Cmdlet):
         except Exception as e:  # store / model errors are the user's data problems: one PowerShell error
             self.throw_terminating(str(e), "ConfigurationUnreadable,Test-RelayPolicy", Category.ReadError)
             return
-        index = PolicyIndex.build(config, server, version=snap.version)
+        from exshell.model.certificate import certificates_from_data
+
+        index = PolicyIndex.build(config, server, version=snap.version, certificates=certificates_from_data(snap.data))
+        if self.params.get("AuthenticatedAs"):
+            from exshell.transport.auth import find_mailbox
+
+            if find_mailbox(index, str(self.params["AuthenticatedAs"])) is None:
+                self.throw_terminating(
+                    f"The operation couldn't be performed because object '{self.params['AuthenticatedAs']}' couldn't "
+                    f"be found on '{index.server_name}'.", "ManagementObjectNotFoundException,Test-RelayPolicy",
+                    Category.ObjectNotFound, self.params["AuthenticatedAs"])
+                return
         if self.params.is_bound("LocalEndPoint"):
             try:
                 b = IPBinding.parse(str(self.params["LocalEndPoint"]))
@@ -142,8 +160,20 @@ class TestRelayPolicy(Cmdlet):
         ]
         mail_reply = rcpt_replies = data_reply = None
         tarpit = None
+        security, auth_args = _security_of(self, index, c, reasons)
+        props += security
+        # The view adds Ehlo (keywords, after STARTTLS with -Tls), StartTls (reply and certificate), Auth (the reply
+        # for -AuthenticatedAs) and NotInForce (AuthMechanism values this server doesn't implement).
+        tls_done = bool(self.params.get("Tls")) and c is not None and index.tls_certificate(c)[0] is not None
+        if c is not None and getattr(c, "require_tls", False) and not tls_done:
+            from exshell.transport import replies as R
+
+            props += [("MailFrom", str(R.MUST_ISSUE_STARTTLS)), ("RcptTo", None), ("Data", None), ("Tarpit", None),
+                      ("Reasons", reasons + ["MAIL FROM: RequireTLS is $true and the session hasn't done STARTTLS"])]
+            return PSObject(props, type_names=[RESULT_TYPE, "System.Management.Automation.PSCustomObject",
+                                               "System.Object"])
         if c is not None:
-            mail = decide(index, local, remote, "mail", sender=sender or "", size=size)
+            mail = decide(index, local, remote, "mail", sender=sender or "", size=size, **auth_args)
             mail_reply = str(mail.reply)
             reasons.append(f"MAIL FROM: {mail.reason}")
             failures = [] if mail.accepted else [mail]
@@ -151,7 +181,7 @@ class TestRelayPolicy(Cmdlet):
                 rcpt_replies = []
                 accepted = 0
                 for r in recipients:
-                    d = decide(index, local, remote, "rcpt", recipient=str(r), recipients_so_far=accepted)
+                    d = decide(index, local, remote, "rcpt", recipient=str(r), recipients_so_far=accepted, **auth_args)
                     rcpt_replies.append(f"{r}: {d.reply}")
                     reasons.append(f"RCPT TO {r}: {d.reason}")
                     if d.accepted:
@@ -159,7 +189,7 @@ class TestRelayPolicy(Cmdlet):
                     else:
                         failures.append(d)
                 if accepted:
-                    end = decide(index, local, remote, "data_end", size=size)
+                    end = decide(index, local, remote, "data_end", size=size, **auth_args)
                     data_reply = "250 2.6.0 Queued mail for delivery" if end.accepted else str(end.reply)
                     reasons.append(f"end of DATA: {end.reason}")
                     if not end.accepted:
@@ -167,7 +197,67 @@ class TestRelayPolicy(Cmdlet):
             if any(f.tarpit for f in failures):
                 interval = getattr(c, "tarpit_interval", None)
                 tarpit = interval.log_form() if hasattr(interval, "log_form") else str(failures[0].tarpit)
+        if auth_args:  # the session's rights after the logon
+            props = [(k, v) for k, v in props if k not in ("Principal", "Rights")]
+            rights = index.rights_for(c, auth_args["authenticated_as"], auth_args["authenticated_as"])
+            props.insert(5, ("Principal", f"{auth_args['authenticated_as']}, NT AUTHORITY\\Authenticated Users"))
+            props.insert(6, ("Rights", [f"{r} {'Allow' if g.granted else 'Deny'} ({g.origin})"
+                                        for r, g in rights.items()]))
         props += [("MailFrom", mail_reply), ("RcptTo", rcpt_replies), ("Data", data_reply), ("Tarpit", tarpit),
                   ("Reasons", reasons)]
         return PSObject(props, type_names=[RESULT_TYPE, "System.Management.Automation.PSCustomObject",
                                            "System.Object"])
+
+
+def _security_of(cmdlet: Any, index: Any, c: Any, reasons: list[str]) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """Ehlo / StartTls / Auth / NotInForce for the session the parameters describe, and the `decide` arguments
+    of its logon (empty when it stays anonymous)."""
+    from exshell.transport import auth as A
+    from exshell.transport import replies as R
+    from exshell.transport.smtp_security import ehlo_extensions
+
+    if c is None:
+        return [("Ehlo", None), ("StartTls", None), ("Auth", None), ("NotInForce", None)], {}
+    tls = bool(cmdlet.params.get("Tls"))
+    cert, why = index.tls_certificate(c)
+    if cert is None:
+        starttls = str(R.UNRECOGNIZED_COMMAND) + f" (STARTTLS is not offered: {why})"
+        reasons.append(f"STARTTLS: not offered: {why}")
+        if tls:
+            reasons.append("-Tls: the session can't do STARTTLS on this connector; evaluated without TLS")
+            tls = False
+    else:
+        starttls = f"{R.STARTTLS_READY} (certificate {cert.thumbprint}, {cert.subject})"
+        reasons.append(f"STARTTLS: {why}")
+    user = cmdlet.params.get("AuthenticatedAs")
+    auth_reply = None
+    args: dict[str, Any] = {}
+    if user:
+        mechanisms = A.offered(c, tls)
+        mailbox = A.find_mailbox(index, str(user))
+        if getattr(c, "require_tls", False) and not tls:
+            auth_reply = str(R.MUST_ISSUE_STARTTLS)
+            reasons.append("AUTH: RequireTLS is $true; STARTTLS comes first")
+        elif "LOGIN" not in mechanisms:
+            auth_reply = str(R.AUTH_UNRECOGNIZED)
+            reasons.append("AUTH: " + ("BasicAuth is not in the connector's AuthMechanism"
+                                       if "BasicAuth" not in c.auth_mechanism else
+                                       "BasicAuthRequireTLS: basic authentication is offered only after STARTTLS (-Tls)"))
+        elif not getattr(mailbox, "password_hash", None) and not getattr(mailbox, "password_ref", None):
+            auth_reply = str(R.AUTH_FAILED)
+            reasons.append(f"AUTH: the mailbox {mailbox.name} has no password (Set-Mailbox -Password)")
+        else:
+            principal = A.principal_of(index, mailbox)
+            rights = index.rights_for(c, principal, principal)
+            g = rights.get("ms-Exch-SMTP-Submit")
+            if g is None or not g.granted:
+                auth_reply = str(R.AUTH_FAILED)
+                reasons.append(f"AUTH: {principal} lacks ms-Exch-SMTP-Submit on {c.identity}")
+            else:
+                auth_reply = f"{R.AUTH_OK} (with the right password)"
+                reasons.append(f"AUTH: {principal} logs on; its rights plus NT AUTHORITY\\Authenticated Users'")
+                args = {"authenticated_as": principal,
+                        "send_as": frozenset(a.lower() for a in mailbox.all_addresses)}
+    ehlo = ehlo_extensions(index, c, starttls=cert is not None, tls_active=tls, authenticated=False)
+    return ([("Ehlo", ehlo), ("StartTls", starttls), ("Auth", auth_reply), ("NotInForce", A.not_in_force(c) or None)],
+            args)

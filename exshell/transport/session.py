@@ -408,21 +408,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         assert self.session is not None and self.decision is not None
         self.session.extended_smtp = True
         self.session.host_name = hostname
-        c = self.decision.connector
-        lines = [f"{self.hostname} Hello [{self.remote[0]}]"]
-        max_size = receive_limit(self.index, c)
-        size_mode = str(getattr(c, "size_enabled", "Enabled"))
-        if size_mode != "Disabled":  # SizeMode: Enabled / EnabledWithoutValue / Disabled (PS-NRC SizeEnabled)
-            lines.append(f"SIZE {max_size}" if max_size and size_mode == "Enabled" else "SIZE")
-        if getattr(c, "pipelining_enabled", True):
-            lines.append("PIPELINING")
-        if getattr(c, "delivery_status_notification_enabled", True):
-            lines.append("DSN")
-        if getattr(c, "enhanced_status_codes_enabled", True):
-            lines.append("ENHANCEDSTATUSCODES")
-        lines += self.security_ehlo_lines()  # STARTTLS, AUTH (smtp_security.py)
-        if getattr(c, "eight_bit_mime_enabled", True):
-            lines.append("8BITMIME")
+        lines = [f"{self.hostname} Hello [{self.remote[0]}]"] + self.ehlo_lines()  # smtp_security.ehlo_extensions
         await self.push_lines(250, lines)
 
     async def smtp_HELO(self, hostname: str) -> None:

@@ -27,7 +27,7 @@ from aiosmtpd.smtp import MISSING, TLSSetupException
 
 from exshell.transport import auth as A
 from exshell.transport import replies as R
-from exshell.transport.policy import _seconds, log_flags
+from exshell.transport.policy import _seconds, log_flags, receive_limit
 
 log = logging.getLogger("exshell.transport")
 
@@ -40,6 +40,31 @@ AIOSMTPD_TEXTS = {
 }
 
 
+def ehlo_extensions(index: Any, connector: Any, *, starttls: bool, tls_active: bool, authenticated: bool) -> list[str]:
+    """The EHLO keywords after the greeting line, in Exchange's order (semantics.md §d, TELNET): what the session
+    sends and what Test-RelayPolicy shows. `starttls`: a certificate is ready for this connector."""
+    c = connector
+    lines = []
+    max_size = receive_limit(index, c)
+    size_mode = str(getattr(c, "size_enabled", "Enabled"))
+    if size_mode != "Disabled":  # SizeMode: Enabled / EnabledWithoutValue / Disabled (PS-NRC SizeEnabled)
+        lines.append(f"SIZE {max_size}" if max_size and size_mode == "Enabled" else "SIZE")
+    if getattr(c, "pipelining_enabled", True):
+        lines.append("PIPELINING")
+    if getattr(c, "delivery_status_notification_enabled", True):
+        lines.append("DSN")
+    if getattr(c, "enhanced_status_codes_enabled", True):
+        lines.append("ENHANCEDSTATUSCODES")
+    if starttls and not tls_active:
+        lines.append("STARTTLS")
+    mechanisms = A.offered(c, tls_active)
+    if mechanisms and not authenticated:
+        lines.append("AUTH " + " ".join(mechanisms))
+    if getattr(c, "eight_bit_mime_enabled", True):
+        lines.append("8BITMIME")
+    return lines
+
+
 class SecurityVerbs:
     """State: `tls_active`, `logon` (an auth.Logon once AUTH succeeded), `logon_failures`."""
 
@@ -49,18 +74,10 @@ class SecurityVerbs:
     tls_thumbprint: str | None = None
 
     # ------------------------------------------------------------------ what the verbs consult
-    def offers_starttls(self) -> bool:
-        return self.tls_context is not None and not self.tls_active  # type: ignore[attr-defined]
-
-    def security_ehlo_lines(self) -> list[str]:
-        c = self.decision.connector  # type: ignore[attr-defined]
-        lines = []
-        if self.offers_starttls():
-            lines.append("STARTTLS")
-        mechanisms = A.offered(c, self.tls_active)
-        if mechanisms and self.logon is None:
-            lines.append("AUTH " + " ".join(mechanisms))
-        return lines
+    def ehlo_lines(self) -> list[str]:
+        return ehlo_extensions(self.index, self.decision.connector,  # type: ignore[attr-defined]
+                               starttls=self.tls_context is not None,  # type: ignore[attr-defined]
+                               tls_active=self.tls_active, authenticated=self.logon is not None)
 
     async def refused_before_tls(self, verb: str) -> bool:
         """RequireTLS: True (after answering) when `verb` must wait for STARTTLS."""
