@@ -61,10 +61,12 @@ class NewMailbox(ConfigCmdlet):
         password = p.get("Password")
         try:
             mbx = Mailbox.new(p["Name"], primary, p.get("DisplayName"), p.get("Alias"),
-                              p.get("EmailAddresses") or (), password.reveal() if password else None)
+                              p.get("EmailAddresses") or ())
         except ModelError as exc:
             report_model_error(self, exc, p["Name"])
             return
+        if password:
+            mbx = mbx.with_changes(password_ref=sealed_password_hash(self, password.reveal()))
         if self.preview(Create(MAILBOXES, mbx), mbx.name) is None:
             return
         if not self.should_process(mbx.name, description=f'Creating mailbox "{mbx.name}" '
@@ -139,7 +141,10 @@ class SetMailbox(ConfigCmdlet):
             changes["EmailAddresses"] = edit if edit is not None else (
                 list(value) if isinstance(value, (list, tuple)) else [value])
         if p.get("Password") is not None:
-            changes["Password"] = p["Password"].reveal()
+            secret = p["Password"].reveal()
+            changes["PasswordRef"] = sealed_password_hash(self, secret) if secret else None
+            if not secret:
+                changes["PasswordHash"] = None
         op = Update(MAILBOXES, mbx.guid, changes, identity=mbx.name)
         if self.preview(op, mbx.name) is None:
             return
@@ -164,3 +169,12 @@ class RemoveMailbox(ConfigCmdlet):
             return
         self.remove(MAILBOXES, mbx, f'Removing mailbox "{mbx.name}".')
 
+
+
+def sealed_password_hash(cmdlet: Any, password: str) -> str:
+    """The scrypt hash of a mailbox password, sealed in the owner-only key store (never in config.toml, parsed.json
+    or history, which are readable by more than the owner); the record keeps the reference."""
+    from exshell.model.mailbox import hash_password
+    from exshell.store.keystore import KeyStore
+
+    return KeyStore(cmdlet.runtime.services.state_dir).seal(hash_password(password).encode("ascii"))

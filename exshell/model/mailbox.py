@@ -75,8 +75,9 @@ class Mailbox:
     alias: str
     primary_smtp_address: str
     email_addresses: tuple[str, ...] = ()  # secondary addresses (without the smtp: prefix)
-    password_hash: str | None = None
+    password_hash: str | None = None  # older stores: the hash in the record itself
     hidden_from_address_lists: bool = False
+    password_ref: str | None = None  # the scrypt hash, sealed in the owner-only key store (store/keystore.py)
 
     @property
     def identity(self) -> str:
@@ -146,6 +147,9 @@ class Mailbox:
         if "password" in values:
             pw = values.pop("password")
             values["password_hash"] = hash_password(pw) if pw else None
+            values["password_ref"] = None
+        if values.get("password_ref"):
+            values["password_hash"] = None  # the sealed hash replaces one kept in the record
         updated = dataclasses.replace(self, **values)
         extras = tuple(
             a for a in updated.email_addresses if a.lower() != updated.primary_smtp_address.lower()
@@ -169,6 +173,8 @@ class Mailbox:
         }
         if self.password_hash:
             record["PasswordHash"] = self.password_hash
+        if self.password_ref:
+            record["PasswordRef"] = self.password_ref
         return record
 
     @classmethod
@@ -185,6 +191,7 @@ class Mailbox:
                 ),
                 password_hash=record.get("PasswordHash"),
                 hidden_from_address_lists=bool(record.get("HiddenFromAddressListsEnabled", False)),
+                password_ref=record.get("PasswordRef") or None,
             )
         except (KeyError, ValueError) as exc:
             raise ModelDataError(
@@ -264,5 +271,6 @@ PROPERTIES: tuple[tuple[str, str], ...] = (
     ("EmailAddresses", "email_addresses"),
     ("HiddenFromAddressListsEnabled", "hidden_from_address_lists"),
     ("PasswordHash", "password_hash"),
+    ("PasswordRef", "password_ref"),
     ("Password", "password"),
 )

@@ -110,10 +110,20 @@ def decode_b64(text: str) -> bytes | None:
 _dummy_hash: str | None = None
 
 
-def check_password(mailbox: Any | None, password: str) -> bool:
-    """Blocking: scrypt. A mailbox without a password never logs on."""
+def stored_hash(mailbox: Any | None, keys: Any) -> str | None:
+    """The mailbox's scrypt hash: unsealed from the key store (PasswordRef), or an older store's PasswordHash."""
+    if mailbox is None:
+        return None
+    ref = getattr(mailbox, "password_ref", None)
+    if ref and keys is not None:
+        return str(keys.unseal(ref).decode("ascii"))
+    return getattr(mailbox, "password_hash", None)
+
+
+def check_password(mailbox: Any | None, password: str, keys: Any = None) -> bool:
+    """Blocking: the key store read and scrypt. A mailbox without a password never logs on."""
     global _dummy_hash
-    stored = getattr(mailbox, "password_hash", None) if mailbox is not None else None
+    stored = stored_hash(mailbox, keys)
     if not stored:
         if _dummy_hash is None:
             _dummy_hash = hash_password("exshell-dummy")
@@ -122,8 +132,8 @@ def check_password(mailbox: Any | None, password: str) -> bool:
     return verify_password(password, stored)
 
 
-async def verify_in_thread(mailbox: Any | None, password: str) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(None, check_password, mailbox, password)
+async def verify_in_thread(mailbox: Any | None, password: str, keys: Any = None) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(None, check_password, mailbox, password, keys)
 
 
 def logon_for(index: Any, mailbox: Any, user_name: str, mechanism: str) -> Logon:

@@ -106,6 +106,7 @@ class Engine:
         index = PolicyIndex.build(snapshot_config(snap), self.server_name, version=snap.version,
                                   certificates=certificates_from_data(snap.data))
         index.tls = self.tls.for_index(index)  # before the swap: a session sees index and contexts together
+        index.keys = self.tls.keys
         return index
 
     def _new_session(self) -> ExchangeSMTP:

@@ -176,6 +176,7 @@ class PolicyIndex:
         # connector GUID -> transport.tls.TlsChoice, filled by the engine when it compiles a version (the
         # SSLContexts need key files); empty for diagnostics, which ask tls_certificate() instead.
         self.tls: dict[str, Any] = {}
+        self.keys: Any = None  # the engine's store.keystore.KeyStore (sealed mailbox password hashes)
         # The NetBIOS domain that names authenticated users (`CONTOSO\copier`), from the server's DNS domain.
         self.netbios_domain = perms.netbios_name(domain or (server_fqdn.split(".", 1)[1] if "." in server_fqdn
                                                             else "exshell.local"))

@@ -162,7 +162,7 @@ class SecurityVerbs:
         index = self.index  # type: ignore[attr-defined]
         mailbox = A.find_mailbox(index, user)
         try:
-            ok = await A.verify_in_thread(mailbox, password)
+            ok = await A.verify_in_thread(mailbox, password, self.index.keys)  # type: ignore[attr-defined]
         except Exception:  # the check itself failed (e.g. memory): the client may try again later
             log.exception("session %s: password verification failed", self.session_id)  # type: ignore[attr-defined]
             await self.reply(R.AUTH_TEMPORARY)  # type: ignore[attr-defined]

@@ -28,15 +28,18 @@ def test_proxy_address_in_use_is_refused(sh):
     assert not r.success and "already being used" in r.errors
 
 
-def test_password_is_stored_only_as_a_salted_hash(sh):
+def test_password_is_stored_only_as_a_salted_hash_sealed_outside_the_configuration(sh):
     sh.ok("New-Mailbox scanner -Password (ConvertTo-SecureString 'S3cret!' -AsPlainText -Force)")
     text = (sh.state / "config.toml").read_text()
-    assert "S3cret!" not in text and "scrypt$" in text
+    assert "S3cret!" not in text and "scrypt$" not in text  # config.toml is readable by more than the owner
     from exshell.model.config import Config
     from exshell.model.mailbox import verify_password
+    from exshell.store.keystore import KeyStore
 
     (mbx,) = Config.from_data(sh.store.snapshot().data).mailboxes
-    assert verify_password("S3cret!", mbx.password_hash) and not verify_password("nope", mbx.password_hash)
+    stored = KeyStore(sh.state).unseal(mbx.password_ref).decode()
+    assert stored.startswith("scrypt$131072$8$1$")  # OWASP's scrypt cost
+    assert verify_password("S3cret!", stored) and not verify_password("nope", stored)
 
 
 def test_plain_string_password_is_refused(sh):

@@ -311,3 +311,38 @@ def test_expired_mismatched_or_unreadable_certificates_mean_no_starttls(tmp_path
         reasons = " / ".join(ch.reason for ch in choices.values())
         assert "not valid" in reasons or "no valid" in reasons
         assert "can't be loaded" in reasons
+
+
+def test_a_password_set_in_the_shell_is_sealed_outside_the_configuration_and_logs_on(tmp_path, ca):
+    import subprocess
+    import sys
+
+    from exshell.store import open_store
+
+    port = free_port()
+    state = tmp_path / "state"
+    script = (
+        "Get-ReceiveConnector | Set-ReceiveConnector -Enabled $false; "
+        f"New-ReceiveConnector Copiers -Bindings {LISTEN}:{port} -RemoteIPRanges {BASIC} -Fqdn {FQDN} "
+        "-PermissionGroups ExchangeUsers -AuthMechanism 'Tls, BasicAuth, BasicAuthRequireTLS' | Out-Null; "
+        "New-Mailbox -Name Copier -PrimarySmtpAddress copier@exshell.local "
+        f"-Password (ConvertTo-SecureString '{PASSWORD}' -AsPlainText -Force) | Out-Null; "
+        "New-ExchangeCertificate -DomainName " + FQDN + " -Services SMTP -Force | Out-Null"
+    )
+    r = subprocess.run([sys.executable, "-m", "exshell", "--state", str(state), "--server", "EX01", "-c", script],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for f in [state / "config.toml", state / "parsed.json", *(state / "history").iterdir()]:
+        assert b"scrypt$" not in f.read_bytes() and b"PasswordHash" not in f.read_bytes(), f
+    assert b"PasswordRef" in (state / "config.toml").read_bytes()
+    with EngineThread(state, open_store(state)):
+        c = smtp(port, BASIC)
+        c.starttls()  # the self-signed certificate New-ExchangeCertificate made: not verified here
+        c.ehlo("copier.example")
+        assert R.Reply(*_decode(login(c, "copier@exshell.local", PASSWORD))) == R.AUTH_OK
+        c.quit()
+        c = smtp(port, BASIC)
+        c.starttls()
+        c.ehlo("copier.example")
+        assert R.Reply(*_decode(login(c, "copier", "wrong", "PLAIN"))) == R.AUTH_FAILED
+        c.close()
