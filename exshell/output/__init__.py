@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -16,7 +17,7 @@ def out_default(objects: list[Any], host: Any, enumeration_limit: Any = None) ->
     lines = format_objects(list(objects), getattr(host, "width", 120) or 120, enumeration_limit)
     if not lines:
         return
-    if getattr(host, "is_terminal", False):
+    if getattr(host, "is_terminal", False) and not os.environ.get("NO_COLOR"):
         from exshell.output.rich_render import render_terminal
 
         render_terminal(lines, host)

@@ -3,6 +3,7 @@ pager: Space = next page, Enter = next line, Q = quit), everything at once anywh
 
 from __future__ import annotations
 
+import os
 import shutil
 from typing import Any
 
@@ -12,7 +13,7 @@ PAGER_PROMPT = "<SPACE> next page; <CR> next line; Q quit"
 def _write(lines: list[str], host: Any) -> None:
     if not lines:
         return
-    if getattr(host, "is_terminal", False):
+    if getattr(host, "is_terminal", False) and not os.environ.get("NO_COLOR"):
         from exshell.output.rich_render import render_terminal
 
         render_terminal(lines, host)

@@ -47,8 +47,3 @@ def render_terminal(lines: list[str], host: Any) -> None:
     for text in styled_lines(lines):
         console.print(text)
     host.write(buf.getvalue())
-
-
-def render_error_terminal(text: str, host: Any) -> None:
-    """An error record's text in red."""
-    host.write("\x1b[91m" + text + "\x1b[0m\n")

@@ -6,8 +6,29 @@ and tests can each supply their own.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
+
+# The console host's colours (PowerShell 5: ErrorForegroundColor Red, Warning/Verbose/Debug Yellow), as ANSI.
+ERROR_COLOUR = "\x1b[91m"
+WARNING_COLOUR = "\x1b[93m"
+RESET = "\x1b[0m"
+
+
+def colour_wanted(stream: object) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set to anything non-empty (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def painted(text: str, colour: str) -> str:
+    """text in colour, line by line, so a pager or a cut line never leaves the terminal coloured."""
+    return "\n".join(f"{colour}{line}{RESET}" if line else line for line in text.split("\n"))
 
 
 class Host:
@@ -16,6 +37,9 @@ class Host:
     width: int = 120
     interactive: bool = False
     is_terminal: bool = False
+    # Errors red, warnings yellow: set by hosts that write to a terminal (colour_wanted).
+    colour_errors: bool = False
+    colour_warnings: bool = False
 
     def write(self, text: str) -> None:
         """Write text without a newline."""
@@ -60,15 +84,20 @@ class TextHost(Host):
         self.interactive = interactive
         self.width = width
         self.input = input if input is not None else sys.stdin
+        self.colour_errors = colour_wanted(self.err)
+        self.colour_warnings = colour_wanted(self.out)
 
     def write(self, text: str) -> None:
         self.out.write(text)
 
     def write_error_text(self, text: str) -> None:
-        self.err.write(text + "\n")
+        self.err.write((painted(text, ERROR_COLOUR) if self.colour_errors else text) + "\n")
 
     def write_warning_text(self, text: str) -> None:
-        self.out.write(text + "\n")
+        self.out.write((painted(text, WARNING_COLOUR) if self.colour_warnings else text) + "\n")
+
+    def write_verbose_text(self, text: str) -> None:
+        self.write_warning_text(text)
 
     def prompt_line(self, prompt: str) -> str:
         if not self.interactive:

@@ -20,9 +20,11 @@ HISTORY_FILE = "shell_history"
 
 
 def _continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
+    """`>> ` before each further line of a multi-line command; nothing before the rest of a long line that
+    merely wraps at the window's edge (PowerShell's console wraps to column 0)."""
     from exshell.shell.continuation import CONTINUATION_PROMPT
 
-    return CONTINUATION_PROMPT
+    return "" if is_soft_wrap else CONTINUATION_PROMPT
 
 
 def build_prompt_session(

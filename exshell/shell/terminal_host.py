@@ -8,9 +8,10 @@ running command (PowerShell's console host cancels the pipeline); Ctrl+D raises 
 
 from __future__ import annotations
 
+import os
 from typing import Any, TextIO
 
-from exshell.runtime.host import TextHost, choose_on_text
+from exshell.runtime.host import ERROR_COLOUR, TextHost, choose_on_text, painted
 
 
 class TerminalHost(TextHost):
@@ -25,13 +26,15 @@ class TerminalHost(TextHost):
     ) -> None:
         super().__init__(out, err if err is not None else out, interactive=True, width=width)
         self.is_terminal = is_terminal
+        # The REPL decides what a terminal is (its output may be prompt_toolkit's, not a tty stream).
+        self.colour_errors = self.colour_warnings = is_terminal and not os.environ.get("NO_COLOR")
         self._pt_input = pt_input
         self._pt_output = pt_output
 
     def write_error_text(self, text: str) -> None:
         # In the REPL errors share the screen with output; flushing keeps their order.
         self.out.flush()
-        self.err.write(text + "\n")
+        self.err.write((painted(text, ERROR_COLOUR) if self.colour_errors else text) + "\n")
         self.err.flush()
 
     def prompt_line(self, prompt: str) -> str:
