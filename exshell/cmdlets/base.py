@@ -363,9 +363,10 @@ class Cmdlet:
         """ShouldProcess: honours -WhatIf (prints `What if: ...`, returns False) and -Confirm / ConfirmImpact."""
         return self.runtime.should_process(target, action, description)
 
-    def should_continue(self, query: str, caption: str) -> bool:
-        """ShouldContinue: an extra confirmation (used with -Force)."""
-        return self.runtime.should_continue(query, caption)
+    def should_continue(self, query: str, caption: str, default_no: bool = False) -> bool:
+        """ShouldContinue: an extra confirmation (used with -Force). default_no for risky changes: Enter
+        answers No."""
+        return self.runtime.should_continue(query, caption, default_no)
 
     @classmethod
     def all_parameters(cls) -> tuple[Parameter, ...]:

@@ -57,11 +57,14 @@ def open_relay_risk(config: Any, before: Any, after: Any) -> str | None:
         old_public = {str(r) for r in before.remote_ip_ranges if covers_public_space(r)}
         if relayed and set(public) <= old_public:
             return None
+    from exshell.model.address_space import describe_hosts
+
+    who = describe_hosts([r for r in after.remote_ip_ranges if covers_public_space(r)])
     return (
         f"This makes '{after.identity}' an OPEN RELAY: {principal} holds {ACCEPT_ANY_RECIPIENT} and the "
-        f"connector accepts connections from public address space ({', '.join(public)}), so any host on the "
-        "Internet could send mail to any domain through it. Restrict RemoteIPRanges to the hosts that need "
-        "to relay."
+        f"connector accepts connections from public address space ({', '.join(public)}), so {who} could "
+        f"relay through {after.name} to any domain without authenticating. Restrict RemoteIPRanges to the "
+        "hosts that need to relay."
     )
 
 

@@ -335,7 +335,7 @@ def confirm_risk(cmdlet: "Cmdlet", target: str, risk: str) -> bool:
         return True
     host = cmdlet.runtime.host
     if getattr(host, "interactive", False):
-        return cmdlet.should_continue(f"{risk}\nDo you want to continue?", "Confirm")
+        return cmdlet.should_continue(f"{risk}\nDo you want to continue?", "Confirm", default_no=True)
     cmdlet.write_error(
         f"{risk} The change to '{target}' was not made. To make it anyway, run the command again with -Force "
         "or -Confirm:$false.",

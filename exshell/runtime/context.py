@@ -359,12 +359,14 @@ class CommandRuntime:
             self._no_to_all = True
         return choice in (0, 1)
 
-    def should_continue(self, query: str, caption: str) -> bool:
+    def should_continue(self, query: str, caption: str, default_no: bool = False) -> bool:
+        """ShouldContinue. PowerShell's default answer is Yes; a risky change (an open relay, dropped entries,
+        lost rights) asks with default_no so that pressing Enter never grants it."""
         if self._yes_to_all:
             return True
         if not self.host.interactive:
             return False
-        choice = self.host.choose(caption, query, CONFIRM_CHOICES[:4], 0)
+        choice = self.host.choose(caption, query, CONFIRM_CHOICES[:4], 2 if default_no else 0)
         if choice == 1:
             self._yes_to_all = True
         return choice in (0, 1)
