@@ -111,3 +111,16 @@ def test_subscriber_hears_another_process_commit_within_a_second(pg_url: str) ->
     assert heard[0][0] == 2 and heard[0][1] - committed < 1.0
     assert listener.current_version() == 2
     listener.close()
+
+
+def test_a_shell_on_the_folder_store_never_imports_psycopg(tmp_path) -> None:  # noqa: ANN001
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "exshell", "--state", str(tmp_path / "s"), "-c",
+         "Set-ReceiveConnector (Get-ReceiveConnector)[0] -MaxMessageSize 20MB; Get-ConfigVersion | Out-Null"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
+    assert "exshell.store.files" in modules  # the store was used...
+    assert not {m for m in modules if m.split(".")[0] in {"psycopg", "psycopg_pool", "exshell.store.postgres"}}
+    assert "exshell.store.postgres" not in modules
