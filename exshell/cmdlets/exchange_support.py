@@ -32,10 +32,14 @@ def on_this_server(cmdlet: "Cmdlet", what: str) -> bool:
     """-Server of the queue and tracking cmdlets: this shell's server (by name or FQDN) or none. Another
     server's queue and logs are on that server's disk (its --state), so naming one is an error, never this
     server's answer under another name."""
-    wanted = cmdlet.params.get("Server")
-    if not wanted:
+    given = cmdlet.params.get("Server")
+    if not given:
         return True
-    wanted = str(wanted).strip()
+    return all(_is_this_server(cmdlet, str(w).strip(), what)
+               for w in (given if isinstance(given, (list, tuple)) else [given]))
+
+
+def _is_this_server(cmdlet: "Cmdlet", wanted: str, what: str) -> bool:
     local = server_name_of(cmdlet)
     if wanted.lower() == local.lower():
         return True

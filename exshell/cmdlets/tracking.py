@@ -65,7 +65,9 @@ class GetMessageTrackingLog(Cmdlet):
         Parameter("Start", T.DATETIME, help="From this time (inclusive)."),
         Parameter("End", T.DATETIME, help="Until this time (exclusive)."),
         Parameter("ResultSize", _RESULT_SIZE, help="How many entries (default 1000, or unlimited)."),
-        Parameter("Server", T.STRING, pipeline=True, help="This shell's server (by name or FQDN); another server's are read on that server."),
+        Parameter("Server", T.STRINGS, pipeline=True,
+                  help="On a shared store (--store postgresql://...): these servers (default: every server of the "
+                  "fleet). On a state folder: this shell's server only."),
         Parameter("DomainController", T.STRING, help="Accepted for compatibility."),
     )
     examples = (
@@ -84,12 +86,19 @@ class GetMessageTrackingLog(Cmdlet):
         from exshell.runtime.values import PSObject
         from exshell.transport.delivery import tracking
 
-        if not on_this_server(self, "message tracking logs"):
-            return
         p = self.params
+        fleet = _fleet_entries(self)
+        if fleet is None:
+            if not on_this_server(self, "message tracking logs"):
+                return
+            source = tracking.read_entries(self.runtime.services.state_dir)
+        elif fleet is False:
+            return
+        else:
+            source = fleet
         limit = p.get("ResultSize", 1000) if p.is_bound("ResultSize") else 1000
         entries = tracking.search(
-            tracking.read_entries(self.runtime.services.state_dir),
+            source,
             sender=p.get("Sender"),
             recipients=tuple(p.get("Recipients") or ()),
             message_id=p.get("MessageId"),
@@ -113,3 +122,30 @@ class GetMessageTrackingLog(Cmdlet):
                     to_string=f"{props['EventId']} {props['MessageId']}",
                 )
             )
+
+
+def _fleet_entries(cmdlet: Cmdlet) -> Any:
+    """On a shared store: the rows every engine of the fleet mirrored into it, of the -Server servers (all
+    when not given); False after reporting an unknown server. None on a state folder (the local log)."""
+    services = cmdlet.runtime.services
+    if not getattr(services, "store_spec", None):
+        return None
+    store = services.store
+    rows = getattr(store, "tracking_rows", None)
+    if rows is None:
+        return None
+    from exshell.cmdlets.exchange_support import current_config, not_found
+    from exshell.transport.delivery import tracking
+
+    names: list[str] | None = None
+    wanted = cmdlet.params.get("Server")
+    if wanted:
+        config = current_config(cmdlet)
+        names = []
+        for ident in wanted if isinstance(wanted, (list, tuple)) else [wanted]:
+            server = config.server(str(ident))
+            if server is None:
+                not_found(cmdlet, "server", str(ident))
+                return False
+            names.append(server.name)
+    return (e for _server, fields in rows(names) if (e := tracking.entry_of(fields)) is not None)

@@ -30,7 +30,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -107,7 +107,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                version integer NOT NULL REFERENCES exshell_versions,
                hash text NOT NULL)""",
     ),
+    (  # 2: every server's message tracking rows, for Get-MessageTrackingLog across the fleet
+        """CREATE TABLE exshell_tracking (
+               id bigserial PRIMARY KEY,
+               server text NOT NULL,
+               at timestamptz NOT NULL,
+               fields text NOT NULL)""",
+        "CREATE INDEX exshell_tracking_at ON exshell_tracking (at)",
+    ),
 )
+TRACKING_BUFFER = 10_000  # rows an engine keeps while the database is away (its local log has them all)
 
 
 def display_url(url: str) -> str:
@@ -156,6 +165,10 @@ class PostgresStore:
         self._stop = threading.Event()
         self._head: int | None = None  # kept by the listener once subscribed
         self._connected = threading.Event()
+        self._tracking: deque[tuple[str, dict[str, str]]] = deque()
+        self._tracking_dropped = 0
+        self._tracking_ready = threading.Event()
+        self._tracker: threading.Thread | None = None
         try:
             # One direct connection first: its error is the one the user needs ("Connection refused", "password
             # authentication failed"), which a pool's timeout would hide.
@@ -307,6 +320,66 @@ class PostgresStore:
             self._set_head(v)
         return v
 
+    # ------------------------------------------------------------------ message tracking across the fleet
+
+    def track(self, server: str, fields: dict[str, str]) -> None:
+        """Queue one tracking row of `server` for the database; written in batches by a thread of its own,
+        so delivery never waits for the database. While it is away the rows wait (at most TRACKING_BUFFER;
+        the engine's own tracking log keeps every row)."""
+        with self._mutex:
+            if len(self._tracking) >= TRACKING_BUFFER:
+                self._tracking.popleft()
+                self._tracking_dropped += 1
+            self._tracking.append((server, fields))
+            if self._tracker is None:
+                self._tracker = threading.Thread(target=self._write_tracking, name="exshell-tracking", daemon=True)
+                self._tracker.start()
+        self._tracking_ready.set()
+
+    def tracking_rows(self, servers: list[str] | None = None) -> Iterator[tuple[str, dict[str, str]]]:
+        """(server, row) of the given servers (all when None), oldest first."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT server, fields FROM exshell_tracking WHERE %(s)s::text[] IS NULL OR lower(server) = ANY(%(s)s)"
+                " ORDER BY at, id",
+                {"s": None if servers is None else [s.lower() for s in servers]},
+            ).fetchall()
+        for server, fields in rows:
+            yield server, from_json(fields.encode("utf-8"))
+
+    def _write_tracking(self) -> None:
+        attempt = 0
+        failing = False
+        while True:
+            self._tracking_ready.wait(1.0)
+            self._tracking_ready.clear()
+            with self._mutex:
+                batch = list(self._tracking)
+            if not batch:
+                if self._stop.is_set():
+                    return
+                continue
+            try:
+                with self._conn() as conn, conn.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO exshell_tracking (server, at, fields) VALUES (%s, %s, %s)",
+                        [(server, row.get("date-time", "").rstrip("Z") + "+00:00",
+                          to_json(row).decode("utf-8")) for server, row in batch],
+                    )
+            except StoreError as e:
+                if not failing:
+                    _log.warning("message tracking rows wait for the configuration store (%s)", e)
+                    failing = True
+                if self._stop.wait(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]):
+                    return
+                attempt += 1
+                self._tracking_ready.set()
+                continue
+            failing, attempt = False, 0
+            with self._mutex:
+                for _ in range(min(len(batch), len(self._tracking))):
+                    self._tracking.popleft()
+
     # ------------------------------------------------------------------ notifications
 
     def subscribe(self, callback: Callable[[int], None]) -> None:
@@ -322,9 +395,10 @@ class PostgresStore:
 
     def close(self) -> None:
         self._stop.set()
-        listener = self._listener
-        if listener is not None and listener is not threading.current_thread():
-            listener.join(timeout=2)
+        self._tracking_ready.set()  # the tracking writer sends what it holds, then stops
+        for thread in (self._listener, self._tracker):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=2)
         self._pool.close()
 
     def _set_head(self, version: int) -> None:

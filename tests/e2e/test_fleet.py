@@ -57,8 +57,8 @@ def rcpt(host: str, port: int, source: str, recipient: str = "someone@example.ne
         return int(smtp.rcpt(recipient)[0])
 
 
-def send(host: str, port: int, source: str = COPIER) -> str:
-    body = b"From: scanner@domain.com\r\nTo: someone@example.net\r\nSubject: scan\r\n\r\npage\r\n"
+def send(host: str, port: int, source: str = COPIER, subject: str = "scan") -> str:
+    body = f"From: scanner@domain.com\r\nTo: someone@example.net\r\nSubject: {subject}\r\n\r\npage\r\n".encode()
     with smtplib.SMTP(host, port, source_address=(source, 0), timeout=10) as smtp:
         smtp.ehlo("copier.domain.com")
         smtp.mail("scanner@domain.com")
@@ -147,7 +147,7 @@ def fleet(pg_url: str, tmp_path: Path) -> Iterator[Fleet]:
 
 def test_relay_recipe_works_on_both_servers_with_local_spools(fleet: Fleet) -> None:
     for r in fleet.relays.values():
-        assert "Queued mail for delivery" in send(r.host, r.port)
+        assert "Queued mail for delivery" in send(r.host, r.port, subject=f"scan via {r.server}")
         assert rcpt(r.host, r.port, NEW_COPIER) == 421  # outside every connector's RemoteIPRanges
     for r in fleet.relays.values():  # each engine keeps what it accepted on its own disk
         kept = [p for d in ("spool", "queue") for p in (r.state / d).rglob("*") if p.is_file()]
@@ -211,3 +211,18 @@ def test_serving_a_server_the_store_lacks_says_how_to_add_it(pg_url: str, tmp_pa
     assert "-c 'New-ExchangeServer -Name EX07'" in r.stderr
     password = pg_url.split("@")[0].rsplit(":", 1)[1]
     assert password not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_tracking_log_of_the_fleet_from_a_third_shell(fleet: Fleet) -> None:
+    for r in fleet.relays.values():
+        send(r.host, r.port, subject=f"tracked via {r.server}")
+    query = "Get-MessageTrackingLog {} -EventId RECEIVE | ForEach-Object MessageSubject"
+
+    def subjects(server: str = "") -> set[str]:
+        return {line.strip() for line in ok(fleet.url, "EX01", query.format(server)).splitlines() if line.strip()}
+
+    wait_for(lambda: subjects() >= {"tracked via EX01", "tracked via EX02"}, "both servers' rows", timeout=30)
+    assert subjects("-Server EX02") == {"tracked via EX02"}
+    assert subjects("-Server EX01,EX02") == {"tracked via EX01", "tracked via EX02"}
+    r = exshell(fleet.url, "EX01", "Get-MessageTrackingLog -Server EX09")
+    assert r.returncode == 1 and "couldn't be found" in r.stdout + r.stderr

@@ -599,7 +599,10 @@ class DeliveryService:
         router = self._router
         if router is not None and not router.config.settings.message_tracking_log_enabled:
             return
-        tracking.log_event(self.state_dir, event_id, **fields)
+        row = tracking.log_event(self.state_dir, event_id, **fields)
+        mirror = getattr(self.store, "track", None)  # a fleet's shared store keeps every server's rows too
+        if mirror is not None:
+            mirror(self.server_name, row)
 
     async def _maybe_delay_notice(self, state: MessageState, group: GroupState, data: bytes) -> None:
         """One delay DSN per message once it has waited DelayNotificationTimeout (default 4 hours)."""

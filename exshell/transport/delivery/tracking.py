@@ -100,9 +100,9 @@ def log_event(
     return_path: str | None = None,
     directionality: str = "Originating",
     when: dt.datetime | None = None,
-) -> None:
-    """Append one row. Never raises for a disk problem: tracking must not stop delivery (Exchange keeps
-    delivering when the tracking log can't be written)."""
+) -> dict[str, str]:
+    """Append one row (and return it). Never raises for a disk problem: tracking must not stop delivery
+    (Exchange keeps delivering when the tracking log can't be written)."""
     now = when or dt.datetime.now(dt.UTC)
     row = {
         "date-time": _timestamp(now),
@@ -155,6 +155,7 @@ def log_event(
                 os.close(fd)
     except OSError:
         pass
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,12 @@ class TrackingEntry:
             "MessageInfo": f.get("message-info", ""),
             "Directionality": f.get("directionality", ""),
         }
+
+
+def entry_of(fields: dict[str, str]) -> TrackingEntry | None:
+    """A row (field -> value, as log_event writes it) as an entry; None when its time can't be read."""
+    when = _parse_time(fields.get("date-time", ""))
+    return None if when is None else TrackingEntry(when, fields)
 
 
 def _parse_time(text: str) -> dt.datetime | None:
