@@ -165,22 +165,58 @@ def scalar_text(value: Any) -> str:
     return plain_text(value)
 
 
+def char_width(c: str) -> int:
+    """Terminal cells of one character: 2 for wide East Asian characters and emoji, 0 for combining marks."""
+    if c.isascii():
+        return 1
+    from wcwidth import wcwidth  # only for non-ASCII text; prompt_toolkit's own width table
+
+    w = wcwidth(c)
+    return 1 if w < 0 else w
+
+
 def display_width(text: str) -> int:
-    # Wide East Asian characters take two cells; this project's output is ASCII in practice.
-    return len(text)
+    """The cells text takes on a terminal (a table lines up by this, not by len)."""
+    if text.isascii():
+        return len(text)
+    return sum(char_width(c) for c in text)
+
+
+def take_width(text: str, width: int) -> str:
+    """The longest prefix of text that fits in `width` cells."""
+    if text.isascii():
+        return text[:width]
+    used = 0
+    for i, c in enumerate(text):
+        used += char_width(c)
+        if used > width:
+            return text[:i]
+    return text
+
+
+def take_width_from_end(text: str, width: int) -> str:
+    """The longest suffix of text that fits in `width` cells."""
+    if text.isascii():
+        return text[len(text) - width :] if width > 0 else ""
+    used = 0
+    for i in range(len(text) - 1, -1, -1):
+        used += char_width(text[i])
+        if used > width:
+            return text[i + 1 :]
+    return text
 
 
 def truncate(text: str, width: int, align: str = "left") -> str:
-    """Cut to `width` with `…` at the end (left/center) or start (right) (output.md §2.4)."""
+    """Cut to `width` cells with `…` at the end (left/center) or start (right) (output.md §2.4)."""
     if width <= 0:
         return ""
-    if len(text) <= width:
+    if display_width(text) <= width:
         return text
     if width == 1:
         return ELLIPSIS
     if align == "right":
-        return ELLIPSIS + text[len(text) - (width - 1) :]
-    return text[: width - 1] + ELLIPSIS
+        return ELLIPSIS + take_width_from_end(text, width - 1)
+    return take_width(text, width - 1) + ELLIPSIS
 
 
 def first_line(text: str) -> str:
@@ -214,11 +250,12 @@ def wrap_text(text: str, width: int) -> list[str]:
             out.append("")
             continue
         rest = para
-        while len(rest) > width:
-            cut = rest.rfind(" ", 0, width + 1)
+        while display_width(rest) > width:
+            fits = take_width(rest, width) or rest[:1]  # a wide character in a 1-cell column still moves on
+            cut = rest.rfind(" ", 0, len(fits) + 1)
             if cut <= 0:
-                out.append(rest[:width])
-                rest = rest[width:]
+                out.append(fits)
+                rest = rest[len(fits) :]
             else:
                 out.append(rest[:cut].rstrip())
                 rest = rest[cut + 1 :]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from exshell.output.cells import wrap_text
+from exshell.output.cells import display_width, pad, take_width, wrap_text
 
 
 def render_list(entries: list[tuple[str, str | None]], total_width: int = 120) -> list[str]:
     """One object's lines. A None/empty value keeps `Label : ` with its trailing space (ListWriter)."""
     if not entries:
         return []
-    label_width = max(len(label) for label, _ in entries)
+    label_width = max(display_width(label) for label, _ in entries)
     # Labels longer than (screen width − 4) are cut (ListWriter.Initialize).
     label_width = min(label_width, max(total_width - 4, 1))
     value_width = max(total_width - label_width - 3, 1)
     indent = " " * (label_width + 3)
     lines: list[str] = []
     for label, value in entries:
-        head = label[:label_width].ljust(label_width) + " : "
+        head = pad(take_width(label, label_width), label_width, "left") + " : "
         if value is None or value == "":
             lines.append(head)
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from exshell.output.cells import cell_text, default_alignment, is_scalar, scalar_text
+from exshell.output.cells import cell_text, default_alignment, display_width, is_scalar, scalar_text
 from exshell.output.listing import render_list
 from exshell.output.objects import get_or_none, is_dictionary, is_psobject, new_object, property_names_of, type_names_of
 from exshell.output.properties import PropertySpec, expand_specs
@@ -373,7 +373,7 @@ def format_wide(
             names = property_names_of(obj)
             key = next((n for n in names if n.lower() == "name"), names[0] if names else None)
             texts.append(cell_text(get_or_none(obj, key)) if key else scalar_text(obj))
-    longest = max(len(t) for t in texts)
+    longest = max(display_width(t) for t in texts)
     if columns is None:
         columns = max(1, (width + 1) // (longest + 1)) if auto_size else 2
     col_width = max(1, (width - (columns - 1)) // columns)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from exshell.output.cells import display_width, first_line, pad, truncate, wrap_text
+from exshell.output.cells import display_width, first_line, pad, take_width, truncate, wrap_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,13 @@ def _header_lines(columns: list[TableColumn], widths: list[int]) -> list[str]:
     chunks = []
     for col, w in zip(columns, widths):
         label = col.label
-        parts = [label[i : i + w] for i in range(0, len(label), w)] or [""]
+        parts = []
+        rest = label
+        while rest:
+            piece = take_width(rest, w) or rest[:1]
+            parts.append(piece)
+            rest = rest[len(piece) :]
+        parts = parts or [""]
         chunks.append(parts)
     height = max(len(c) for c in chunks)
     lines = []
