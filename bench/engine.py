@@ -7,6 +7,8 @@ Workloads (1 KiB bodies, the same names as /work/shared/bench/README.md):
   conn1    20 parallel sessions, a new connection per message
   persist  20 connections carrying all messages (~N/20 each)
   serial   one connection, one message at a time (N/5 messages)
+  persist-tls  as persist, each connection doing STARTTLS first (exshell only: the sink has no certificate;
+           printed next to exshell's plain persist figure)
 The client is Postfix's `smtp-source` when installed, else a bounded asyncio load generator in this file.
 Both servers fsync every message (file + directory) before the 250. Also prints the policy lookup time with
 100,000 RemoteIPRanges entries. Every run is bounded in message count and time; only 127.0.0.1 is used.
@@ -79,6 +81,7 @@ def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int
     data = {SERVERS: {server.guid: server.to_record()}, ACCEPTED_DOMAINS: {dom.guid: dom.to_record()},
             RECEIVE_CONNECTORS: {c.guid: c.to_record()}}
     state = workdir / f"exshell-state-{port}"
+    data.update(bench_certificate(state, "BENCH", "bench.example.com"))  # STARTTLS offered (connector: Tls)
     open_store(state, lambda: data)
     proc = subprocess.Popen([sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server",
                              "BENCH", "--log-level", "WARNING", "--spool-threads", str(spool_threads),
@@ -86,6 +89,18 @@ def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int
                             cwd=ROOT, stdout=subprocess.DEVNULL)
     wait_port(port, proc)
     return proc
+
+
+def bench_certificate(state: Path, server: str, fqdn: str) -> dict:
+    """A self-signed SMTP certificate for `fqdn`, its key in the state folder's key store; the store records."""
+    from exshell.model import x509
+    from exshell.model.certificate import CERTIFICATES
+    from exshell.store.keystore import KeyStore
+
+    bundle = x509.new_self_signed(fqdn, [fqdn])
+    KeyStore(state).put_certificate(bundle.thumbprint, bundle.to_pem())
+    cert = x509.describe(bundle, server=server, services="SMTP")
+    return {CERTIFICATES: {cert.thumbprint: cert.to_record()}}
 
 
 def start_sink(workdir: Path, port: int) -> subprocess.Popen:
@@ -121,7 +136,12 @@ def smtp_source_cmd(workload: str, port: int, messages: int) -> list[str] | None
     return base + flags + [f"{HOST}:{port}"]
 
 
-async def _session(port: int, count: int, per_connection: int, counter: list[int]) -> None:
+async def _session(port: int, count: int, per_connection: int, counter: list[int], tls: bool = False) -> None:
+    import ssl
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # the bench's self-signed certificate
     sent = 0
     while sent < count:
         reader, writer = await asyncio.open_connection(HOST, port)
@@ -137,6 +157,12 @@ async def _session(port: int, count: int, per_connection: int, counter: list[int
         await reply()
         writer.write(b"EHLO loadgen.example\r\n")
         await reply()
+        if tls:
+            writer.write(b"STARTTLS\r\n")
+            await reply()
+            await writer.start_tls(ctx)
+            writer.write(b"EHLO loadgen.example\r\n")
+            await reply()
         for _ in range(min(per_connection, count - sent)):
             writer.write(b"MAIL FROM:<from@example.com>\r\nRCPT TO:<to@example.net>\r\nDATA\r\n")
             for _ in range(3):
@@ -158,14 +184,14 @@ async def _python_load(workload: str, port: int, messages: int) -> int:
     else:
         per = 1 if workload == "conn1" else 10**9
         share = [messages // 20 + (1 if i < messages % 20 else 0) for i in range(20)]
-        await asyncio.gather(*(_session(port, n, per, counter) for n in share))
+        await asyncio.gather(*(_session(port, n, per, counter, workload == "persist-tls") for n in share))
     return counter[0]
 
 
 def run_workload(workload: str, port: int, messages: int, timeout: float) -> tuple[float, int, str]:
     """Returns (msgs/s, messages accepted, client name)."""
     expected = max(1, messages // 5) if workload == "serial" else messages
-    cmd = smtp_source_cmd(workload, port, messages)
+    cmd = smtp_source_cmd(workload, port, messages) if workload != "persist-tls" else None
     t0 = time.perf_counter()
     if cmd is not None:
         subprocess.run(cmd, timeout=timeout, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -201,7 +227,7 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--workloads", default="conn1,persist,serial")
+    p.add_argument("--workloads", default="conn1,persist,serial,persist-tls")
     p.add_argument("--timeout", type=float, default=120.0)
     args = p.parse_args(argv)
     workloads = [w for w in args.workloads.split(",") if w]
@@ -220,6 +246,8 @@ def main(argv: list[str]) -> int:
             for r in range(args.repeats):
                 for w in workloads:  # interleaved: the VM's speed drifts between runs
                     for name, port in servers:
+                        if w == "persist-tls" and name != "exshell":
+                            continue  # only exshell has a certificate here
                         rate, done, client = run_workload(w, port, args.messages, args.timeout)
                         results.setdefault((w, name), []).append(rate)
         finally:
@@ -231,6 +259,13 @@ def main(argv: list[str]) -> int:
     print(f"{'workload':10} {'exshell msg/s':>14} {'2 workers':>10} {'asyncio loop':>13} {'aiosmtpd msg/s':>15}"
           f" {'ratio':>6} {'ratio 2w':>9}")
     for w in workloads:
+        if w == "persist-tls":
+            t = statistics.median(results[(w, "exshell")])
+            plain = results.get(("persist", "exshell"))
+            rel = f" (plain persist {statistics.median(plain):.0f}: ratio {t / statistics.median(plain):.2f})" \
+                if plain else ""
+            print(f"{w:10} {t:14.0f}  accept throughput with STARTTLS on 20 persistent connections{rel}")
+            continue
         a = statistics.median(results[(w, "exshell")])
         a2 = statistics.median(results[(w, "exshell-2w")])
         a0 = statistics.median(results[(w, "exshell-asyncio")])
