@@ -8,12 +8,22 @@ REPL, `--help`, `serve ...`) goes to the click group.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+# Files exshell creates are owner-only: the state folder holds mailbox password hashes, keys, credentials and
+# the spool (other people's mail). A stricter umask the user set is kept.
+OWNER_ONLY = 0o077
+
+
+def owner_only_files() -> None:
+    os.umask(os.umask(OWNER_ONLY) | OWNER_ONLY)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
+    owner_only_files()
     args = list(sys.argv[1:] if argv is None else argv)
     from exshell.shell.runner import parse_fast, run_invocation
 
@@ -52,6 +62,7 @@ def build_group() -> Any:
         return f
 
     @click.group(
+        cls=_lazy_group_class(click),
         invoke_without_command=True,
         context_settings={"help_option_names": ["-h", "--help", "-Help"]},
         help="exshell: an SMTP relay configured with Exchange Management Shell commands.\n\n"
@@ -59,6 +70,8 @@ def build_group() -> Any:
         "`exshell -f PATH ARGS...` passes ARGS to the script as $args.",
     )
     @add_options
+    @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+                  help="Show the version and exit.")
     @click.pass_context
     def group(
         ctx: Any, command: str | None, file: str | None, state: str | None, store: str | None, server: str | None
@@ -81,33 +94,6 @@ def build_group() -> Any:
         from exshell.shell.runner import resolve_state, resolve_store
 
         return run_repl(resolve_state(state), server, store=resolve_store(store))
-
-    @group.command(
-        "serve",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-        help="Run the SMTP engine on the state folder (exshell serve --help for its options).",
-        add_help_option=False,
-    )
-    @click.argument("serve_args", nargs=-1, type=click.UNPROCESSED)
-    @click.pass_context
-    def serve(ctx: Any, serve_args: tuple[str, ...]) -> int:
-        # The engine lives in exshell.transport.cli:serve_main(argv) -> int (its own argparse). The global
-        # --state/--server go first so that options given after `serve` win (argparse keeps the last).
-        import importlib.util
-
-        if importlib.util.find_spec("exshell.transport.cli") is None:
-            raise click.ClickException("the SMTP engine is not available in this build")
-        from exshell.shell.runner import resolve_state
-        from exshell.transport.cli import serve_main
-
-        parent = ctx.obj or {}
-        argv = ["--state", str(resolve_state(parent.get("state")))]
-        if parent.get("server"):
-            argv += ["--server", parent["server"]]
-        if parent.get("store"):
-            argv += ["--store", parent["store"]]
-        ctx.exit(int(serve_main(argv + list(serve_args)) or 0))
-        return 0
 
     @group.group("store", help="Move the configuration store, with its whole history, between backends.")
     def store_group() -> None:
@@ -151,3 +137,39 @@ def build_group() -> Any:
         return copy(source, this_store(ctx))
 
     return group
+
+
+# Sub-commands, imported only when used (or listed by --help): the REPL's start-up pays for none of them.
+SUBCOMMANDS = {
+    "serve": ("exshell.transport.cli", "serve_command"),
+    "status": ("exshell.service.commands", "status"),
+    "install-service": ("exshell.service.commands", "install_service"),
+    "examples": ("exshell.service.commands", "examples"),
+}
+
+
+def _lazy_group_class(click: Any) -> Any:
+    class LazyGroup(click.Group):  # type: ignore[misc, name-defined]
+        def list_commands(self, ctx: Any) -> list[str]:
+            return sorted(set(SUBCOMMANDS) | set(super().list_commands(ctx)))
+
+        def get_command(self, ctx: Any, name: str) -> Any:
+            if name not in SUBCOMMANDS:
+                return super().get_command(ctx, name)
+            import importlib
+
+            module, attr = SUBCOMMANDS[name]
+            return getattr(importlib.import_module(module), attr)
+
+    return LazyGroup
+
+
+def _print_version(ctx: Any, _param: Any, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    import platform
+
+    from exshell.version import DISTRIBUTION, version
+
+    print(f"exshell {version()} ({DISTRIBUTION}, Python {platform.python_version()})")
+    ctx.exit(0)

@@ -8,7 +8,7 @@ back from the installed distribution (``pip install -e .`` included), so ``exshe
 from __future__ import annotations
 
 # pyproject.toml's [project].name: the distribution whose metadata holds the version.
-DISTRIBUTION = "exshell"
+DISTRIBUTION = "exshell-relay"
 
 # Reported when the package runs from a source tree that was never installed (no metadata).
 UNKNOWN_VERSION = "0+unknown"

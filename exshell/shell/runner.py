@@ -39,7 +39,7 @@ def _is_exshell_checkout(folder: Path) -> bool:
         head = pyproject.read_text(encoding="utf-8", errors="replace")[:4000]
     except OSError:
         return False
-    return 'name = "exshell"' in head or "name='exshell'" in head or "name = 'exshell'" in head
+    return any(f"name = {q}{n}{q}" in head for n in ("exshell-relay", "exshell") for q in "\"'")
 
 
 def default_state_dir(

@@ -1,9 +1,8 @@
-"""`exshell serve`: run the SMTP engine until SIGTERM / SIGINT.
+"""`exshell serve`: run the SMTP engine until SIGTERM / SIGINT (`exshell serve --help` lists the options).
 
-    exshell serve [--state DIR] [--server NAME] [--log-level LEVEL] [--workers N]
-
-Logs go to stderr and to `<state>/logs/transport.log`. SIGTERM stops accepting, lets transactions in progress
-finish (at most 10 s), answers idle sessions `421 4.3.2` and exits 0.
+Logs go to stderr (the journal under systemd) and to `<state>/logs/transport.log`, rotated. SIGTERM stops
+accepting, lets transactions in progress finish (at most 10 s), answers idle sessions `421 4.3.2` and exits 0;
+SIGHUP re-reads the configuration and reopens the log files (exshell.service.lifecycle).
 
 `--workers N` runs N engine processes on the same bindings (SO_REUSEPORT: the kernel spreads connections
 between them), because one asyncio process is held to one core. Each worker enforces the connection limits
@@ -13,14 +12,22 @@ worker keeps them exact.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
 import signal
 import sys
 import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import click
+
+from exshell.cli import owner_only_files
+from exshell.service.logs import LogSettings, parse_levels
+from exshell.service.logs import configure as configure_logging
+from exshell.service.logs import reopen as reopen_logs
 
 
 def default_server_name(state: str | None = None, store: Any = None) -> str:
@@ -68,73 +75,159 @@ class RepeatFilter(logging.Filter):
         return True
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="exshell serve", description="Run the exshell SMTP engine.")
-    p.add_argument("--state", default=os.environ.get("EXSHELL_STATE", "state"), help="state folder")
-    p.add_argument("--store", default=os.environ.get("EXSHELL_STORE") or None,
-                   help="the configuration store a fleet shares (postgresql://...); default: the state folder's")
-    p.add_argument("--server", default=None,
-                   help="this server's name (default: the shell's: the host's short name when the store has it, "
-                        "else the store's only server)")
-    p.add_argument("--log-level", default="INFO", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                   help="INFO: one line per message received, delivered, deferred or bounced; WARNING: problems "
-                        "only (deferrals, bounces, refused bindings); DEBUG: every session")
-    p.add_argument("--stop-grace", type=float, default=10.0, help=argparse.SUPPRESS)
-    p.add_argument("--spool-threads", type=int, default=None, help=argparse.SUPPRESS)  # bench lever
-    p.add_argument("--event-loop", choices=["uvloop", "asyncio"], default="uvloop",
-                   help="the event loop (uvloop when installed; asyncio is the standard library's)")
-    p.add_argument("--workers", type=int, default=1, help="engine processes sharing the bindings (default 1)")
-    p.add_argument("--no-delivery", action="store_true",
-                   help="receive and queue only; run delivery elsewhere (python -m exshell.transport.delivery.service)")
-    p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)  # set by the supervisor
-    return p.parse_args(argv)
+@dataclass(slots=True)
+class ServeOptions:
+    state: str
+    server: str | None = None
+    store: str | None = None  # a shared store's URL (postgresql://...); None: the state folder's
+    log: LogSettings = field(default_factory=LogSettings)
+    workers: int = 1
+    worker: int | None = None
+    no_delivery: bool = False
+    event_loop: str = "uvloop"
+    metrics: tuple[str, int] | None = None
+    user: str | None = None
+    stop_grace: float = 10.0
+    spool_threads: int | None = None
 
 
-def _setup_logging(state: str, level: str) -> None:
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    repeats = RepeatFilter()
-    err = logging.StreamHandler(sys.stderr)
-    err.setFormatter(fmt)
-    logs = os.path.join(state, "logs")
-    os.makedirs(logs, exist_ok=True)
-    fh = logging.FileHandler(os.path.join(logs, "transport.log"), encoding="utf-8")
-    fh.setFormatter(fmt)
-    # exshell.store: a shared store's connection (lost, reachable again) is the engine's news too.
-    for name in ("exshell.transport", "exshell.store"):
-        logger = logging.getLogger(name)
-        logger.setLevel(level)
-        # On the logger, not on each handler: a filter shared by two handlers saw every record twice and
-        # held the second copy back as a repeat, so warnings reached stderr but never transport.log.
-        logger.addFilter(repeats)
-        logger.addHandler(err)
-        logger.addHandler(fh)
-        logger.propagate = False
+def _size(text: str) -> int:
+    """`10M`, `512K`, `1G` or bytes."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    t = text.strip().upper().removesuffix("B")
+    mult = units.get(t[-1:], 1)
+    number = t[:-1] if t[-1:] in units else t
+    if not number.isdigit():
+        raise click.BadParameter(f"'{text}' is not a size (bytes, or a number with K, M or G)")
+    return int(number) * mult
 
 
-async def _run(args: argparse.Namespace) -> int:
+def _metrics_address(_ctx: Any, _param: Any, value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    from exshell.transport.metrics import parse_address
+
+    try:
+        return parse_address(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _levels(_ctx: Any, _param: Any, values: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    try:
+        return parse_levels(values)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+@click.command("serve", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--state", "state", default=None, metavar="DIR", envvar="EXSHELL_STATE",
+              help="The state folder (default: the shell's: ./state in a checkout, else $XDG_STATE_HOME/exshell).")
+@click.option("--store", "store", default=None, metavar="URL", envvar="EXSHELL_STORE",
+              help="The configuration store a fleet shares (postgresql://...); default: the state folder's.")
+@click.option("--server", default=None, metavar="NAME",
+              help="This server's name (default: the shell's: the host's short name when the store has it, else "
+                   "the store's only server).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Engine processes sharing the bindings (SO_REUSEPORT).")
+@click.option("--no-delivery", is_flag=True,
+              help="Receive and queue only; run delivery elsewhere (python -m exshell.transport.delivery.service).")
+@click.option("--event-loop", type=click.Choice(["uvloop", "asyncio"]), default="uvloop", show_default=True,
+              help="uvloop when installed; asyncio is the standard library's.")
+@click.option("--metrics", "metrics", default=None, metavar="HOST:PORT", callback=_metrics_address,
+              help="Serve Prometheus metrics on http://HOST:PORT/metrics (e.g. 127.0.0.1:9425).")
+@click.option("--user", default=None, metavar="NAME",
+              help="Started as root: bind the listeners, then run as this user (before any client byte is read).")
+@click.option("--log-level", "levels", multiple=True, metavar="[COMPONENT=]LEVEL", callback=_levels,
+              help="DEBUG, INFO (one line per message received, delivered, deferred or bounced), WARNING or ERROR; "
+                   "per component with transport=, delivery=, service=, store= (repeatable).")
+@click.option("--log-target", type=click.Choice(["auto", "stderr", "journal", "syslog"]), default="auto",
+              show_default=True, help="auto: the journal when stderr is the journal (systemd), else stderr.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per line.")
+@click.option("--log-rotate", type=click.Choice(["size", "daily"]), default="size", show_default=True,
+              help="Rotate <state>/logs/transport.log by size or every day.")
+@click.option("--log-max-size", default="10M", show_default=True, metavar="SIZE",
+              help="The size at which the log file is rotated (--log-rotate size).")
+@click.option("--log-keep", type=click.IntRange(1, 1000), default=7, show_default=True,
+              help="Rotated log files kept.")
+@click.option("--stop-grace", type=float, default=10.0, hidden=True)
+@click.option("--spool-threads", type=int, default=None, hidden=True)  # bench lever
+@click.option("--worker", type=int, default=None, hidden=True)  # set by the supervisor
+@click.pass_context
+def serve_command(ctx: click.Context, state: str | None, store: str | None, server: str | None, workers: int, no_delivery: bool,
+                  event_loop: str, metrics: tuple[str, int] | None, user: str | None,
+                  levels: tuple[str, dict[str, str]], log_target: str, log_format: str, log_rotate: str,
+                  log_max_size: str, log_keep: int, stop_grace: float, spool_threads: int | None,
+                  worker: int | None) -> int:
+    """Run the SMTP engine: every enabled receive connector of this server, with delivery.
+
+    SIGTERM/SIGINT stop accepting, let transactions in progress finish and exit 0; SIGHUP re-reads the
+    configuration now, retries bindings that could not be opened and reopens the log files. Under systemd
+    (Type=notify) it reports READY/RELOADING/STOPPING and keeps the watchdog fed; sockets passed by socket
+    activation are served. Exits 2 when no binding can be opened.
+    """
+    parent = ctx.find_root().obj if ctx.parent is not None else None
+    if state is None:
+        from exshell.shell.runner import resolve_state
+
+        state = str(resolve_state((parent or {}).get("state")))
+    server = server or (parent or {}).get("server")
+    store = store or (parent or {}).get("store")
+    level, components = levels
+    opts = ServeOptions(
+        state=state, server=server, store=store, workers=workers, worker=worker, no_delivery=no_delivery,
+        event_loop=event_loop, metrics=metrics, user=user, stop_grace=stop_grace, spool_threads=spool_threads,
+        log=LogSettings(level=level, components=components, target=log_target, fmt=log_format,
+                        rotate=log_rotate, max_bytes=_size(log_max_size), keep=log_keep),
+    )
+    return _serve(opts)
+
+
+def _worker_argv(o: ServeOptions) -> list[str]:
+    """The command line of a worker process (`--workers N`): the same options, spelled out."""
+    argv = ["--state", o.state, "--workers", str(o.workers), "--event-loop", o.event_loop,
+            "--stop-grace", str(o.stop_grace),
+            "--log-level", o.log.level, "--log-target", o.log.target, "--log-format", o.log.fmt,
+            "--log-rotate", o.log.rotate, "--log-max-size", str(o.log.max_bytes), "--log-keep", str(o.log.keep)]
+    for logger, level in o.log.components.items():
+        argv += ["--log-level", f"{logger}={level}"]
+    if o.server:
+        argv += ["--server", o.server]
+    if o.store:
+        argv += ["--store", o.store]
+    if o.no_delivery:
+        argv.append("--no-delivery")
+    if o.user:
+        argv += ["--user", o.user]
+    if o.spool_threads is not None:
+        argv += ["--spool-threads", str(o.spool_threads)]
+    return argv
+
+
+async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
+    from exshell.service.lifecycle import ServiceHooks
+    from exshell.transport.delivery.service import DeliveryService
     from exshell.transport.engine import Engine
 
-    from exshell.transport.delivery.service import DeliveryService
-
-    workers = max(1, args.workers)
-    worker = args.worker or 0
+    worker = o.worker or 0
     store = None
-    if args.store:
+    if o.store:
         from exshell.config import validate_records
         from exshell.model.defaults import initial_config
         from exshell.runtime.session import default_server_name as host_default
         from exshell.store import open_store
 
-        first = args.server or host_default()
-        store = open_store(
-            args.store, lambda: initial_config(first, state_dir=args.state), validate=validate_records
-        )
-    server = args.server or default_server_name(args.state, store)
-    engine = Engine(args.state, server, store=store, store_spec=args.store, spool_threads=args.spool_threads,
-                    worker=worker, workers=workers)
+        first = o.server or host_default()
+        store = open_store(o.store, lambda: initial_config(first, state_dir=o.state), validate=validate_records)
+    server = o.server or default_server_name(o.state, store)
+    engine = Engine(o.state, server, store=store, store_spec=o.store, spool_threads=o.spool_threads,
+                    worker=worker, workers=o.workers)
+    hooks = ServiceHooks(engine, reuse_port=o.workers > 1, **hooks_args)
+    hooks.before_start()  # socket activation; as root with --user: bind, then drop (no client byte read yet)
     # Delivery runs once per server: in the only engine, or in worker 0 of several (the others' messages
     # reach it through the shared spool, which it polls).
-    delivery = DeliveryService(args.state, engine.store, server) if worker == 0 and not args.no_delivery else None
+    delivery = DeliveryService(o.state, engine.store, server) if worker == 0 and not o.no_delivery else None
     if delivery is not None:
         engine.on_spooled = delivery.notify
     stop = asyncio.Event()
@@ -146,41 +239,78 @@ async def _run(args: argparse.Namespace) -> int:
     if problem:
         await engine.stop(0)
         raise NoListenerError(problem)
+    metrics_server = None
+    if o.metrics is not None:
+        from exshell.service.commands import write_serve_info
+        from exshell.transport.metrics import start_http
+
+        try:
+            metrics_server = await start_http(*o.metrics)
+        except OSError as e:
+            await engine.stop(0)
+            raise NoListenerError(f"the metrics endpoint {o.metrics[0]}:{o.metrics[1]} cannot be opened: "
+                                  f"{e.strerror or e}") from None
+        host, port = metrics_server.sockets[0].getsockname()[:2]
+        shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        write_serve_info(Path(o.state), metrics=shown, server=server)
+        logging.getLogger("exshell.service").info("metrics on http://%s/metrics", shown)
     if delivery is not None:
         await delivery.start()
+    hooks.started()
     await stop.wait()
+    await hooks.stopping()
     logging.getLogger("exshell.transport").info("stopping: no new connections; finishing sessions in progress")
-    await engine.stop(args.stop_grace)
+    if metrics_server is not None:
+        metrics_server.close()
+    await engine.stop(o.stop_grace)
     if delivery is not None:
         await delivery.stop()
     return 0
 
 
-def _supervise(argv: list[str], args: argparse.Namespace) -> int:
-    """Run `--workers N` engine processes; forward SIGTERM/SIGINT; exit 0 when all stopped cleanly. A worker
-    that dies is started again (bounded: at most 5 restarts a minute), so one crash never stops the relay."""
+def _supervise(o: ServeOptions) -> int:
+    """Run `--workers N` engine processes; forward SIGTERM/SIGINT (and SIGHUP); exit 0 when all stopped cleanly.
+    A worker that dies is started again (bounded: at most 5 restarts a minute), so one crash never stops the
+    relay. Sockets from socket activation are passed on to every worker."""
     import subprocess
     import time
 
+    from exshell.service import activation
+    from exshell.service.notify import Notifier
+
     log = logging.getLogger("exshell.transport")
-    base = [sys.executable, "-m", "exshell.transport.cli"] + argv
+    base = [sys.executable, "-m", "exshell.transport.cli"] + _worker_argv(o)
+    inherited = activation.listen_fds()
+    fds = tuple(sock.fileno() for sock in inherited)
+    env = dict(os.environ, EXSHELL_LISTEN_FDS=",".join(map(str, fds))) if fds else None
+    notifier = Notifier()
 
-    def spawn(i: int) -> subprocess.Popen:
-        return subprocess.Popen(base + ["--worker", str(i)])
+    def spawn(i: int) -> subprocess.Popen[bytes]:
+        # The workers report to us, not to systemd (NotifyAccess=main): they don't see NOTIFY_SOCKET.
+        child_env = dict(env or os.environ)
+        for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+            child_env.pop(name, None)
+        return subprocess.Popen(base + ["--worker", str(i)], pass_fds=fds, env=child_env)
 
-    procs = {i: spawn(i) for i in range(args.workers)}
+    procs = {i: spawn(i) for i in range(o.workers)}
+    notifier.ready(f"{o.workers} engine workers started")
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
         nonlocal stopping
-        stopping = True
+        if signum != signal.SIGHUP:
+            stopping = True
+            notifier.stopping()
         for p in procs.values():
             if p.poll() is None:
                 p.send_signal(signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     restarts: list[float] = []
+    beat = notifier.watchdog_seconds / 2
+    last_beat = 0.0
     while True:
         alive = False
         for i, p in list(procs.items()):
@@ -206,6 +336,9 @@ def _supervise(argv: list[str], args: argparse.Namespace) -> int:
             alive = True
         if not alive:
             break
+        if beat and time.monotonic() - last_beat >= beat:
+            notifier.watchdog()
+            last_beat = time.monotonic()
         time.sleep(0.2)
     if any(p.returncode == 2 for p in procs.values()):
         return 2
@@ -225,37 +358,78 @@ def _run_loop(main: Any, kind: str) -> int:
     return asyncio.run(main)
 
 
-def serve_main(argv: list[str]) -> int:
-    args = _parse(argv)
-    if args.workers > 1 and args.worker is None:
+def _inherited_from_supervisor() -> list[Any] | None:
+    """A worker's share of the supervisor's socket-activation sockets (EXSHELL_LISTEN_FDS=3,4)."""
+    text = os.environ.pop("EXSHELL_LISTEN_FDS", "")
+    if not text:
+        return None
+    import socket
+
+    out = []
+    for fd in text.split(","):
+        sock = socket.socket(fileno=int(fd))
+        sock.setblocking(False)
+        out.append(sock)
+    return out
+
+
+def _serve(o: ServeOptions) -> int:
+    owner_only_files()
+    log = logging.getLogger("exshell.transport")
+    if o.metrics is not None and o.workers > 1:
+        print("exshell serve: --metrics counts one engine process; use it with --workers 1", file=sys.stderr)
+        return 2
+    account = None
+    if o.user is not None:
+        from exshell.service.privileges import PrivilegeError, find_account
+
         try:
-            os.makedirs(args.state, exist_ok=True)
-            _setup_logging(args.state, args.log_level)
-        except OSError as e:
-            print(f"exshell serve: cannot use the state folder {args.state}: {e.strerror}", file=sys.stderr)
-            return 1
-        return _supervise(argv, args)
+            account = find_account(o.user)
+        except PrivilegeError as e:
+            print(f"exshell serve: --user: {e}", file=sys.stderr)
+            return 2
+        if os.geteuid() != 0 and os.geteuid() != account.uid:
+            print(f"exshell serve: --user {o.user} needs root to switch users", file=sys.stderr)
+            return 2
     try:
-        os.makedirs(args.state, exist_ok=True)
-        _setup_logging(args.state, args.log_level)
+        os.makedirs(o.state, exist_ok=True)
+        handlers = configure_logging(o.state, o.log, filters=[RepeatFilter])
     except OSError as e:
-        print(f"exshell serve: cannot use the state folder {args.state}: {e.strerror}", file=sys.stderr)
+        print(f"exshell serve: cannot use the state folder {o.state}: {e.strerror}", file=sys.stderr)
         return 1
+    if o.workers > 1 and o.worker is None:
+        return _supervise(o)
+    hooks_args: dict[str, Any] = {"account": account, "reopen_logs": lambda: reopen_logs(handlers),
+                                  "inherited": _inherited_from_supervisor()}
     try:
-        return _run_loop(_run(args), args.event_loop)
+        return _run_loop(_run(o, hooks_args), o.event_loop)
     except KeyboardInterrupt:
         return 0
     except NoListenerError as e:
-        logging.getLogger("exshell.transport").error("exshell serve: %s", e)
+        log.error("exshell serve: %s", e)
         return 2
     except Exception as e:  # one line for the user; the traceback goes to the log file only
-        logging.getLogger("exshell.transport").error("exshell serve: %s", e)
+        log.error("exshell serve: %s", e)
         try:
-            with open(os.path.join(args.state, "logs", "transport.log"), "a", encoding="utf-8") as f:
+            with open(os.path.join(o.state, "logs", "transport.log"), "a", encoding="utf-8") as f:
                 f.write(traceback.format_exc())
         except OSError:
             pass
         return 1
+
+
+def serve_main(argv: list[str]) -> int:
+    """`exshell serve ARGS` / `python -m exshell.transport.cli ARGS` -> exit status."""
+    try:
+        rv = serve_command.main(args=argv, prog_name="exshell serve", standalone_mode=False)
+    except click.exceptions.Abort:
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except SystemExit as e:
+        return int(e.code or 0)
+    return int(rv or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

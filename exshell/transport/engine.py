@@ -109,6 +109,10 @@ class Engine:
         index.keys = self.tls.keys
         return index
 
+    def current_bindings(self) -> dict[Any, list[Any]]:
+        """Binding -> connectors of the newest version (what start() will listen on)."""
+        return self._compile().bindings()
+
     def _new_session(self) -> ExchangeSMTP:
         assert self.ctx is not None
         return ExchangeSMTP(self.ctx)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -45,6 +46,26 @@ def desired_listeners(bindings: dict[Any, list[Any]]) -> dict[ListenKey, list[An
     return out
 
 
+def bind_socket(key: ListenKey, reuse_port: bool = False) -> socket.socket:
+    """A listening socket for the binding, opened the way loop.create_server opens one; used to bind before a
+    privilege drop (exshell.service.privileges). Raises OSError."""
+    family = socket.AF_INET6 if ":" in key.address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((key.address, key.port))
+        sock.listen(1024)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class ListenerManager:
     def __init__(self, protocol_factory: Callable[[], asyncio.Protocol], reuse_port: bool = False) -> None:
         self.factory = protocol_factory
@@ -53,6 +74,9 @@ class ListenerManager:
         self.reuse_port = reuse_port
         self.servers: dict[ListenKey, asyncio.base_events.Server] = {}
         self.errors: dict[ListenKey, str] = {}
+        # Sockets opened for us (systemd socket activation, or bound before a privilege drop): a binding with
+        # one is served on it instead of binding again.
+        self.inherited: dict[ListenKey, socket.socket] = {}
 
     async def apply(self, bindings: dict[Any, list[Any]]) -> None:
         want = desired_listeners(bindings)
@@ -66,11 +90,15 @@ class ListenerManager:
         for key, conns in want.items():
             if key in self.servers:
                 continue
+            sock = self.inherited.pop(key, None)
             try:
-                server = await loop.create_server(
-                    self.factory, host=key.address, port=key.port, reuse_address=True, backlog=1024,
-                    reuse_port=self.reuse_port or None,
-                )
+                if sock is not None:
+                    server = await loop.create_server(self.factory, sock=sock, backlog=1024)
+                else:
+                    server = await loop.create_server(
+                        self.factory, host=key.address, port=key.port, reuse_address=True, backlog=1024,
+                        reuse_port=self.reuse_port or None,
+                    )
             except OSError as e:
                 names = ", ".join(c.identity for c in conns)
                 reason = {
@@ -91,6 +119,9 @@ class ListenerManager:
         for server in self.servers.values():
             server.close()
         self.servers.clear()
+        for sock in self.inherited.values():
+            sock.close()
+        self.inherited.clear()
 
     @property
     def addresses(self) -> list[str]:
