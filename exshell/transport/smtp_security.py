@@ -26,6 +26,7 @@ from typing import Any
 from aiosmtpd.smtp import MISSING, TLSSetupException
 
 from exshell.transport import auth as A
+from exshell.transport import metrics
 from exshell.transport import replies as R
 from exshell.transport.policy import _seconds, log_flags, receive_limit
 
@@ -120,12 +121,19 @@ class SecurityVerbs:
         version = ssl_object.version() if ssl_object is not None else "TLS"
         cipher = (ssl_object.cipher() or ("?",))[0] if ssl_object is not None else "?"
         self._plog("*", "", f"TLS negotiation succeeded ({version}, {cipher})")  # type: ignore[attr-defined]
+        metrics.TLS_HANDSHAKES.inc(connector=self._metrics_connector(), result="ok")
 
     def tls_failed(self, error: BaseException) -> None:
         cause = error.__cause__ or error
         log.info("session %s: TLS negotiation with %s failed: %s", self.session_id,  # type: ignore[attr-defined]
                  self.remote[0], cause)  # type: ignore[attr-defined]
         self._plog("*", "", f"TLS negotiation failed: {cause}")  # type: ignore[attr-defined]
+        metrics.TLS_HANDSHAKES.inc(connector=self._metrics_connector(), result="failed")
+
+    def _metrics_connector(self) -> str:
+        decision = getattr(self, "decision", None)
+        c = decision.connector if decision is not None else None
+        return str(c.identity) if c is not None else ""
 
     # ------------------------------------------------------------------ AUTH
     async def smtp_AUTH(self, arg: str | None) -> None:
@@ -215,6 +223,7 @@ class SecurityVerbs:
         self.logon = logon
         self.session.authenticated = True  # type: ignore[attr-defined]
         self._plog("*", logon.principal, "authenticated")  # type: ignore[attr-defined]
+        metrics.AUTH_ATTEMPTS.inc(connector=self._metrics_connector(), mechanism=logon.mechanism, result="ok")
         self._plog("*", log_flags(rights), "Set Session Permissions")  # type: ignore[attr-defined]
         log.info("session %s: %s authenticated as %s with AUTH %s", self.session_id,  # type: ignore[attr-defined]
                  self.remote[0], logon.principal, logon.mechanism)  # type: ignore[attr-defined]
@@ -223,6 +232,7 @@ class SecurityVerbs:
     async def _logon_failed(self, mechanism: str, user: str, reason: str) -> None:
         c = self.decision.connector  # type: ignore[attr-defined]
         self.logon_failures += 1
+        metrics.AUTH_ATTEMPTS.inc(connector=self._metrics_connector(), mechanism=mechanism, result="failed")
         self._plog("*", "", f"Inbound AUTH {mechanism} failed because of {reason}")  # type: ignore[attr-defined]
         log.info("session %s: AUTH %s for %r from %s failed: %s", self.session_id,  # type: ignore[attr-defined]
                  mechanism, user, self.remote[0], reason)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import smtplib
 import urllib.request
 
@@ -118,3 +119,48 @@ def test_scraped_counts_equal_what_the_clients_saw(tmp_path):
     assert refused_at_connect - refused_before == seen["connect_refused"]
     assert delta("exshell_smtp_connections_total", connector=secured, code="220") == 5
     assert value(after, "exshell_config_version") == et.engine.index.version
+
+
+def test_tls_handshakes_and_auth_attempts_are_counted_as_the_client_saw_them(tmp_path):
+    import ssl
+
+    import trustme
+
+    from .secure_scenario import FQDN, PASSWORD, client_context, connector, issue, login, mailbox, secure_store, smtp
+    from .secure_scenario import LISTEN as SECURE_LISTEN
+
+    ca = trustme.CA()
+    port = free_port()
+    state = tmp_path / "state"
+    cert = issue(ca, state, FQDN, SECURE_LISTEN)
+    conns = [connector("Basic", [f"{SECURE_LISTEN}:{port}"], ["127.0.0.101"], "AnonymousUsers, ExchangeUsers",
+                       "Tls, BasicAuth", fqdn=FQDN)]
+    store = secure_store(state, conns, [cert], [mailbox("Copier", "copier@domain.example", PASSWORD)])
+    name = "EX01\\Basic"
+    before = (metrics.TLS_HANDSHAKES.value(connector=name, result="ok"),
+              metrics.TLS_HANDSHAKES.value(connector=name, result="failed"),
+              metrics.AUTH_ATTEMPTS.value(connector=name, mechanism="LOGIN", result="ok"),
+              metrics.AUTH_ATTEMPTS.value(connector=name, mechanism="LOGIN", result="failed"))
+    with EngineThread(state, store):
+        c = smtp(port, "127.0.0.101")
+        try:
+            c.starttls(context=ssl.create_default_context())  # does not trust the test CA: handshake fails
+        except ssl.SSLError:
+            pass
+        c.close()
+        for password in ("wrong", PASSWORD):
+            c = smtp(port, "127.0.0.101")
+            c.starttls(context=client_context(ca))
+            c.ehlo("copier.domain.example")
+            code = login(c, "copier@domain.example", password)[0]
+            assert code == (235 if password == PASSWORD else 535)
+            c.close()
+        deadline = time.monotonic() + 10  # the failed handshake is noticed when the engine reads it
+        while metrics.TLS_HANDSHAKES.value(connector=name, result="failed") == before[1]:
+            assert time.monotonic() < deadline, "the failed handshake was not counted"
+            time.sleep(0.05)
+    after = (metrics.TLS_HANDSHAKES.value(connector=name, result="ok"),
+             metrics.TLS_HANDSHAKES.value(connector=name, result="failed"),
+             metrics.AUTH_ATTEMPTS.value(connector=name, mechanism="LOGIN", result="ok"),
+             metrics.AUTH_ATTEMPTS.value(connector=name, mechanism="LOGIN", result="failed"))
+    assert [a - b for a, b in zip(after, before)] == [2, 1, 1, 1]
