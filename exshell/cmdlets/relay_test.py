@@ -16,14 +16,89 @@ from exshell.errors import Category
 RESULT_TYPE = "Exshell.RelayPolicyResult"
 
 
-def _register_views() -> None:
-    from exshell.output.views import ListView, register_view
+_LIST_PROPERTIES = ("Server", "LocalEndPoint", "RemoteIPAddress", "Connector", "LosingConnectors", "Principal",
+                    "Rights", "Connect", "Ehlo", "StartTls", "Auth", "NotInForce", "MailFrom", "RcptTo", "Data",
+                    "Tarpit", "Reasons")
 
+
+def _code(reply: Any) -> str:
+    """The reply code of an SMTP reply text (`530 5.7.1 ...` → `530`), for the table."""
+    return str(reply).split(" ", 1)[0] if reply else ""
+
+
+def _codes(replies: Any) -> str:
+    """`b@fabrikam.com: 250 2.1.5 Recipient OK` per recipient → their codes, `250, 550`."""
+    return ", ".join(_code(str(r).rsplit(": ", 1)[-1] if ": " in str(r) else r) for r in replies or ())
+
+
+def _reason(obj: Any, step: str) -> str:
+    for line in obj.get("Reasons") or ():
+        if str(line).startswith(step):
+            return str(line)[len(step):].lstrip(": ")
+    return ""
+
+
+def _short(obj: Any, reason: str) -> str:
+    """A reason without what the row's own columns already say (the principal first, the connector last)."""
+    principal, connector = str(obj.get("Principal") or ""), str(obj.get("Connector") or "")
+    if principal and reason.startswith(principal + " "):
+        reason = reason[len(principal) + 1:]
+    if connector and reason.endswith(" on " + connector):
+        reason = reason[: -len(connector) - 4]
+    return reason
+
+
+def result_summary(obj: Any) -> str:
+    """One line: how far the session gets, and why it stops there."""
+    if obj.get("Connector") is None:
+        return f"No connector: {_reason(obj, 'connect')}"
+    mail = obj.get("MailFrom")
+    if not str(mail or "").startswith("2"):
+        return f"Refused at MAIL FROM: {_short(obj, _reason(obj, 'MAIL FROM') or str(mail))}"
+    recipients = [str(r).split(": ", 1) for r in obj.get("RcptTo") or ()]
+    refused = [r[0] for r in recipients if len(r) == 2 and not r[1].startswith("2")]
+    if refused:
+        return f"Refused at RCPT TO {refused[0]}: {_short(obj, _reason(obj, 'RCPT TO ' + refused[0]))}"
+    data = obj.get("Data")
+    if recipients and data and not str(data).startswith("2"):
+        return f"Refused at end of DATA: {_short(obj, _reason(obj, 'end of DATA'))}"
+    if not recipients:
+        return "Accepted at MAIL FROM (no -Recipient given)"
+    first = _reason(obj, "RCPT TO " + recipients[0][0]).split(":", 1)[0]
+    return f"Accepted ({first})" if first else "Accepted"
+
+
+def _lines(name: str) -> Any:
+    """A multi-valued property one item per line (Format-List shows the whole list, never `…`)."""
+
+    def get(obj: Any) -> Any:
+        value = obj.get(name)
+        if isinstance(value, (list, tuple)):
+            return "\n".join(str(v) for v in value) if value else None
+        return value
+
+    return get
+
+
+def _register_views() -> None:
+    from exshell.output.views import Column, ListView, TableView, register_list_view, register_view
+
+    # Default: one row per local endpoint, how far a session gets; Format-List tells the whole story.
     register_view(
         RESULT_TYPE,
-        ListView(("Server", "LocalEndPoint", "RemoteIPAddress", "Connector", "LosingConnectors", "Principal",
-                  "Rights", "Connect", "Ehlo", "StartTls", "Auth", "NotInForce", "MailFrom", "RcptTo", "Data",
-                  "Tarpit", "Reasons")),
+        TableView((
+            Column("LocalEndPoint"),
+            Column("Connector"),
+            Column("Principal"),
+            Column("MailFrom", property=lambda o: _code(o.get("MailFrom"))),
+            Column("RcptTo", property=lambda o: _codes(o.get("RcptTo"))),
+            Column("Result", property=result_summary),
+        )),
+    )
+    register_list_view(
+        RESULT_TYPE,
+        ListView((Column("Result", property=result_summary),)
+                 + tuple(Column(p, property=_lines(p)) for p in _LIST_PROPERTIES)),
     )
 
 

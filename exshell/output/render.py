@@ -15,7 +15,7 @@ from exshell.output.listing import render_list
 from exshell.output.objects import get_or_none, is_dictionary, is_psobject, new_object, property_names_of, type_names_of
 from exshell.output.properties import PropertySpec, expand_specs
 from exshell.output.table import OutOfBand, TableColumn, render_table
-from exshell.output.views import DICTIONARY_ENTRY, Column, ListView, TableView, view_for
+from exshell.output.views import DICTIONARY_ENTRY, Column, ListView, TableView, list_view_for, view_for
 
 PROPERTY_COUNT_FOR_TABLE = 4  # displayDescriptionData.cs
 
@@ -346,8 +346,8 @@ def format_list(
         if specs:
             run.cols = _spec_columns(specs, obj)
         else:
-            view = view_for(type_names_of(obj))
-            run.cols = _view_columns(view.columns()) if isinstance(view, ListView) else _default_columns(obj)
+            view = list_view_for(type_names_of(obj))
+            run.cols = _view_columns(view.columns()) if view is not None else _default_columns(obj)
         run.add(obj)
     return run.lines(width)
 

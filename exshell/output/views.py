@@ -64,9 +64,13 @@ View = Union[TableView, ListView]
 class ViewRegistry:
     def __init__(self) -> None:
         self._views: dict[str, View] = {}
+        self._list_views: dict[str, ListView] = {}
 
     def register(self, type_name: str, view: View) -> None:
         self._views[type_name.lower()] = view
+
+    def register_list(self, type_name: str, view: ListView) -> None:
+        self._list_views[type_name.lower()] = view
 
     def lookup(self, type_names: Iterable[str]) -> View | None:
         for name in type_names:
@@ -74,6 +78,16 @@ class ViewRegistry:
             if view is not None:
                 return view
         return None
+
+    def lookup_list(self, type_names: Iterable[str]) -> ListView | None:
+        """Format-List's view: the type's list view, else its default view when that is a list."""
+        names = [str(n).lower() for n in type_names]
+        for name in names:
+            view = self._list_views.get(name)
+            if view is not None:
+                return view
+        default = self.lookup(names)
+        return default if isinstance(default, ListView) else None
 
 
 # The registry of built-in and domain views. Views are data fixed at import time (like the ps1xml files
@@ -85,9 +99,19 @@ def register_view(type_name: str, view: View) -> None:
     _REGISTRY.register(type_name, view)
 
 
+def register_list_view(type_name: str, view: ListView) -> None:
+    """A second view for Format-List when the default view is a table (a ps1xml file's ListControl)."""
+    _REGISTRY.register_list(type_name, view)
+
+
 def view_for(type_names: Iterable[str]) -> View | None:
     _ensure_builtin()
     return _REGISTRY.lookup(type_names)
+
+
+def list_view_for(type_names: Iterable[str]) -> ListView | None:
+    _ensure_builtin()
+    return _REGISTRY.lookup_list(type_names)
 
 
 # --------------------------------------------------------------------------- built-in views

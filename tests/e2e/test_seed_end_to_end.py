@@ -142,7 +142,7 @@ def test_removing_the_grant_stops_relay_again(relay):
 def test_test_relay_policy_agrees_with_the_engine(relay):
     state, port, _ = relay
     out = ok(state, f"Test-RelayPolicy -RemoteIPAddress {COPIER} -LocalEndPoint {LISTEN}:{port} "
-                    "-Sender scanner@domain.com -Recipient someone@example.net | Out-String -Width 200")
+                    "-Sender scanner@domain.com -Recipient someone@example.net | Format-List | Out-String -Width 200")
     assert "RelayConnector" in out and RELAY_DENIED in out
     assert rcpt(port, COPIER, "someone@example.net")[1] == RELAY_DENIED.split(" ", 1)[1]
 

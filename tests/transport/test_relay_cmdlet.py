@@ -79,3 +79,33 @@ def test_invalid_ip_is_a_powershell_error(shell):
     session, host, store = shell
     assert not session.run("Test-RelayPolicy 300.1.1.1").success
     assert "300.1.1.1" in host.error_text and "Traceback" not in host.error_text
+
+
+def test_default_view_is_one_row_per_endpoint_and_format_list_tells_the_whole_story(tmp_path):
+    """The table answers "how far does a session get, and why not further" in one line per local endpoint;
+    Format-List shows every right and every reason on its own line (nothing cut with `…`)."""
+    from exshell.cmdlets.registry import default_registry
+    from exshell.runtime.host import BufferHost
+    from exshell.runtime.session import Services, Session
+
+    host = BufferHost(width=200)
+    session = Session(default_registry(), Services(tmp_path / "state", "EX01"), host)
+    assert session.run(
+        "New-ReceiveConnector -Name Relay -Usage Custom -Bindings 0.0.0.0:2525 -RemoteIPRanges 192.168.1.100 "
+        "-PermissionGroups AnonymousUsers | Out-Null; Get-ReceiveConnector Relay | Add-ADPermission -User "
+        "'NT AUTHORITY\\ANONYMOUS LOGON' -ExtendedRights ms-Exch-SMTP-Accept-Any-Recipient | Out-Null").success
+    host._out.clear()
+    session.run("Test-RelayPolicy 192.168.1.100 -Sender a@contoso.com -Recipient b@fabrikam.com")
+    table = [line for line in host.lines if line.strip()]
+    assert table[0].split() == ["LocalEndPoint", "Connector", "Principal", "MailFrom", "RcptTo", "Result"]
+    rows = {line.split()[0]: line for line in table[2:]}
+    assert rows["0.0.0.0:25"].endswith("Refused at MAIL FROM: lacks ms-Exch-SMTP-Submit")
+    assert rows["0.0.0.0:2525"].endswith("250      250    Accepted (relay to fabrikam.com allowed)")
+    host._out.clear()
+    session.run("Test-RelayPolicy 192.168.1.100 -LocalEndPoint 0.0.0.0:2525 -Sender a@contoso.com "
+                "-Recipient b@fabrikam.com | Format-List")
+    text = host.output
+    assert "…" not in text and "{" not in text
+    assert "Rights           : ms-Exch-SMTP-Submit Allow (AnonymousUsers)\n" in text
+    assert "                   ms-Exch-Accept-Headers-Routing Allow (AnonymousUsers)\n" in text
+    assert "                   MAIL FROM: NT AUTHORITY\\ANONYMOUS LOGON may submit on EX01\\Relay\n" in text
