@@ -58,7 +58,10 @@ SETTINGS: tuple[Parameter, ...] = (
     Parameter("ConnectionTimeout", TIMESPAN, help="Longest connection lifetime, dd.hh:mm:ss."),
     Parameter("ConnectionInactivityTimeout", TIMESPAN, help="Idle time before 451 4.7.0 and disconnect."),
     Parameter("MessageRateLimit", UNLIMITED_INT, help="Messages per minute per source."),
-    Parameter("MaxLogonFailures", T.INT, help="AUTH failures before disconnect."),
+    Parameter("MaxLogonFailures", T.INT, help="AUTH failures before disconnect (0: never)."),
+    Parameter("AuthTarpitInterval", TIMESPAN, help="Delay before the 535 reply to a failed AUTH (00:00:00: none)."),
+    Parameter("TlsCertificateName", T.STRING, allow_null=True,
+              help='The STARTTLS certificate, "<I>issuer<S>subject" (else the SMTP certificate matching Fqdn).'),
     Parameter("MaxProtocolErrors", UNLIMITED_INT, help="Protocol errors before disconnect."),
     Parameter("MaxHopCount", T.INT, help="Received headers allowed before the message is refused."),
     Parameter("MaxLocalHopCount", T.INT, help="Local Received headers allowed."),
@@ -66,7 +69,8 @@ SETTINGS: tuple[Parameter, ...] = (
     Parameter("ProtocolLoggingLevel", PROTOCOL_LOGGING_LEVEL, help="None or Verbose (SMTP receive protocol log)."),
     Parameter("RequireTLS", T.BOOL, help="Require TLS for inbound messages (needs Tls in AuthMechanism)."),
     Parameter("RequireEHLODomain", T.BOOL, help="Disconnect when EHLO gives no domain."),
-    Parameter("DomainSecureEnabled", T.BOOL, help="Mutual TLS (needs Tls, forbids ExternalAuthoritative)."),
+    Parameter("DomainSecureEnabled", T.BOOL, help="Mutual TLS (Domain Security): not supported by this server, "
+                                                   "$true is refused."),
     Parameter("EnhancedStatusCodesEnabled", T.BOOL, help="Advertise ENHANCEDSTATUSCODES."),
     Parameter("PipeliningEnabled", T.BOOL, help="Advertise PIPELINING."),
     Parameter("EightBitMimeEnabled", T.BOOL, help="Advertise 8BITMIME."),
@@ -166,6 +170,8 @@ class NewReceiveConnector(ConfigCmdlet):
             )
         except ModelError as exc:
             report_model_error(self, exc, p["Name"])
+            return
+        if not security_in_force(self, rc):
             return
         if self.preview(Create(RECEIVE_CONNECTORS, rc), p["Name"]) is None:
             return
@@ -285,6 +291,8 @@ class SetReceiveConnector(ConfigCmdlet):
                 f"The command completed successfully but no settings of '{rc.identity}' have been modified."
             )
             return
+        if not security_in_force(self, applied.after, warn="AuthMechanism" in changes):
+            return
         check = connector_change_guard(tuple(replaced))
         risk = check(applied.before, applied.after, self.changes.view)
         description = f'Configuring Receive connector "{rc.identity}".'
@@ -295,6 +303,31 @@ class SetReceiveConnector(ConfigCmdlet):
         if risk and not confirm_risk(self, rc.identity, risk):
             return
         self.change(dataclasses.replace(op, guard=_guard(self, check, risk)), rc.identity)
+
+
+def security_in_force(cmdlet: Cmdlet, rc: Any, warn: bool = True) -> bool:
+    """A security setting this server can't enforce is refused; one that is partly in force is said to be
+    (issue 9: never shown as if it worked). False after writing the error."""
+    from exshell.model.certificate import parse_tls_certificate_name
+    from exshell.transport.auth import not_in_force, unsupported_dependency
+
+    if rc.domain_secure_enabled:
+        cmdlet.write_error("DomainSecureEnabled (Domain Security, mutual TLS) is not supported by this server.",
+                           f"NotSupportedByThisServer,{cmdlet.name}", "NotImplemented", rc.identity)
+        return False
+    name = rc.tls_certificate_name
+    if name and parse_tls_certificate_name(name) is None:
+        cmdlet.write_error(f"The TlsCertificateName value '{name}' isn't valid: use \"<I>issuer<S>subject\", e.g. "
+                           "\"<I>$($c.Issuer)<S>$($c.Subject)\" of a certificate from Get-ExchangeCertificate.",
+                           f"InvalidTlsCertificateName,{cmdlet.name}", "InvalidArgument", rc.identity)
+        return False
+    problem = unsupported_dependency(rc)
+    if problem:
+        cmdlet.write_error(problem, f"NotSupportedByThisServer,{cmdlet.name}", "NotImplemented", rc.identity)
+        return False
+    for note in not_in_force(rc) if warn else ():
+        cmdlet.write_warning(f"{rc.identity}: {note}.")
+    return True
 
 
 def _guard(cmdlet: Cmdlet, check: Any, risk: str | None) -> Guard | None:

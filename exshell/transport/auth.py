@@ -64,6 +64,23 @@ def not_in_force(connector: Any) -> list[str]:
     return out
 
 
+def unsupported_dependency(connector: Any) -> str | None:
+    """Why a connector can't work here: its only ways in are mechanisms this server doesn't implement
+    (Integrated, ExchangeServer) and only authenticated principals hold rights on it. None when it can work."""
+    auth = connector.auth_mechanism
+    missing = [m for m in ("Integrated", "ExchangeServer") if m in auth]
+    if not missing or "BasicAuth" in auth or "ExternalAuthoritative" in auth:
+        return None
+    groups = connector.permission_groups
+    if "AnonymousUsers" in groups or any("anonymous" in str(getattr(a, "user", "")).lower()
+                                         for a in getattr(connector, "explicit_aces", ())):
+        return None
+    return (f"The receive connector {connector.name} depends on {' and '.join(missing)} authentication "
+            "(NTLM/Kerberos, X-EXPS), which is not supported by this server: no client could authenticate on it. "
+            "Add BasicAuth (SMTP AUTH LOGIN against mailbox passwords), or for trusted servers use "
+            "-PermissionGroups ExchangeServers -AuthMechanism 'Tls, ExternalAuthoritative'.")
+
+
 def find_mailbox(index: Any, user_name: str) -> Any | None:
     name = user_name.strip()
     if not name:

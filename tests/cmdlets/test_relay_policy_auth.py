@@ -40,3 +40,24 @@ def test_explains_the_client_connector_before_and_after_tls_and_auth(tmp_path):
 
     spoof = policy(state, "-Tls -AuthenticatedAs copier -Sender ceo@exshell.local")
     assert spoof["MailFrom"] == "550 5.7.1 Client does not have permissions to send as this sender"
+
+
+def test_receive_connector_security_settings_that_cannot_be_in_force_are_refused(tmp_path):
+    state = tmp_path / "s"
+
+    def run(script):
+        return subprocess.run([sys.executable, "-m", "exshell", "--state", str(state), "--server", "EX01", "-c",
+                               script], capture_output=True, text=True, timeout=120)
+
+    internal = run("New-ReceiveConnector Hub -Internal -RemoteIPRanges 10.0.0.1")
+    assert internal.returncode != 0 and "not supported by this server" in internal.stderr + internal.stdout
+    secure = run("Set-ReceiveConnector 'Default EX01' -DomainSecureEnabled $true")
+    assert secure.returncode != 0 and "NotSupportedByThisServer" in secure.stderr + secure.stdout
+    bad = run("Set-ReceiveConnector 'Default EX01' -TlsCertificateName 'CN=mail'")
+    assert bad.returncode != 0 and "InvalidTlsCertificateName" in bad.stderr + bad.stdout
+    warned = run("Set-ReceiveConnector 'Client EX01' -AuthMechanism 'Tls, Integrated, BasicAuth' "
+                 "-AuthTarpitInterval 00:00:02; \"$((Get-ReceiveConnector 'Client EX01').AuthTarpitInterval)\"")
+    assert warned.returncode == 0 and "Integrated (NTLM/Kerberos) is not supported" in warned.stderr + warned.stdout
+    assert warned.stdout.strip().endswith("00:00:02")
+    versions = run("(Get-ConfigVersion).Count")
+    assert versions.stdout.strip() == "2"  # only the last command changed anything
