@@ -226,3 +226,20 @@ def test_tracking_log_of_the_fleet_from_a_third_shell(fleet: Fleet) -> None:
     assert subjects("-Server EX01,EX02") == {"tracked via EX01", "tracked via EX02"}
     r = exshell(fleet.url, "EX01", "Get-MessageTrackingLog -Server EX09")
     assert r.returncode == 1 and "couldn't be found" in r.stdout + r.stderr
+
+
+def test_exshell_store_variable_names_the_shared_store_and_the_state_folder_holds_none(
+    pg_url: str, tmp_path: Path
+) -> None:
+    import os
+
+    env = {**os.environ, "EXSHELL_STORE": pg_url}
+    r = subprocess.run(
+        [sys.executable, "-m", "exshell", "--state", str(tmp_path / "local"), "--server", "EX01", "-c",
+         "New-ExchangeServer EX05 | Out-Null; Get-ExchangeServer | ForEach-Object Name"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["EX01", "EX05"]
+    assert not (tmp_path / "local" / "CURRENT").exists() and not (tmp_path / "local" / "config.toml").exists()
+    assert ok(pg_url, "EX01", "(Get-ExchangeServer EX05).Name").strip() == "EX05"
