@@ -7,7 +7,16 @@
 $csv       = if ($args.Count -ge 1) { $args[0] } else { "examples/relay-hosts.csv" }
 $connector = if ($args.Count -ge 2) { $args[1] } else { "RelayConnector" }
 
-Import-Csv $csv | ForEach-Object { Set-ReceiveConnector $connector -RemoteIPRanges @{Add=$_.IP} }
+$rows = @(Import-Csv $csv)
+$i = 0
+foreach ($row in $rows) {
+    $i++
+    # A bar on a terminal while hundreds of rows go in; nothing in a pipe or a log.
+    Write-Progress -Activity "Adding relay hosts to $connector" -Status "$i of $($rows.Count): $($row.IP)" `
+        -PercentComplete ($i * 100 / $rows.Count)
+    Set-ReceiveConnector $connector -RemoteIPRanges @{Add=$row.IP}
+}
+Write-Progress -Activity "Adding relay hosts to $connector" -Completed
 
 # Or in one change (one version): Set-ReceiveConnector $connector -RemoteIPRanges @{Add=(Import-Csv $csv).IP}
 Get-ReceiveConnector $connector | Format-List Identity,RemoteIPRanges

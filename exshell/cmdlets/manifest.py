@@ -85,6 +85,7 @@ COMMANDS: tuple[CommandEntry, ...] = (
     CommandEntry('Write-Error', 'exshell.cmdlets.utility', 'WriteError', (), 'Microsoft.PowerShell.Utility'),
     CommandEntry('Write-Host', 'exshell.cmdlets.utility', 'WriteHost', (), 'Microsoft.PowerShell.Utility'),
     CommandEntry('Write-Output', 'exshell.cmdlets.utility', 'WriteOutput', ('echo', 'write'), 'Microsoft.PowerShell.Utility'),
+    CommandEntry('Write-Progress', 'exshell.cmdlets.utility', 'WriteProgress', (), 'Microsoft.PowerShell.Utility'),
     CommandEntry('Write-Verbose', 'exshell.cmdlets.utility', 'WriteVerbose', (), 'Microsoft.PowerShell.Utility'),
     CommandEntry('Write-Warning', 'exshell.cmdlets.utility', 'WriteWarning', (), 'Microsoft.PowerShell.Utility'),
 )

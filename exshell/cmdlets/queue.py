@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.exchange_support import identity_type, not_found, on_this_server
+from exshell.cmdlets.progress import LoopProgress
 from exshell.output.views import Column, TableView, register_view
 
 QUEUE_TYPE = "Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo"
@@ -455,7 +456,9 @@ class _MessageAction(Cmdlet):
                 for m in reader.messages()
                 if _keep(self, terms, {**m.to_properties(), "Recipients": list(m.recipients)})
             ]
-        for m in messages:
+        progress = LoopProgress(self, f"{self.verb} messages")
+        for done, m in enumerate(messages):
+            progress.step(done, len(messages), m.identity)
             if m.queue_key == "Submission":
                 self.write_error(
                     f"The message {m.identity} hasn't been routed yet; try again in a moment.",
@@ -475,6 +478,7 @@ class _MessageAction(Cmdlet):
                     {"message": m.internal_id, "queue": m.queue_key, **self.extra_args()},
                     m.identity,
                 )
+        progress.done()
 
 
 class SuspendMessage(_MessageAction):

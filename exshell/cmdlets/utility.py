@@ -260,3 +260,68 @@ class ClearHost(Cmdlet):
         host = self.runtime.host
         if getattr(host, "is_terminal", False):
             host.write("\x1b[2J\x1b[3J\x1b[H")  # erase screen and scroll-back, cursor home
+
+
+def _percent(value: Any) -> None:
+    if not -1 <= int(value) <= 100:
+        raise ValueError(f"The {value} argument is greater than the maximum allowed range of 100. Supply an "
+                         "argument that is less than or equal to 100 and then try the command again."
+                         if int(value) > 100 else
+                         f"The {value} argument is less than the minimum allowed range of -1. Supply an argument "
+                         "that is greater than or equal to -1 and then try the command again.")
+
+
+class WriteProgress(Cmdlet):
+    name = "Write-Progress"
+    synopsis = "Displays a progress bar within a PowerShell command window."
+    description = (
+        "Shows the activity, its status and a bar for -PercentComplete on the terminal, redrawn in place, until "
+        "-Completed. Nothing is shown when the output is not a terminal (a pipe or a file) or when "
+        "$ProgressPreference is SilentlyContinue or Ignore; with Stop the command stops."
+    )
+    error_source = "Microsoft.PowerShell.Commands.WriteProgressCommand"
+    source = "Microsoft.PowerShell.Utility"
+    parameters = (
+        Parameter("Activity", T.STRING, position=0, help="The first line of text in the heading above the bar."),
+        Parameter("Status", T.STRING, position=1, help="The second line of text (default: Processing)."),
+        Parameter("Id", T.INT, position=2, help="Distinguishes this progress record from others (default 0)."),
+        Parameter("PercentComplete", T.INT, validate=_percent, help="0-100; -1 shows no bar."),
+        Parameter("SecondsRemaining", T.INT, help="The estimated seconds remaining."),
+        Parameter("CurrentOperation", T.STRING, help="The operation in progress, shown after the status."),
+        Parameter("ParentId", T.INT, help="The parent activity of this one (drawn indented below it)."),
+        Parameter("Completed", T.SWITCH, help="The activity has finished: its bar is removed."),
+        Parameter("SourceId", T.INT, dont_show=True, help="Accepted for compatibility; not used."),
+    )
+    examples = (
+        Example(
+            "$hosts = Import-Csv hosts.csv; $i = 0\n"
+            "foreach ($h in $hosts) { $i++; Write-Progress -Activity 'Adding relay hosts' -Status $h.IP "
+            "-PercentComplete ($i * 100 / $hosts.Count); ... }\n"
+            "Write-Progress -Activity 'Adding relay hosts' -Completed",
+            "Shows a bar while a CSV of hosts is imported.",
+        ),
+    )
+
+    def process(self) -> None:
+        from exshell.cmdlets import progress
+        from exshell.output.progress import ProgressRecord
+
+        p = self.params
+        completed = bool(p.get("Completed"))
+        activity = p.get("Activity")
+        if activity is None and not completed:
+            self.throw_terminating(
+                "Cannot bind argument to parameter 'Activity' because it is null.",
+                "ParameterArgumentValidationErrorNullNotAllowed",
+                Category.InvalidData,
+            )
+        progress.emit(self, ProgressRecord(
+            activity=str(activity or ""),
+            status=str(p.get("Status") or "Processing"),
+            activity_id=int(p.get("Id") or 0),
+            parent_id=int(p["ParentId"]) if p.get("ParentId") is not None else -1,
+            percent_complete=int(p["PercentComplete"]) if p.get("PercentComplete") is not None else -1,
+            seconds_remaining=int(p["SecondsRemaining"]) if p.get("SecondsRemaining") is not None else -1,
+            current_operation=str(p.get("CurrentOperation") or ""),
+            completed=completed,
+        ))

@@ -95,6 +95,7 @@ class Evaluator(ExpressionVisitor):
             "ErrorActionPreference": "Continue",
             "WarningPreference": "Continue",
             "VerbosePreference": "SilentlyContinue",
+            "ProgressPreference": "Continue",
             "DebugPreference": "SilentlyContinue",
             "ConfirmPreference": "High",
             "WhatIfPreference": False,

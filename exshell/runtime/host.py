@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 # The console host's colours (PowerShell 5: ErrorForegroundColor Red, Warning/Verbose/Debug Yellow), as ANSI.
 ERROR_COLOUR = "\x1b[91m"
@@ -56,6 +56,9 @@ class Host:
     def write_verbose_text(self, text: str) -> None:
         self.write_line(text)
 
+    def write_progress(self, record: Any) -> None:
+        """A progress record (exshell.output.progress.ProgressRecord): shown only where a person watches."""
+
     def prompt_line(self, prompt: str) -> str:
         """Read one line of input after showing prompt. Raises EOFError when no answer can be had."""
         raise EOFError("the host is not interactive")
@@ -98,6 +101,20 @@ class TextHost(Host):
 
     def write_verbose_text(self, text: str) -> None:
         self.write_warning_text(text)
+
+    def write_progress(self, record: Any) -> None:
+        # Drawn on a terminal only (stderr, beside the output); silent in a pipe or a file, as in PowerShell.
+        try:
+            if not self.err.isatty():
+                return
+        except (AttributeError, ValueError):
+            return
+        view = getattr(self, "_progress", None)
+        if view is None:
+            from exshell.output.progress import TerminalProgress
+
+            view = self._progress = TerminalProgress(self.err, self.width)
+        view.update(record)
 
     def prompt_line(self, prompt: str) -> str:
         if not self.interactive:
