@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--command", default="Get-Command | Measure-Object")
     ap.add_argument("--imports", type=int, default=0, metavar="N", help="also list the N costliest imports")
+    ap.add_argument("--click-door", action="store_true",
+                    help="also time the same -c through the click group (what the fast path saves)")
     ns = ap.parse_args(argv)
     runs = max(3, min(ns.runs, 101))  # bounded
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as state:
@@ -77,9 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         time_runs([sys.executable, "-m", "exshell", "-c", ns.command], 1, env)
         base = statistics.median(time_runs([sys.executable, "-c", "pass"], runs, env))
         shell = statistics.median(time_runs([sys.executable, "-m", "exshell", "-c", ns.command], runs, env))
+        click_door = None
+        if ns.click_door:
+            via_click = [sys.executable, "-c", "import sys; from exshell.cli import _click_main; "
+                         "sys.exit(_click_main(sys.argv[1:]))", "-c", ns.command]
+            time_runs(via_click, 1, env)
+            click_door = statistics.median(time_runs(via_click, runs, env))
         if ns.imports:
             print_costliest_imports(ns.command, env, min(ns.imports, 200))
     ratio = shell / base if base > 0 else float("inf")
+    if click_door is not None:
+        print(f"same -c through click:     {click_door * 1000:7.1f} ms (median of {runs}; "
+              f"{click_door / base:.2f}x python, fast path saves {(click_door - shell) * 1000:.1f} ms)")
     print(f"python -c pass:            {base * 1000:7.1f} ms (median of {runs})")
     print(f"exshell -c {ns.command!r}: {shell * 1000:7.1f} ms (median of {runs})")
     print(

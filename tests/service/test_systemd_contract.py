@@ -20,6 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
@@ -76,8 +77,16 @@ def world() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="exshell-svc-"))
     os.chmod(folder, 0o711)
     yield folder
-    print(open(folder / "serve.err").read() if (folder / "serve.err").exists() else "")
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def serve_err(world: Path) -> Iterator[TextIO]:
+    """The engine's stderr, shown when a test fails (pytest prints a failed test's captured output)."""
+    path = world / "serve.err"
+    with path.open("w") as f:
+        yield f
+    print(path.read_text() if path.exists() else "")
 
 
 def exshell(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -120,7 +129,7 @@ def metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
-def test_root_start_drops_to_the_user_and_speaks_the_notify_protocol(world: Path) -> None:
+def test_root_start_drops_to_the_user_and_speaks_the_notify_protocol(world: Path, serve_err: TextIO) -> None:
     nobody = pwd.getpwnam(UNPRIVILEGED)
     state = world / "state"
     port = free_port()
@@ -131,7 +140,7 @@ def test_root_start_drops_to_the_user_and_speaks_the_notify_protocol(world: Path
     proc = subprocess.Popen(
         [sys.executable, "-m", "exshell", "--state", str(state), "serve", "--user", UNPRIVILEGED,
          "--metrics", "127.0.0.1:0"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(world / "serve.err", "w"), text=True)
+        env=env, stdout=subprocess.DEVNULL, stderr=serve_err, text=True)
     try:
         ready = supervisor.wait_for("READY")
         assert ready["MAINPID"] == str(proc.pid)
@@ -201,7 +210,7 @@ def test_root_start_drops_to_the_user_and_speaks_the_notify_protocol(world: Path
     assert {"config.toml", "history", "spool", "queue", "mailboxes", "logs"} <= seen
 
 
-def test_socket_activation_serves_the_passed_socket(world: Path) -> None:
+def test_socket_activation_serves_the_passed_socket(world: Path, serve_err: TextIO) -> None:
     state = world / "state"
     port = free_port()
     set_up_relay(state, port)
@@ -217,7 +226,7 @@ def test_socket_activation_serves_the_passed_socket(world: Path) -> None:
     script = 'LISTEN_FDS=1 LISTEN_PID=$$ exec "$0" -m exshell --state "$1" serve --no-delivery'
     proc = subprocess.Popen(["/bin/sh", "-c", script, sys.executable, str(state)], pass_fds=(3,),
                             preexec_fn=lambda: os.dup2(fd, 3), env=env,  # noqa: PLW1509 - fd 3 is the point
-                            stdout=subprocess.DEVNULL, stderr=open(world / "serve.err", "w"), text=True)
+                            stdout=subprocess.DEVNULL, stderr=serve_err, text=True)
     try:
         ready = supervisor.wait_for("READY")
         assert f"{LISTEN}:{port}" in ready["STATUS"]
