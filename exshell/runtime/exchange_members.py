@@ -591,6 +591,45 @@ def coerce(a: Any, b: Any) -> Any:
     return b
 
 
+_STATIC_FACTORIES: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "microsoft.exchange.data.iprange": {"parse": lambda v: IPRange.parse(str(v))},
+    "microsoft.exchange.data.ipbinding": {"parse": lambda v: IPBinding.parse(str(v))},
+    "microsoft.exchange.data.bytequantifiedsize": {
+        "parse": _size_parse,
+        **{f"from{unit}": (lambda shift: lambda v: ByteQuantifiedSize(int(v) << shift))(shift)
+           for unit, shift in _UNITS.items()},
+    },
+    "microsoft.exchange.data.enhancedtimespan": {
+        "parse": _span_arg,
+        "fromdays": lambda v: EnhancedTimeSpan(float(v) * 86400),
+        "fromhours": lambda v: EnhancedTimeSpan(float(v) * 3600),
+        "fromminutes": lambda v: EnhancedTimeSpan(float(v) * 60),
+        "fromseconds": lambda v: EnhancedTimeSpan(float(v)),
+        "frommilliseconds": lambda v: EnhancedTimeSpan(float(v) / 1000),
+    },
+    "microsoft.exchange.data.smtpaddress": {"parse": lambda v: SmtpAddress.parse(str(v))},
+    "microsoft.exchange.data.smtpdomainwithsubdomains": {"parse": lambda v: SmtpDomain.parse(str(v))},
+}
+
+
+def static_call(full_name: str, method: str, args: list[Any]) -> Any:
+    """`[Microsoft.Exchange.Data.ByteQuantifiedSize]::FromMB(10)`, `[...IPRange]::Parse('10.0.0.0/24')`: the
+    static factories scripts call. Returns the module's "no such method" marker otherwise."""
+    from exshell.runtime.properties import _MISSING
+
+    factory = _STATIC_FACTORIES.get(full_name.lower(), {}).get(method)
+    if factory is None:
+        return _MISSING
+    name = method[:1].upper() + method[1:]
+    if len(args) != 1:
+        raise _error(f'Cannot find an overload for "{name}" and the argument count: "{len(args)}".',
+                     "MethodCountCouldNotFindBest", "MethodException")
+    try:
+        return factory(args[0])
+    except (ValueError, TypeError, OverflowError) as e:
+        raise _exception_calling(name, 1, str(e)) from None
+
+
 def net_type_name(obj: Any) -> str | None:
     table = members_of(obj)
     return table.type_names[0] if table is not None else None

@@ -302,6 +302,12 @@ def _static(info: TypeInfo, low: str, name: str, args: list[Any]) -> Any:
         if low == "getenvironmentvariable":
             return os.environ.get(to_string(args[0]))
         return _MISSING
+    if k == "registered":
+        from exshell.runtime.exchange_members import static_call
+
+        found = static_call(info.full_name, low, args)
+        if found is not _MISSING:
+            return found
     if low == "equals" and len(args) == 2:
         return _strict_equals(args[0], args[1])
     return _MISSING

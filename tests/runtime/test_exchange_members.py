@@ -194,3 +194,12 @@ def test_json_writes_display_forms_that_parse_back(sh):
           "-ConnectionTimeout $j.ConnectionTimeout -RemoteIPRanges $j.RemoteIPRanges -Confirm:$false")
     assert sh.values("$x = Get-ReceiveConnector Relay; $x.MaxMessageSize.ToBytes(); $x.ConnectionTimeout.TotalSeconds") == [
         str(36 << 20), "750"]
+
+
+def test_static_factories(sh):
+    assert sh.values("[Microsoft.Exchange.Data.ByteQuantifiedSize]::FromMB(10).ToBytes(); "
+                     "[Microsoft.Exchange.Data.IPRange]::Parse('10.0.0.1/24').Expression; "
+                     "[Microsoft.Exchange.Data.EnhancedTimeSpan]::FromMinutes(90).TotalHours") == [
+        str(10 << 20), "10.0.0.0/24", "1.5"]
+    r = sh.run("[Microsoft.Exchange.Data.IPRange]::Parse('bad')")
+    assert not r.success and 'Exception calling "Parse" with "1" argument(s)' in r.errors
