@@ -22,7 +22,13 @@ _TAIL = ("System.Object",)
 
 
 def _psobject(props: dict[str, Any], type_name: str, to_string: str) -> Any:
+    from exshell.model.identity import ObjectIdentity
     from exshell.runtime.values import PSObject
+
+    if isinstance(props.get("Identity"), str):
+        # Identity is an object in Exchange (ADObjectId): `.Identity.Name`, `.Identity.Parent`; it prints as text.
+        guid = props.get("Guid")
+        props = dict(props, Identity=ObjectIdentity(props["Identity"], str(guid) if guid else None))
 
     return PSObject(props, type_names=(type_name, "Microsoft.Exchange.Data.Directory.ADObject") + _TAIL,
                     to_string=to_string)

@@ -71,6 +71,11 @@ def _expand_dictionaries(objects: list[Any]) -> list[Any]:
     return out
 
 
+# Value types shown by their text on their own line although they have properties: an Identity printed alone
+# (`Get-ReceiveConnector | % Identity`) reads as the text the cmdlets take back (docs/values.md).
+TEXT_TYPES = frozenset(["Microsoft.Exchange.Data.Directory.ADObjectId"])
+
+
 def _is_shapeless(obj: Any) -> bool:
     """Scalars, and objects with no displayable properties, print their ToString on one line."""
     if obj is None or is_scalar(obj):
@@ -80,6 +85,9 @@ def _is_shapeless(obj: Any) -> bool:
     import datetime as _dt
 
     if isinstance(obj, (_dt.datetime, _dt.timedelta)):
+        return True
+    names = type_names_of(obj)
+    if names and names[0] in TEXT_TYPES:
         return True
     return not property_names_of(obj)
 

@@ -21,6 +21,7 @@ from typing import Any
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.model.binding import IPBinding
 from exshell.model.enums import FlagSet, NamedEnum
+from exshell.model.identity import ObjectIdentity
 from exshell.model.ip import IPRange
 from exshell.model.size import ByteQuantifiedSize, Unlimited
 from exshell.model.smtp import SmtpAddress, SmtpDomain
@@ -545,6 +546,27 @@ SMTP_DOMAIN = Members(
     lambda a, b: str(a).lower() == str(b).lower(),
 )
 
+# --------------------------------------------------------------------------- ADObjectId (Identity)
+
+
+def _identity_equals(a: ObjectIdentity, b: Any) -> bool:
+    return str(a).lower() == str(b).lower()  # identities compare case-insensitively, like the cmdlets' lookup
+
+
+IDENTITY = Members(
+    ("Microsoft.Exchange.Data.Directory.ADObjectId", "Microsoft.Exchange.Data.ObjectId", "System.Object"),
+    (
+        Prop("Name", "string", lambda i: i.name),
+        Prop("Parent", "string", lambda i: i.parent),
+        Prop("ObjectGuid", "guid", lambda i: i.guid),
+        Prop("IsDeleted", "bool", lambda i: False),
+    ),
+    (_equals_method(_identity_equals), _HASH, _TO_STRING),
+    _identity_equals,
+    lambda i: str(i).lower(),
+)
+
+
 # --------------------------------------------------------------------------- lookup
 
 _BY_TYPE: dict[type, Members] = {
@@ -556,6 +578,7 @@ _BY_TYPE: dict[type, Members] = {
     ipaddress.IPv6Address: IPADDRESS,
     SmtpAddress: SMTP_ADDRESS,
     SmtpDomain: SMTP_DOMAIN,
+    ObjectIdentity: IDENTITY,
 }
 
 
@@ -588,6 +611,8 @@ def coerce(a: Any, b: Any) -> Any:
         return type(a).parse(b)
     if isinstance(a, IPBinding):
         return b if isinstance(b, IPBinding) else IPBinding.parse(str(b))
+    if isinstance(a, ObjectIdentity):
+        return b if isinstance(b, ObjectIdentity) else ObjectIdentity(str(b))
     return b
 
 

@@ -203,3 +203,13 @@ def test_static_factories(sh):
         str(10 << 20), "10.0.0.0/24", "1.5"]
     r = sh.run("[Microsoft.Exchange.Data.IPRange]::Parse('bad')")
     assert not r.success and 'Exception calling "Parse" with "1" argument(s)' in r.errors
+
+
+def test_identity_is_an_object_identity(sh):
+    assert sh.values("$rc.Identity.Name; $rc.Identity.Parent; \"$($rc.Identity)\"; $rc.Identity -eq 'ex01\\relay'; "
+                     "$rc.Identity.GetType().FullName") == [
+        "Relay", "EX01", "EX01\\Relay", "True", "Microsoft.Exchange.Data.Directory.ADObjectId"]
+    assert sh.values("Get-ReceiveConnector | Sort-Object Identity -Descending | ForEach-Object Identity") == [
+        "EX01\\Relay", "EX01\\Default EX01", "EX01\\Client EX01"]
+    sh.ok("Set-ReceiveConnector -Identity $rc.Identity -Comment piped")
+    assert sh.values("(Get-ReceiveConnector Relay).Comment") == ["piped"]
