@@ -5,6 +5,14 @@ latency, `Get-ReceiveConnector | Measure-Object` at 1,000 connectors x 100 range
 commit to a running `exshell serve` applying it (LISTEN/NOTIFY), median and p99.
 
     python bench/store.py [--commits N] [--connectors C] [--no-postgresql]
+    python bench/store.py --oneshot [--baseline DIR] [--runs N]
+
+--oneshot measures what an administrator's script pays, through real `exshell -c` processes: the store-touching
+one-liners `Get-AcceptedDomain` and `Get-ReceiveConnector` against `python -c pass`, and
+`Get-ReceiveConnector | Measure-Object` and `Set-ReceiveConnector ... @{Add=...}` on a store of 1,000 connectors
+x 100 remote ranges. With --baseline (a checkout of another revision, e.g. `git archive <rev> | tar -x -C DIR`)
+the same commands run from that code too, interleaved round by round with this checkout's, so both see the
+same machine load; the figures are medians.
 
 Runs in a temporary folder and stops within about a minute. The 10,000 past versions are produced by the
 store's record format written directly (see fill()), so the fill takes seconds, not minutes; every measured
@@ -15,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -259,6 +269,77 @@ def postgres_report(tmp: Path, args: argparse.Namespace, initial: dict[str, Any]
     ]
 
 
+# --------------------------------------------------------------------------- one-shot processes
+
+
+def _big_store(state: Path, connectors: int, ranges: int) -> None:
+    from exshell.model.connector import ReceiveConnector
+    from exshell.model.defaults import initial_config
+
+    data = initial_config("EX01", "ex01.contoso.com")
+    coll = data["receive_connectors"]
+    for i in range(connectors):
+        rng = [f"10.{i // 250}.{i % 250}.{k}" for k in range(ranges)]
+        rc = ReceiveConnector.new(f"Relay {i:04d}", "EX01", "Custom", bindings=[f"0.0.0.0:{20000 + i}"],
+                                  remote_ip_ranges=rng, permission_groups="AnonymousUsers")
+        coll[rc.guid] = rc.to_record()
+    FileStore(state, lambda: data).current_version()
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300,
+                          check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.stderr.write(f"warning: {argv[-1]!r} exited {proc.returncode}: {proc.stderr.decode()[:300]}\n")
+    return elapsed * 1000
+
+
+def oneshot(tmp: Path, baseline: Path | None, runs: int, connectors: int, ranges: int) -> None:
+    import shutil
+
+    here = Path(__file__).resolve().parents[1]
+    codes = {"this checkout": here} | ({"baseline": baseline.resolve()} if baseline else {})
+    big = tmp / "big"
+    _big_store(big, connectors, ranges)
+    envs: dict[str, dict[str, str]] = {}
+    states: dict[str, dict[str, Path]] = {}
+    for label, code in codes.items():
+        envs[label] = dict(os.environ, PYTHONPATH=str(code), NO_COLOR="1")
+        envs[label].pop("EXSHELL_STATE", None)
+        small, copy = tmp / f"small-{len(states)}", tmp / f"big-{len(states)}"
+        shutil.copytree(big, copy)
+        states[label] = {"small": small, "big": copy}
+        _timed([sys.executable, "-m", "exshell", "--state", str(small), "--server", "EX01", "-c",
+                "Get-AcceptedDomain"], envs[label])  # creates the store, compiles the bytecode
+    commands = {
+        "Get-AcceptedDomain": ("small", "Get-AcceptedDomain"),
+        "Get-ReceiveConnector": ("small", "Get-ReceiveConnector"),
+        f"Get-ReceiveConnector | Measure-Object ({connectors} x {ranges})": (
+            "big", "Get-ReceiveConnector | Measure-Object"),
+        f"Set-ReceiveConnector @{{Add=...}} ({connectors} x {ranges})": (
+            "big", 'Set-ReceiveConnector "Relay 0007" -RemoteIPRanges @{{Add="10.250.{n}.{m}"}}'),
+    }
+    base_env = dict(os.environ)
+    times: dict[tuple[str, str], list[float]] = {}
+    passes: list[float] = []
+    for r in range(runs):  # round by round: every variant sees the same load
+        passes.append(_timed([sys.executable, "-c", "pass"], base_env))
+        for name, (which, text) in commands.items():
+            for label in codes:
+                cmd = text.format(n=r // 250, m=r % 250)
+                argv = [sys.executable, "-m", "exshell", "--state", str(states[label][which]), "--server",
+                        "EX01", "-c", cmd]
+                times.setdefault((name, label), []).append(_timed(argv, envs[label]))
+    base = statistics.median(passes)
+    print(f"python -c pass: {base:7.1f} ms (median of {runs})")
+    for name in commands:
+        for label in codes:
+            ms = statistics.median(times[(name, label)])
+            print(f"  {name:<52} {label:<14} {ms:8.1f} ms  {ms / base:5.2f}x python -c pass")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--commits", type=int, default=25)
@@ -268,7 +349,15 @@ def main() -> None:
     ap.add_argument("--listing-ranges", type=int, default=100)
     ap.add_argument("--notify-versions", type=int, default=100)
     ap.add_argument("--no-postgresql", action="store_true", help="skip the PostgreSQL backend")
+    ap.add_argument("--oneshot", action="store_true", help="measure exshell -c processes (see above)")
+    ap.add_argument("--baseline", type=Path, help="with --oneshot: a checkout to compare against")
+    ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
+    if args.oneshot:
+        with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
+            oneshot(Path(tmp), args.baseline, max(1, min(args.runs, 51)), args.listing_connectors,
+                    args.listing_ranges)
+        return
     deadline = time.monotonic() + TIME_BUDGET_S
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
         initial = {"receive_connectors": {f"k{i:04d}": connector(i) for i in range(args.connectors)}}

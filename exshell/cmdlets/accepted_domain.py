@@ -17,9 +17,9 @@ from exshell.cmdlets.exchange_support import (
     identity_type,
     report_model_error,
 )
-from exshell.config.operations import Create, Update
 from exshell.model.config import ACCEPTED_DOMAINS
 
+# The seam's operations are imported by the methods that change something: a Get- never builds them.
 _AD_ID = identity_type("AcceptedDomainIdParameter")
 
 
@@ -49,6 +49,7 @@ class NewAcceptedDomain(ConfigCmdlet):
     related = ("Get-AcceptedDomain", "Set-AcceptedDomain")
 
     def process(self) -> None:
+        from exshell.config.operations import Create
         from exshell.model.domain import AcceptedDomain
         from exshell.model.errors import ModelError
 
@@ -114,6 +115,8 @@ class SetAcceptedDomain(ConfigCmdlet):
     related = ("Get-AcceptedDomain",)
 
     def process(self) -> None:
+        from exshell.config.operations import Update
+
         p = self.params
         d = _find(self, self.config.accepted_domains, p["Identity"])
         if d is None:

@@ -19,9 +19,9 @@ from exshell.cmdlets.exchange_support import (
     forced,
     identity_type,
 )
-from exshell.config.operations import AddAces, Guard, RemoveAces
 from exshell.cmdlets.receive_connector import resolve_one
 
+# The seam's operations are imported by the methods that change something: a Get- never builds them.
 _ADRAW_ID = identity_type("ADRawEntryIdParameter")
 
 
@@ -146,6 +146,7 @@ class AddADPermission(ConfigCmdlet):
     related = ("Get-ADPermission", "Remove-ADPermission", "Test-RelayPolicy")
 
     def process(self) -> None:
+        from exshell.config.operations import AddAces, Guard
         from exshell.model.permissions import ACE, canonical_principal
 
         req = _request(self)
@@ -247,6 +248,7 @@ class RemoveADPermission(ConfigCmdlet):
     related = ("Add-ADPermission", "Get-ADPermission")
 
     def process(self) -> None:
+        from exshell.config.operations import RemoveAces
         from exshell.model.permissions import canonical_principal
 
         req = _request(self)

@@ -15,9 +15,9 @@ from exshell.cmdlets.exchange_support import (
     report_model_error,
 )
 from exshell.cmdlets.secure import SECURE_STRING
-from exshell.config.operations import Create, ListEdit, Update
 from exshell.model.config import MAILBOXES
 
+# The seam's operations are imported by the methods that change something: a Get- never builds them.
 _MBX_ID = identity_type("MailboxIdParameter")
 
 
@@ -48,6 +48,7 @@ class NewMailbox(ConfigCmdlet):
     related = ("Get-Mailbox", "Set-Mailbox")
 
     def process(self) -> None:
+        from exshell.config.operations import Create
         from exshell.model.errors import ModelError
         from exshell.model.mailbox import Mailbox
 
@@ -127,6 +128,8 @@ class SetMailbox(ConfigCmdlet):
     examples = (Example('Set-Mailbox bharat -EmailAddresses @{Add="scans@contoso.com"}', ""),)
 
     def process(self) -> None:
+        from exshell.config.operations import ListEdit, Update
+
         p = self.params
         mbx = _find(self, list(self.config.mailboxes), p["Identity"])
         if mbx is None:

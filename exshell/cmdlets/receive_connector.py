@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, SetAttrs, T
 from exshell.cmdlets.connector_guards import connector_change_guard, open_relay_guard
@@ -33,8 +33,12 @@ from exshell.cmdlets.exchange_support import (
     report_model_error,
     server_name_of,
 )
-from exshell.config.operations import Create, Guard, ListEdit, Update
 from exshell.model.config import RECEIVE_CONNECTORS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from exshell.config.operations import Guard
+
+# The seam's operations are imported by the methods that change something: a Get- never builds them.
 
 _RC_ID = identity_type("ReceiveConnectorIdParameter")
 
@@ -141,6 +145,7 @@ class NewReceiveConnector(ConfigCmdlet):
     related = ("Get-ReceiveConnector", "Set-ReceiveConnector", "Add-ADPermission", "Test-RelayPolicy")
 
     def process(self) -> None:
+        from exshell.config.operations import Create
         from exshell.model.connector import ReceiveConnector
         from exshell.model.errors import ModelError
 
@@ -268,6 +273,8 @@ class SetReceiveConnector(ConfigCmdlet):
     related = ("Get-ReceiveConnector", "New-ReceiveConnector")
 
     def process(self) -> None:
+        from exshell.config.operations import ListEdit, Update
+
         p = self.params
         rc = resolve_one(self, self.config, p["Identity"])
         if rc is None:
@@ -333,6 +340,8 @@ def security_in_force(cmdlet: Cmdlet, rc: Any, warn: bool = True) -> bool:
 def _guard(cmdlet: Cmdlet, check: Any, risk: str | None) -> Guard | None:
     """The risk the administrator saw (or that there was none) is re-checked on the newest version at
     commit; -Force/-Confirm:$false said yes to any risk in advance."""
+    from exshell.config.operations import Guard
+
     return None if forced(cmdlet) else Guard(check, risk)
 
 

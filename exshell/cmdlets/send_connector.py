@@ -14,10 +14,10 @@ from exshell.cmdlets.exchange_support import (
     identity_type,
     report_model_error,
 )
-from exshell.config.kinds import kind_of
-from exshell.config.operations import Create, ListEdit, Update
 from exshell.cmdlets.secure import PSCREDENTIAL, PSCredential
 from exshell.model.config import SEND_CONNECTORS
+
+# The seam's operations are imported by the methods that change something: a Get- never builds them.
 _SC_ID = identity_type("SendConnectorIdParameter")
 
 def _multi(element: str, convert: Any) -> Any:
@@ -81,6 +81,8 @@ _SETTING_NAMES = tuple(p.name for p in _SETTINGS)
 
 def _changes(cmdlet: Cmdlet, names: tuple[str, ...]) -> dict[str, Any]:
     """Bound parameters by Exchange property name; @{Add=;Remove=} values become list edits."""
+    from exshell.config.operations import ListEdit
+
     out: dict[str, Any] = {}
     for name in names:
         if cmdlet.params.is_bound(name):
@@ -126,6 +128,8 @@ class NewSendConnector(ConfigCmdlet):
     related = ("Get-SendConnector", "Get-Queue")
 
     def process(self) -> None:
+        from exshell.config.kinds import kind_of
+        from exshell.config.operations import Create, ListEdit
         from exshell.model.errors import ModelError
         from exshell.model.send_connector import SendConnector
 
@@ -184,6 +188,8 @@ class SetSendConnector(ConfigCmdlet):
     ) + _SETTINGS
 
     def process(self) -> None:
+        from exshell.config.operations import Update
+
         conn = _find(self, list(self.config.send_connectors), self.params["Identity"])
         if conn is None:
             return

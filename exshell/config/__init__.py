@@ -8,23 +8,23 @@ committed and the model's validation and conflict rules run on them (apply.py, k
 through `current_config(store)` (cache.py): one decoded model per version per process, decoded per
 collection on first use. `validate_records(data)` (validation.py) is what a hand edit must pass.
 
-Importing this package is cheap: the model is imported by the modules that need it.
+Importing this package is cheap: the operations and the model are imported by the modules that need them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from exshell.config.operations import (
-    AddAces,
-    Create,
-    Delete,
-    Guard,
-    ListEdit,
-    RemoveAces,
-    Restore,
-    Update,
-)
+_OPERATIONS = ("AddAces", "Create", "Delete", "Guard", "ListEdit", "RemoveAces", "Restore", "Update")
+
+
+def __getattr__(name: str) -> Any:
+    """The operation classes, imported when first used (a command that only reads needs none of them)."""
+    if name in _OPERATIONS:
+        from exshell.config import operations
+
+        return getattr(operations, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 

@@ -49,19 +49,28 @@ class Working:
     def _decode(self, collection: str) -> dict[str, Any]:
         kind = kind_of(collection)
         records = self._view(collection)
-        reuse: dict[str, tuple[Any, Any]] = {}
+        out: dict[str, Any] = {}
+        if kind.singleton is not None:  # one record of a shared collection (settings): the others aren't ours
+            record = records.get(kind.singleton)
+            return {kind.singleton: kind.decode(kind.singleton, record or {})}
         if self._prior is not None:
             data, config = self._prior
             before = data.get(collection)
-            decoded = config._decoded.get(collection)  # only what is decoded already: never decode twice
-            if before is not None and decoded is not None and len(before) == len(decoded):
-                reuse = {k: (r, o) for (k, r), o in zip(before.items(), decoded)}
-        out: dict[str, Any] = {}
-        for key, record in records.items():
-            hit = reuse.get(key)
-            out[key] = hit[1] if hit is not None and hit[0] is record else kind.decode(key, record)
-        if kind.singleton is not None and kind.singleton not in out:
-            out[kind.singleton] = kind.decode(kind.singleton, {})
+            if before is not None and before is records:
+                # The very records of a version this process decodes: decode through its Config, so the shell,
+                # the seam's commit and the engine share one decoding (cache.py).
+                out = dict(zip(before.keys(), config.decoded(collection)))
+            else:
+                decoded = config._decoded.get(collection)  # only what is decoded already: never decode twice
+                if before is not None and decoded is not None and len(before) == len(decoded):
+                    reuse = {k: (r, o) for (k, r), o in zip(before.items(), decoded)}
+                    for key, record in records.items():
+                        hit = reuse.get(key)
+                        out[key] = hit[1] if hit is not None and hit[0] is record else kind.decode(key, record)
+                else:
+                    out = {key: kind.decode(key, record) for key, record in records.items()}
+        else:
+            out = {key: kind.decode(key, record) for key, record in records.items()}
         return out
 
     def get(self, collection: str, key: str) -> Any:

@@ -1,25 +1,23 @@
 """Config: a whole configuration snapshot as model objects (what the engine compiles and cmdlets read).
 
-The store holds `collection -> key -> record`; these constants name the collections.
+The store holds `collection -> key -> record`; these constants name the collections. The model module of a
+collection is imported when the collection is first decoded: a command that reads accepted domains never
+imports (and builds the dataclasses of) receive connectors, permissions or IP ranges.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+import importlib
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from exshell.model.connector import ReceiveConnector
-from exshell.model.domain import AcceptedDomain, default_domain, find_accepted_domain
-from exshell.model.errors import ModelDataError, ModelError
-from exshell.model.ip import IPRange
-from exshell.model.mailbox import Mailbox
-from exshell.model.permissions import ACE
-from exshell.model.records import Prop, coerce_fields, decode_props, encode_props
-from exshell.model.send_connector import SendConnector
-from exshell.model.server import ExchangeServer
-from exshell.model.size import ByteQuantifiedSize, Unlimited
-from exshell.model.timespan import EnhancedTimeSpan
+if TYPE_CHECKING:  # pragma: no cover
+    from exshell.model.connector import ReceiveConnector
+    from exshell.model.domain import AcceptedDomain
+    from exshell.model.mailbox import Mailbox
+    from exshell.model.permissions import ACE
+    from exshell.model.send_connector import SendConnector
+    from exshell.model.server import ExchangeServer
+    from exshell.model.settings import TransportSettings
 
 SERVERS = "servers"
 RECEIVE_CONNECTORS = "receive_connectors"
@@ -29,115 +27,36 @@ MAILBOXES = "mailboxes"
 SEND_CONNECTORS = "send_connectors"
 TRANSPORT_SETTINGS_KEY = "transport"  # the one record in SETTINGS
 
-# The relay-denied reply by emulated version (semantics.md §g): 2007/2010 (and 2013 SP1) vs 2016+.
-RELAY_REPLIES: dict[str, str] = {
-    "2007": "550 5.7.1 Unable to relay",
-    "2016": "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain",
-}
-
-_MB = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class TransportSettings:
-    """Organization/transport-service settings that the relay needs (Set-TransportConfig and
-    Set-TransportService defaults, cmdlets.md §8; 2007 SP1 values where versions differ)."""
-
-    relay_reply_style: str = "2007"  # '2007' | '2016'
-    tarpit_enabled: bool = True
-    # Reject unknown recipients of Authoritative, AddressBookEnabled domains at RCPT (`550 5.1.1 User unknown`),
-    # as Exchange's Recipient Filter agent does; off by default, as that agent is on a 2007/2010 Hub: the
-    # message is accepted and the categorizer bounces it (NDR 5.1.1 RESOLVER.ADR.ExRecipNotFound).
-    recipient_validation_enabled: bool = False
-    max_receive_size: Unlimited = Unlimited(ByteQuantifiedSize(10 * _MB))
-    max_send_size: Unlimited = Unlimited(ByteQuantifiedSize(10 * _MB))
-    max_recipient_envelope_limit: Unlimited = Unlimited(5000)
-    message_retry_interval: EnhancedTimeSpan = EnhancedTimeSpan(300.0)
-    transient_failure_retry_count: int = 6
-    transient_failure_retry_interval: EnhancedTimeSpan = EnhancedTimeSpan(300.0)
-    outbound_connection_failure_retry_interval: EnhancedTimeSpan = EnhancedTimeSpan(600.0)
-    message_expiration_timeout: EnhancedTimeSpan = EnhancedTimeSpan(2 * 86400.0)
-    delay_notification_timeout: EnhancedTimeSpan = EnhancedTimeSpan(4 * 3600.0)
-    max_outbound_connections: Unlimited = Unlimited(1000)
-    max_per_domain_outbound_connections: Unlimited = Unlimited(40)
-    external_postmaster_address: str | None = None  # None: postmaster@<default accepted domain>
-    internal_smtp_servers: tuple[IPRange, ...] = ()
-    receive_protocol_log_max_age: EnhancedTimeSpan = EnhancedTimeSpan(30 * 86400.0)
-    receive_protocol_log_max_directory_size: Unlimited = Unlimited(ByteQuantifiedSize(250 * _MB))
-    message_tracking_log_enabled: bool = True
-
-    def __post_init__(self) -> None:
-        if self.relay_reply_style not in RELAY_REPLIES:
-            raise ModelError(
-                f"RelayReplyStyle must be one of {', '.join(RELAY_REPLIES)}, not {self.relay_reply_style!r}.",
-                property="RelayReplyStyle",
-            )
-
-    @property
-    def relay_denied_reply(self) -> str:
-        return RELAY_REPLIES[self.relay_reply_style]
-
-    def with_changes(self, **values: Any) -> TransportSettings:
-        fields = coerce_fields(values, SETTINGS_PROPERTIES)
-        try:
-            return dataclasses.replace(self, **fields)
-        except TypeError as exc:
-            raise ModelError(f"Unknown transport setting: {exc}") from None
-
-    def to_record(self) -> dict[str, Any]:
-        return encode_props(self, SETTINGS_PROPERTIES)
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> TransportSettings:
-        fields = decode_props(record, SETTINGS_PROPERTIES, "transport settings")
-        try:
-            return cls(**fields)
-        except ModelError as exc:
-            raise ModelDataError(exc.message, "InvalidStoredData", exc.property) from None
-
-    def to_properties(self) -> dict[str, Any]:
-        return {p.name: getattr(self, p.field) for p in SETTINGS_PROPERTIES}
-
-
-SETTINGS_PROPERTIES: tuple[Prop, ...] = (
-    Prop("RelayReplyStyle", "relay_reply_style", "str"),
-    Prop("TarpitEnabled", "tarpit_enabled", "bool"),
-    Prop("RecipientValidationEnabled", "recipient_validation_enabled", "bool"),
-    Prop("MaxReceiveSize", "max_receive_size", "unlimited_size"),
-    Prop("MaxSendSize", "max_send_size", "unlimited_size"),
-    Prop("MaxRecipientEnvelopeLimit", "max_recipient_envelope_limit", "unlimited"),
-    Prop("MessageRetryInterval", "message_retry_interval", "timespan"),
-    Prop("TransientFailureRetryCount", "transient_failure_retry_count", "int"),
-    Prop("TransientFailureRetryInterval", "transient_failure_retry_interval", "timespan"),
-    Prop("OutboundConnectionFailureRetryInterval", "outbound_connection_failure_retry_interval", "timespan"),
-    Prop("MessageExpirationTimeout", "message_expiration_timeout", "timespan"),
-    Prop("DelayNotificationTimeout", "delay_notification_timeout", "timespan"),
-    Prop("MaxOutboundConnections", "max_outbound_connections", "unlimited"),
-    Prop("MaxPerDomainOutboundConnections", "max_per_domain_outbound_connections", "unlimited"),
-    Prop("ExternalPostmasterAddress", "external_postmaster_address", "str"),
-    Prop("InternalSMTPServers", "internal_smtp_servers", "ranges"),
-    Prop("ReceiveProtocolLogMaxAge", "receive_protocol_log_max_age", "timespan"),
-    Prop("ReceiveProtocolLogMaxDirectorySize", "receive_protocol_log_max_directory_size", "unlimited_size"),
-    Prop("MessageTrackingLogEnabled", "message_tracking_log_enabled", "bool"),
-)
-
-
 def _decode_collection(collection: str, records: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
     """The model objects of one stored collection (ModelDataError names the bad object and property)."""
     if collection == SETTINGS:
+        from exshell.model.settings import TransportSettings
+
         record = records.get(TRANSPORT_SETTINGS_KEY)
         return (TransportSettings.from_record(record) if record else TransportSettings(),)
-    decode = _DECODERS[collection]
+    module, cls = _DECODERS[collection]
+    decode = getattr(importlib.import_module(module), cls).from_record
     return tuple(decode(k, r) for k, r in records.items())
 
 
-_DECODERS: dict[str, Any] = {
-    SERVERS: ExchangeServer.from_record,
-    RECEIVE_CONNECTORS: ReceiveConnector.from_record,
-    ACCEPTED_DOMAINS: AcceptedDomain.from_record,
-    SEND_CONNECTORS: SendConnector.from_record,
-    MAILBOXES: Mailbox.from_record,
+# collection -> (module, class) whose from_record(key, record) decodes it
+_DECODERS: dict[str, tuple[str, str]] = {
+    SERVERS: ("exshell.model.server", "ExchangeServer"),
+    RECEIVE_CONNECTORS: ("exshell.model.connector", "ReceiveConnector"),
+    ACCEPTED_DOMAINS: ("exshell.model.domain", "AcceptedDomain"),
+    SEND_CONNECTORS: ("exshell.model.send_connector", "SendConnector"),
+    MAILBOXES: ("exshell.model.mailbox", "Mailbox"),
 }
+_SETTINGS_NAMES = ("TransportSettings", "SETTINGS_PROPERTIES", "RELAY_REPLIES")
+
+
+def __getattr__(name: str) -> Any:
+    """TransportSettings and its tables live in settings.py (imported when first asked for)."""
+    if name in _SETTINGS_NAMES:
+        from exshell.model import settings
+
+        return getattr(settings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 _COLLECTIONS = (SERVERS, RECEIVE_CONNECTORS, ACCEPTED_DOMAINS, SETTINGS, SEND_CONNECTORS, MAILBOXES)
 
 
@@ -163,7 +82,7 @@ class Config:
             SERVERS: tuple(servers),
             RECEIVE_CONNECTORS: tuple(receive_connectors),
             ACCEPTED_DOMAINS: tuple(accepted_domains),
-            SETTINGS: (settings if settings is not None else TransportSettings(),),
+            SETTINGS: (settings,) if settings is not None else _default_settings(),
             SEND_CONNECTORS: tuple(send_connectors),
             MAILBOXES: tuple(mailboxes),
         }
@@ -286,7 +205,17 @@ class Config:
 
     @property
     def default_accepted_domain(self) -> AcceptedDomain | None:
+        from exshell.model.domain import default_domain
+
         return default_domain(self.accepted_domains)
 
     def find_accepted_domain(self, domain: str) -> AcceptedDomain | None:
+        from exshell.model.domain import find_accepted_domain
+
         return find_accepted_domain(self.accepted_domains, domain)
+
+
+def _default_settings() -> tuple[Any, ...]:
+    from exshell.model.settings import TransportSettings
+
+    return (TransportSettings(),)

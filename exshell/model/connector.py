@@ -7,10 +7,10 @@ Validation and conflict rules live in connector_rules.py and are re-exported her
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from exshell.guid import new_guid
 from exshell.model.binding import IPBinding
 from exshell.model.connector_rules import find_conflict, validate_auth, validate_connector
 from exshell.model.enums import (
@@ -269,7 +269,7 @@ class ReceiveConnector:
                 "RemoteIPRanges",
             )
         base = cls(
-            guid=guid or str(uuid.uuid4()),
+            guid=guid or new_guid(),
             name=name,
             server=server,
             bindings=template.bindings or (),

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from exshell.guid import new_guid
 from exshell.model.enums import AcceptedDomainType
 from exshell.model.errors import ModelDataError, ModelError
 from exshell.model.records import Prop, coerce_fields, decode_props, encode_props
@@ -131,7 +131,7 @@ class AcceptedDomain:
                 f'The Name "{name}" is too long: the maximum length is 64 characters.', property="Name"
             )
         domain = cls(
-            guid=guid or str(uuid.uuid4()),
+            guid=guid or new_guid(),
             name=name,
             domain_name=dname,
             domain_type=dtype,

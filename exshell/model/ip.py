@@ -106,6 +106,10 @@ class IPRange:
     def parse(cls, text: str | IPRange) -> IPRange:
         """Parse `192.168.1.1`, `fe80::1%11`, `10.0.0.1-10.0.0.9`, `192.168.1.1/24` or `2001:db8::/32`.
         Raises ValueError with the reason for anything else."""
+        if type(text) is str and ":" not in text and "/" not in text and "-" not in text:
+            single = _fast_v4(text)  # the common stored form, checked first (inet_pton refuses spaces)
+            if single is not None:
+                return cls(single, single, 4, "single")
         if isinstance(text, IPRange):
             return text
         if not isinstance(text, str):

@@ -6,16 +6,13 @@ exactly one) and `smtp:secondary@x`. Passwords are kept only as a salted scrypt 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import hmac
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from exshell.guid import new_guid
 from exshell.model.errors import ModelDataError, ModelError
 
 MAILBOX_TYPE = "Microsoft.Exchange.Data.Directory.Management.Mailbox"
@@ -45,6 +42,9 @@ def validate_address(text: str) -> str:
 def hash_password(password: str, salt: bytes | None = None, *, n: int | None = None) -> str:
     """`scrypt$n$r$p$salt$hash` (base64), from hashlib: no plaintext is ever stored. `n` overrides the cost
     (tests make cheap hashes; the engine verifies whatever parameters a hash carries)."""
+    import base64
+    import hashlib
+
     salt = salt or os.urandom(16)
     params = dict(_SCRYPT, n=n or _SCRYPT["n"])
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, maxmem=_MAXMEM, **params)
@@ -54,6 +54,10 @@ def hash_password(password: str, salt: bytes | None = None, *, n: int | None = N
 
 
 def verify_password(password: str, stored: str) -> bool:
+    import base64
+    import hashlib
+    import hmac
+
     try:
         kind, n, r, p, salt, digest = stored.split("$")
         if kind != "scrypt":
@@ -117,7 +121,7 @@ class Mailbox:
             raise ModelError(str(exc), "InvalidSmtpAddress", "PrimarySmtpAddress") from None
         alias = alias or re.sub(r"[^A-Za-z0-9._-]", "", name) or primary.split("@")[0]
         return cls(
-            guid=str(uuid.uuid4()),
+            guid=new_guid(),
             name=name.strip(),
             display_name=(display_name or name).strip(),
             alias=alias,

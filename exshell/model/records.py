@@ -8,15 +8,13 @@ A property whose value is $null is left out of the record (TOML has no null).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+import importlib
+from typing import TYPE_CHECKING, Any, Callable
 
-from exshell.model import enums
-from exshell.model.binding import IPBinding
-from exshell.model.enums import AuthMechanism, PermissionGroups
 from exshell.model.errors import ModelDataError
-from exshell.model.ip import IPRange
-from exshell.model.size import ByteQuantifiedSize, Unlimited
-from exshell.model.timespan import EnhancedTimeSpan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from exshell.model.size import Unlimited
 
 
 def _str(value: Any) -> str | None:
@@ -57,6 +55,8 @@ def _list(value: Any) -> list[Any]:
 
 
 def _unlimited_record(value: Unlimited) -> Any:
+    from exshell.model.size import ByteQuantifiedSize
+
     if value.is_unlimited:
         return "Unlimited"
     return str(value.value) if isinstance(value.value, ByteQuantifiedSize) else value.value
@@ -70,7 +70,10 @@ class Codec:
     encode: Callable[[Any], Any]  # model value → plain record value (None = leave out)
 
 
-def _enum_codec(cls: type[enums.NamedEnum]) -> Codec:
+def _enum_codec(name: str) -> Codec:
+    from exshell.model import enums
+
+    cls = getattr(enums, name)
     return Codec(cls.parse, lambda v: str(v))
 
 
@@ -78,27 +81,75 @@ def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda v: None if v is None or v == "" else parse(v)
 
 
-CODECS: dict[str, Codec] = {
-    "str": Codec(_str, lambda v: v),
-    "bool": Codec(_bool, lambda v: v),
-    "int": Codec(_int, lambda v: v),
-    "size": Codec(ByteQuantifiedSize.parse, str),
-    "optsize": Codec(_optional(ByteQuantifiedSize.parse), lambda v: None if v is None else str(v)),
-    "unlimited": Codec(Unlimited.parse, _unlimited_record),
-    "unlimited_size": Codec(lambda v: Unlimited.parse(v, size=True), _unlimited_record),
-    "timespan": Codec(EnhancedTimeSpan.parse, str),
-    "auth": Codec(AuthMechanism.parse, str),
-    "groups": Codec(PermissionGroups.parse, str),
-    "bindings": Codec(lambda v: tuple(IPBinding.parse(x) for x in _list(v)), lambda v: [str(x) for x in v]),
-    "ranges": Codec(lambda v: tuple(IPRange.parse(x) for x in _list(v)), lambda v: [str(x) for x in v]),
-    "strlist": Codec(lambda v: tuple(str(x) for x in _list(v)), lambda v: list(v)),
-    "MessageRateSource": _enum_codec(enums.MessageRateSource),
-    "ProtocolLoggingLevel": _enum_codec(enums.ProtocolLoggingLevel),
-    "ExtendedProtectionPolicy": _enum_codec(enums.ExtendedProtectionPolicy),
-    "TransportRole": _enum_codec(enums.TransportRole),
-    "SizeMode": _enum_codec(enums.SizeMode),
-    "AcceptedDomainType": _enum_codec(enums.AcceptedDomainType),
+def _size_codec(optional: bool = False) -> Codec:
+    from exshell.model.size import ByteQuantifiedSize
+
+    if optional:
+        return Codec(_optional(ByteQuantifiedSize.parse), lambda v: None if v is None else str(v))
+    return Codec(ByteQuantifiedSize.parse, str)
+
+
+def _unlimited_codec(size: bool = False) -> Codec:
+    from exshell.model.size import Unlimited
+
+    parse = (lambda v: Unlimited.parse(v, size=True)) if size else Unlimited.parse
+    return Codec(parse, _unlimited_record)
+
+
+def _timespan_codec() -> Codec:
+    from exshell.model.timespan import EnhancedTimeSpan
+
+    return Codec(EnhancedTimeSpan.parse, str)
+
+
+def _flags_codec(name: str) -> Codec:
+    from exshell.model import enums
+
+    return Codec(getattr(enums, name).parse, str)
+
+
+def _list_codec(module: str, name: str) -> Codec:
+    cls = getattr(importlib.import_module(module), name)
+    return Codec(lambda v: tuple(cls.parse(x) for x in _list(v)), lambda v: [str(x) for x in v])
+
+
+# Each codec is built the first time a property of its kind is read or written: decoding accepted domains
+# never imports IP ranges, sizes or time spans.
+_FACTORIES: dict[str, Callable[[], Codec]] = {
+    "str": lambda: Codec(_str, lambda v: v),
+    "bool": lambda: Codec(_bool, lambda v: v),
+    "int": lambda: Codec(_int, lambda v: v),
+    "size": _size_codec,
+    "optsize": lambda: _size_codec(optional=True),
+    "unlimited": _unlimited_codec,
+    "unlimited_size": lambda: _unlimited_codec(size=True),
+    "timespan": _timespan_codec,
+    "auth": lambda: _flags_codec("AuthMechanism"),
+    "groups": lambda: _flags_codec("PermissionGroups"),
+    "bindings": lambda: _list_codec("exshell.model.binding", "IPBinding"),
+    "ranges": lambda: _list_codec("exshell.model.ip", "IPRange"),
+    "strlist": lambda: Codec(lambda v: tuple(str(x) for x in _list(v)), lambda v: list(v)),
+    **{
+        name: (lambda name=name: _enum_codec(name))
+        for name in (
+            "MessageRateSource",
+            "ProtocolLoggingLevel",
+            "ExtendedProtectionPolicy",
+            "TransportRole",
+            "SizeMode",
+            "AcceptedDomainType",
+        )
+    },
 }
+
+
+class _Codecs(dict[str, Codec]):
+    def __missing__(self, kind: str) -> Codec:
+        codec = self[kind] = _FACTORIES[kind]()
+        return codec
+
+
+CODECS: dict[str, Codec] = _Codecs()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from exshell.guid import new_guid
 from exshell.model.errors import ModelDataError, ModelError
 from exshell.model.size import ByteQuantifiedSize, Unlimited
 
@@ -225,7 +225,7 @@ class SendConnector:
             spaces = tuple(AddressSpace.parse(a) for a in address_spaces)
         except ValueError as exc:
             raise ModelError(str(exc), "InvalidAddressSpace", "AddressSpaces") from None
-        base = cls(guid=str(uuid.uuid4()), name=name.strip(), address_spaces=spaces)
+        base = cls(guid=new_guid(), name=name.strip(), address_spaces=spaces)
         if "smart_hosts" in fields and fields["smart_hosts"] and "dns_routing_enabled" not in fields:
             fields["dns_routing_enabled"] = False  # a smart host list means no DNS routing
         return base.with_changes(**fields)

@@ -10,7 +10,6 @@ lists) and cached per version, so the engine can read them as often as it likes 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -307,7 +306,9 @@ class MutableConfig:
     @staticmethod
     def new_key() -> str:
         """A fresh object key (a GUID, as Exchange objects have)."""
-        return str(uuid.uuid4())
+        from exshell.guid import new_guid
+
+        return new_guid()
 
 
 Mutator = Callable[[MutableConfig], None]

@@ -169,11 +169,12 @@ class FileStore:
             self._cache.move_to_end(target)
             return cached
         data: dict[str, Any] | None = None
+        meta: dict[str, Any] | None = None
         if target == v:
-            data = self._read_config_if(h)
+            data, meta = self._read_config_if(h)
         if data is None:
             data = self._rebuild(target)
-        return self._remember(target, data)
+        return self._remember(target, data, meta)
 
     def commit(self, mutate: Mutator, command: str = "", who: str | None = None) -> VersionInfo | None:
         with self._guard(), self._lock():
@@ -387,30 +388,46 @@ class FileStore:
         except ValueError:
             raise StoreError(f"The store's version file '{self.current_path}' is damaged.") from None
 
-    def _read_config_if(self, h: str) -> dict[str, Any] | None:
-        """config.toml's data when its content hash is h (else None: a writer replaced it meanwhile)."""
-        raw = self._read_bytes(self.config_path)
-        if raw is None or _sha256(raw) != h:
-            return None
+    def _read_config_if(self, h: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """config.toml's data when its content hash is h (else None: a writer replaced it meanwhile), and the
+        version's metadata when parsed.json has it (then the history record need not be read)."""
+        if not self._verified_now(h):
+            raw = self._read_bytes(self.config_path)
+            if raw is None or _sha256(raw) != h:
+                return None, None
         cached = self._read_bytes(self.parsed_path)
         if cached is not None:
             try:
                 doc = from_json(cached)
                 if doc.get("hash") == h:
-                    return doc["data"]  # type: ignore[no-any-return]
+                    meta = doc.get("meta")
+                    return doc["data"], (dict(meta, hash=h) if isinstance(meta, dict) else None)
             except (ValueError, KeyError, TypeError, AttributeError):
                 pass  # a torn or foreign cache: parse the TOML instead
+        raw = self._read_bytes(self.config_path)
+        if raw is None or _sha256(raw) != h:
+            return None, None
         try:
-            return normalize_data(toml_doc.parse(raw.decode("utf-8")))
+            return normalize_data(toml_doc.parse(raw.decode("utf-8"))), None
         except (ValueError, RecordValueError):
-            return None
+            return None, None
 
-    def _write_parsed_cache(self, h: str, data: dict[str, Any]) -> None:
+    def _verified_now(self, h: str) -> bool:
+        """config.toml was hashed to h by this process and is still the same file (one stat, no read)."""
+        if self._verified is None or self._verified[2] != h:
+            return False
+        try:
+            st = os.stat(self.config_path)
+        except FileNotFoundError:
+            return False
+        return (st.st_mtime_ns, st.st_size, st.st_ino) == self._verified[0]
+
+    def _write_parsed_cache(self, h: str, data: Any, meta: dict[str, Any] | None = None) -> None:
         """The JSON mirror of config.toml (see the module docstring); a cache, so no fsync is needed: a torn
         file fails to parse or carries the wrong hash, and readers fall back to the TOML."""
         tmp = self.tmp_dir / f"parsed.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            tmp.write_bytes(to_json({"hash": h, "data": data}))
+            tmp.write_bytes(to_json({"hash": h, "meta": meta, "data": data}))
             os.replace(tmp, self.parsed_path)
         except OSError:
             with contextlib.suppress(OSError):
@@ -466,9 +483,13 @@ class FileStore:
         rec: dict[str, Any] = from_json(raw)
         return rec
 
-    def _remember(self, version: int, data: dict[str, Any]) -> Snapshot:
-        info = self._version_info(version)
-        snap = Snapshot(version, freeze(data), info.when, info.who, info.command, info.content_hash)
+    def _remember(self, version: int, data: Any, meta: dict[str, Any] | None = None) -> Snapshot:
+        if meta is not None and meta.get("version") == version:  # parsed.json carries what the history says
+            when = datetime.fromisoformat(meta["when"])
+            snap = Snapshot(version, freeze(data), when, meta["who"], meta["command"], meta["hash"])
+        else:
+            info = self._version_info(version)
+            snap = Snapshot(version, freeze(data), info.when, info.who, info.command, info.content_hash)
         self._cache[version] = snap
         self._cache.move_to_end(version)
         while len(self._cache) > _CACHE_SIZE:
@@ -570,7 +591,8 @@ class FileStore:
         if n == 1 or n % self.snapshot_every == 0:
             self._atomic_write(self.snapshot_dir / self._name(n), to_json(data))
         self._atomic_write(self.config_path, content)
-        self._write_parsed_cache(h, data)
+        meta = {k: record[k] for k in ("version", "when", "who", "command")}
+        self._write_parsed_cache(h, data, meta)
         self._atomic_write(self.current_path, f"{n} {h}\n".encode())  # the commit point
         info = self._info_from_record(record)
         self._infos[n] = info

@@ -128,3 +128,54 @@ def test_object_comment_stays_one_line_whatever_the_name(store: FileStore, state
     store.commit(lambda d: d.put(RC, "k", {"Name": "evil\n[receive_connectors.x]\nName = 1"}))
     assert tomllib.loads((state / "config.toml").read_text())[RC]["k"]["Name"].startswith("evil\n")
     assert open_store(state).current_version() == 2
+
+
+def _hand_comment(state: Path, before_line: str, comment: str) -> str:
+    """Insert an admin's comment line above `before_line`; the store adopts it as a version."""
+    path = state / "config.toml"
+    text = path.read_text().replace(before_line, f"{comment}\n{before_line}", 1)
+    path.write_text(text)
+    settled(path)
+    return text
+
+
+def test_changed_property_rewrites_only_its_line(store: FileStore, state: Path) -> None:
+    store.commit(lambda d: d.put(RC, "k2", {"Name": "Other", "Banner": "220 x"}), command="add")
+    _hand_comment(state, "RemoteIPRanges =", "# ranges agreed with the network team")
+    assert store.current_version() == 3  # the comment alone is adopted as a (content-equal) version
+    before = (state / "config.toml").read_text()
+    store.commit(lambda d: d.get(RC, DEFAULT)["RemoteIPRanges"].append("10.0.0.9"), command="edit")
+    after = (state / "config.toml").read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert changed == [('RemoteIPRanges = ["0.0.0.0-255.255.255.255"]',
+                        'RemoteIPRanges = ["0.0.0.0-255.255.255.255", "10.0.0.9"]')]
+    assert "# ranges agreed with the network team" in after
+    assert tomllib.loads(after)[RC][DEFAULT]["RemoteIPRanges"] == ["0.0.0.0-255.255.255.255", "10.0.0.9"]
+
+
+def test_added_and_removed_properties_and_multiline_values(store: FileStore, state: Path) -> None:
+    aces = [{"User": "NT AUTHORITY\\ANONYMOUS LOGON", "Right": "ms-Exch-SMTP-Submit"}]
+
+    def edit(doc) -> None:  # noqa: ANN001
+        rec = doc.get(RC, DEFAULT)
+        rec["ADPermissions"] = aces
+        del rec["Bindings"]
+
+    store.commit(edit, command="edit")
+    store.commit(lambda d: d.get(RC, DEFAULT)["ADPermissions"].append(dict(aces[0], Right="x")), command="more")
+    parsed = tomllib.loads((state / "config.toml").read_text())[RC][DEFAULT]
+    assert "Bindings" not in parsed
+    assert parsed["ADPermissions"] == aces + [dict(aces[0], Right="x")]
+    assert FileStore(state).snapshot().get(RC, DEFAULT)["ADPermissions"][1]["Right"] == "x"
+
+
+def test_comment_on_a_changed_line_is_kept(store: FileStore, state: Path) -> None:
+    path = state / "config.toml"
+    text = path.read_text().replace('RemoteIPRanges = ["0.0.0.0-255.255.255.255"]',
+                                    'RemoteIPRanges = ["0.0.0.0-255.255.255.255"]  # everyone, for now')
+    path.write_text(text)
+    settled(path)
+    store.commit(lambda d: d.get(RC, DEFAULT)["RemoteIPRanges"].append("10.0.0.9"), command="edit")
+    after = path.read_text()
+    assert "# everyone, for now" in after
+    assert tomllib.loads(after)[RC][DEFAULT]["RemoteIPRanges"] == ["0.0.0.0-255.255.255.255", "10.0.0.9"]
