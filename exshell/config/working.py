@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from exshell.config.kinds import kind_of
-from exshell.model.config import Config
+from exshell.model.config import MODEL_COLLECTIONS, Config
 from exshell.model.errors import ModelDataError
 
 Records = Mapping[str, Mapping[str, Any]]
@@ -56,7 +56,7 @@ class Working:
         if self._prior is not None:
             data, config = self._prior
             before = data.get(collection)
-            if before is not None and before is records:
+            if before is not None and before is records and collection in MODEL_COLLECTIONS:
                 # The very records of a version this process decodes: decode through its Config, so the shell,
                 # the seam's commit and the engine share one decoding (cache.py).
                 out = dict(zip(before.keys(), config.decoded(collection)))

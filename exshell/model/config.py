@@ -58,6 +58,7 @@ def __getattr__(name: str) -> Any:
         return getattr(settings, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 _COLLECTIONS = (SERVERS, RECEIVE_CONNECTORS, ACCEPTED_DOMAINS, SETTINGS, SEND_CONNECTORS, MAILBOXES)
+MODEL_COLLECTIONS = frozenset(_COLLECTIONS)  # what a Config holds (other kinds are decoded by the seam)
 
 
 class Config:
