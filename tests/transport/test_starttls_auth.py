@@ -346,3 +346,28 @@ def test_a_password_set_in_the_shell_is_sealed_outside_the_configuration_and_log
         c.ehlo("copier.example")
         assert R.Reply(*_decode(login(c, "copier", "wrong", "PLAIN"))) == R.AUTH_FAILED
         c.close()
+
+
+def test_stalled_handshakes_never_hold_up_another_session(engine, ca):
+    """20 clients say STARTTLS and then send nothing (a handshake that never completes); a plain client on the
+    same engine is still answered at once, and a TLS client still completes its handshake."""
+    et, store, port = engine
+    stalled = []
+    for _ in range(20):
+        s, f = _greeted(port, TLS_ONLY)
+        s.sendall(b"STARTTLS\r\n")
+        assert f.readline().decode().strip() == str(R.STARTTLS_READY)
+        s.sendall(b"\x16\x03\x01")  # the first bytes of a ClientHello, then silence
+        stalled.append(s)
+    try:
+        t0 = time.monotonic()
+        c = smtp(port, NO_AUTH, timeout=10)
+        assert c.noop()[0] == 250
+        c.quit()
+        t = tls_client(port, BASIC, ca)
+        assert t.noop()[0] == 250
+        t.quit()
+        assert time.monotonic() - t0 < 5.0  # generous: the point is "not stuck behind the stalled handshakes"
+    finally:
+        for s in stalled:
+            s.close()
