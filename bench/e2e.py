@@ -110,7 +110,8 @@ def configure_relay(state: Path, port: int, smart_host_port: int) -> None:
     from exshell.cmdlets.registry import default_registry
     from exshell.model.defaults import initial_config
     from exshell.runtime.host import BufferHost
-    from exshell.runtime.session import Services, Session
+    from exshell.app import Services
+    from exshell.runtime.session import Session
     from exshell.store import open_store
 
     services = Services(state, "EX01")

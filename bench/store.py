@@ -141,7 +141,8 @@ def shell_listing_ms(tmp: Path, connectors: int, ranges: int, url: str | None = 
     from exshell.model.defaults import initial_config
     from exshell.model.connector import ReceiveConnector
     from exshell.runtime.host import BufferHost
-    from exshell.runtime.session import Services, Session
+    from exshell.app import Services
+    from exshell.runtime.session import Session
 
     state = tmp / "listing"
     data = initial_config("EX01", "ex01.contoso.com")

@@ -13,6 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from exshell.shell.options import OPTIONS
+from exshell.shell.runner import Invocation, parse_fast, resolve_state, resolve_store, run_invocation
+
 # Files exshell creates are owner-only: the state folder holds mailbox password hashes, keys, credentials and
 # the spool (other people's mail). A stricter umask the user set is kept.
 OWNER_ONLY = 0o077
@@ -25,7 +28,6 @@ def owner_only_files() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     owner_only_files()
     args = list(sys.argv[1:] if argv is None else argv)
-    from exshell.shell.runner import parse_fast, run_invocation
 
     inv = parse_fast(args)
     if inv is not None:
@@ -54,8 +56,6 @@ def _click_main(args: list[str]) -> int:
 def build_group() -> Any:
     import click
 
-    from exshell.shell.options import OPTIONS
-
     def add_options(f: Any) -> Any:
         for opt in reversed(OPTIONS):
             f = click.option(*opt.names, opt.dest, metavar=opt.metavar, help=opt.help, envvar=opt.envvar)(f)
@@ -80,7 +80,6 @@ def build_group() -> Any:
         ctx.obj.update(state=state, server=server, store=store)
         if ctx.invoked_subcommand is not None:
             return 0
-        from exshell.shell.runner import Invocation, run_invocation
 
         # The fast path normally takes -c/-f/- before click sees them; these keep the two doors equivalent.
         if command is not None:
@@ -90,8 +89,7 @@ def build_group() -> Any:
         if not sys.stdin.isatty():
             # `... | exshell`: no terminal to prompt on, so the piped text is the script (as `exshell -`).
             return run_invocation(Invocation("stdin", state=state, server=server, store=store))
-        from exshell.shell.repl import run_repl
-        from exshell.shell.runner import resolve_state, resolve_store
+        from exshell.shell.repl import run_repl  # prompt_toolkit: only for the interactive shell
 
         return run_repl(resolve_state(state), server, store=resolve_store(store))
 
@@ -100,8 +98,6 @@ def build_group() -> Any:
         pass
 
     def this_store(ctx: Any) -> str:
-        from exshell.shell.runner import resolve_state, resolve_store
-
         parent = ctx.find_root().obj or {}
         return resolve_store(parent.get("store")) or str(resolve_state(parent.get("state")))
 

@@ -43,10 +43,7 @@ def _register_views() -> None:
     )
 
 
-try:
-    _register_views()
-except ImportError:  # pragma: no cover - the output layer is optional for the store's own tests
-    pass
+_register_views()
 
 
 def _positive(value: Any) -> None:

@@ -23,7 +23,7 @@ def server_name_of(cmdlet: "Cmdlet") -> str:
     name = getattr(cmdlet.runtime.services, "server_name", None)
     if name:
         return name
-    from exshell.runtime.session import default_server_name
+    from exshell.app import default_server_name
 
     return default_server_name()
 

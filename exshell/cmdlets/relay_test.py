@@ -102,10 +102,7 @@ def _register_views() -> None:
     )
 
 
-try:
-    _register_views()
-except ImportError:  # pragma: no cover - the output layer is optional for the policy's own tests
-    pass
+_register_views()
 
 
 def _size(value: Any) -> int:

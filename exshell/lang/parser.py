@@ -14,8 +14,9 @@ from typing import Any
 
 from exshell.errors import ParseError
 from exshell.lang import ast
+from exshell.lang.ast import replace
 from exshell.lang.parser_commands import CommandParser
-from exshell.lang.position import Source
+from exshell.lang.position import Source, Span
 from exshell.lang.tokens import ASSIGN_OPS, MODE_ARG, MODE_EXPR, Kind, Token
 
 _BLOCK_NAMES = ("begin", "process", "end")
@@ -29,8 +30,6 @@ def parse(text: str, name: str | None = None) -> ast.ScriptBlock:
     try:
         return parser.parse_script()
     except RecursionError:
-        from exshell.lang.position import Span
-
         raise ParseError(
             "The script is nested too deeply to be parsed.", "ScriptTooComplicated", Span(source, 0, 0)
         ) from None
@@ -44,7 +43,6 @@ class Parser(CommandParser):
         tok = self.peek(MODE_EXPR)
         if tok.kind != Kind.EOF:
             self.unexpected(tok)
-        from exshell.lang.ast import replace
 
         return replace(block, span=self.span(0, len(self.text)), text=self.text)
 
@@ -293,7 +291,6 @@ class Parser(CommandParser):
         kw = self.peek(MODE_ARG)
         if kw.kind == Kind.GENERIC and kw.extra and kw.text.lower() in ("foreach", "for", "while", "do", "switch"):
             loop: Any = _KEYWORD_RULES[kw.text.lower()](self, kw)
-            from exshell.lang.ast import replace
 
             return replace(loop, span=self.tok_span(label).to(loop.span), label=label.text[1:])
         self.pos = save

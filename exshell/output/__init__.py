@@ -12,13 +12,13 @@ from typing import Any
 def out_default(objects: list[Any], host: Any, enumeration_limit: Any = None) -> None:
     """Format `objects` (output.md §1) and write the lines to `host`: coloured when `host.is_terminal`,
     plain text with no ANSI codes otherwise. `enumeration_limit` is the session's $FormatEnumerationLimit."""
-    from exshell.output.render import format_objects
+    from exshell.output.render import format_objects  # render's modules import this package: a cycle
 
     lines = format_objects(list(objects), getattr(host, "width", 120) or 120, enumeration_limit)
     if not lines:
         return
     if getattr(host, "is_terminal", False) and not os.environ.get("NO_COLOR"):
-        from exshell.output.rich_render import render_terminal
+        from exshell.output.rich_render import render_terminal  # rich: only when drawing on a terminal
 
         render_terminal(lines, host)
         return

@@ -14,6 +14,9 @@ import enum
 from contextvars import ContextVar
 from typing import Any, Iterator
 
+from exshell.output.objects import is_dictionary, is_psobject
+from exshell.runtime.values import is_enumerable, to_string
+
 ELLIPSIS = "\u2026"  # PS 6.2+ (PS5 used three dots)
 DEFAULT_ENUMERATION_LIMIT = 4  # $FormatEnumerationLimit
 
@@ -36,8 +39,6 @@ def enumeration_limit(limit: Any) -> Iterator[None]:
 
 
 def _ps_to_string(value: Any) -> str:
-    from exshell.runtime.values import to_string
-
     return to_string(value)
 
 
@@ -47,18 +48,15 @@ def is_collection(value: Any) -> bool:
         return False
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         return True
-    from exshell.output.objects import is_dictionary
 
     if is_dictionary(value):
         return True
     # Model multi-valued properties and other sequences that are not PSObjects.
-    from exshell.output.objects import is_psobject
 
     if is_psobject(value):
         return False
     # Anything else only when the runtime would unroll it too: one rule for "is this a collection" (a model
     # flag set such as AuthMechanism is iterable but displays as `Tls, BasicAuth`, like a .NET [Flags] enum).
-    from exshell.runtime.values import is_enumerable
 
     return is_enumerable(value)
 
@@ -119,8 +117,6 @@ def dictionary_entries(value: Any) -> list[tuple[Any, Any]]:
 def collection_text(value: Any, limit: int | None = None) -> str:
     """`{a, b, c}` with at most `limit` elements then `…` (output.md §2.7); -1 = unlimited; None = the
     current $FormatEnumerationLimit."""
-    from exshell.output.objects import is_dictionary
-
     if limit is None:
         limit = _ENUMERATION_LIMIT.get()
     if is_dictionary(value):

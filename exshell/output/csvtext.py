@@ -10,6 +10,9 @@ import datetime as _dt
 from typing import Any
 
 from exshell.errors import ExshellError
+from exshell.output.cells import datetime_cell
+from exshell.output.objects import get_or_none, new_object, property_names_of, type_names_of
+from exshell.runtime.values import is_enumerable, to_string, type_name
 
 
 class CsvError(ExshellError):
@@ -123,8 +126,6 @@ def records_to_objects(
     text: str, delimiter: str = ",", header: list[str] | None = None
 ) -> tuple[list[Any], bool]:
     """PSCustomObjects (string NoteProperties in header order) and whether the missing-header warning applies."""
-    from exshell.output.objects import new_object
-
     type_name, fields, body = split_preamble(text)
     records = parse_records(body, delimiter)
     if header is None:
@@ -154,8 +155,6 @@ def csv_value(value: Any) -> str | None:
     """ToString of a property value for CSV (None stays None: written empty and unquoted)."""
     if value is None:
         return None
-    from exshell.output.cells import datetime_cell
-    from exshell.runtime.values import is_enumerable, to_string, type_name
 
     if isinstance(value, _dt.datetime):
         return datetime_cell(value)
@@ -176,8 +175,6 @@ def _quote(text: str, mode: str, delimiter: str, force: bool) -> str:
 
 
 def columns_of(first: Any) -> list[str]:
-    from exshell.output.objects import property_names_of
-
     return property_names_of(first)
 
 
@@ -202,8 +199,6 @@ def csv_lines(
     columns: list[str] | None = None,
 ) -> list[str]:
     """Header and rows for `objects` (columns = the first object's properties, unless given)."""
-    from exshell.output.objects import get_or_none, type_names_of
-
     if not objects:
         return []
     first = objects[0]

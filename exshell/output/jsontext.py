@@ -9,6 +9,9 @@ import enum
 import json
 from typing import Any
 
+from exshell.output.objects import is_dictionary, is_psobject, new_object
+from exshell.runtime.values import PSHashtable, ScriptBlockValue, enumerate_value, to_string
+
 
 class JsonWriter:
     def __init__(self, depth: int = 2, compress: bool = False, enums_as_strings: bool = False) -> None:
@@ -19,9 +22,6 @@ class JsonWriter:
 
     # --- value → a tree of (dict | list | scalar) with depth cut-off
     def tree(self, value: Any, level: int = 0) -> Any:
-        from exshell.output.objects import is_dictionary, is_psobject
-        from exshell.runtime.values import ScriptBlockValue, enumerate_value, to_string
-
         if value is None or isinstance(value, (str, bool, int, float, decimal.Decimal)):
             return value
         if isinstance(value, enum.Enum):
@@ -104,9 +104,6 @@ def _iso(d: _dt.datetime) -> str:
 def parse_json(text: str, as_hashtable: bool = False) -> Any:
     """JSON text → PSObjects (properties in document order) or ordered hashtables; arrays → lists.
     Raises ValueError with the parser's reason."""
-    from exshell.output.objects import new_object
-    from exshell.runtime.values import PSHashtable
-
     def hook(pairs: list[tuple[str, Any]]) -> Any:
         if as_hashtable:
             return PSHashtable(pairs, ordered=True)

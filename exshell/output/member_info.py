@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from exshell.output.objects import get_or_none, is_dictionary, is_psobject, property_names_of
+from exshell.runtime.properties import exchange_members
+from exshell.runtime.values import to_string, type_name
+
 # C# keyword aliases PowerShell uses in definitions (`string`, `int`, `bool`, ...).
 _SHORT = {
     "System.String": "string",
@@ -73,8 +77,6 @@ class MemberInfo:
 
 
 def short_type(value: Any) -> str:
-    from exshell.runtime.values import type_name
-
     if value is None:
         return "object"
     full = type_name(value)
@@ -83,10 +85,6 @@ def short_type(value: Any) -> str:
 
 def members_of(obj: Any) -> list[MemberInfo]:
     """Members of one object, sorted by MemberType name then member name (GetMember.cs)."""
-    from exshell.output.objects import get_or_none, is_dictionary, is_psobject, property_names_of
-    from exshell.runtime.properties import exchange_members
-    from exshell.runtime.values import to_string
-
     members: list[MemberInfo] = []
     if isinstance(obj, str):
         members.append(MemberInfo("Length", "Property", "int Length {get;}"))

@@ -8,30 +8,23 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from exshell.runtime.members import get_member, property_names, type_names
+from exshell.runtime.values import PSHashtable, PSObject
+
 MISSING = object()
 
 
 def is_dictionary(obj: Any) -> bool:
-    from exshell.runtime.values import PSHashtable
-
     return isinstance(obj, (PSHashtable, dict))
 
 
 def is_psobject(obj: Any) -> bool:
-    from exshell.runtime.values import PSObject
-
     return isinstance(obj, PSObject)
 
 
 def type_names_of(obj: Any) -> list[str]:
-    from exshell.runtime.values import PSObject, type_name
-
     if isinstance(obj, PSObject):
         return list(obj.type_names)
-    try:
-        from exshell.runtime.members import type_names
-    except ImportError:  # pragma: no cover - members lands with the runtime
-        return [type_name(obj)]
     return list(type_names(obj))
 
 
@@ -39,14 +32,9 @@ def property_names_of(obj: Any) -> list[str]:
     """The object's displayable properties, in declaration order (a hashtable: its keys)."""
     if is_dictionary(obj):
         return [str(k) for k in obj.keys()]
-    from exshell.runtime.values import PSObject
 
     if isinstance(obj, PSObject):
         return obj.names()
-    try:
-        from exshell.runtime.members import property_names
-    except ImportError:  # pragma: no cover
-        return []
     return list(property_names(obj))
 
 
@@ -59,14 +47,12 @@ def property_value(obj: Any, name: str) -> Any:
             if str(k).lower() == name.lower():
                 return obj[k]
         return MISSING
-    from exshell.runtime.values import PSObject
 
     if isinstance(obj, PSObject):
         return obj.get(name) if obj.has(name) else MISSING
     names = {n.lower() for n in property_names_of(obj)}
     if name.lower() not in names:
         return MISSING
-    from exshell.runtime.members import get_member
 
     return get_member(obj, name)
 
@@ -78,8 +64,6 @@ def get_or_none(obj: Any, name: str) -> Any:
 
 def new_object(pairs: Iterable[tuple[str, Any]], type_names: Iterable[str] | None = None) -> Any:
     """A PSCustomObject with the given NoteProperties in order."""
-    from exshell.runtime.values import PSObject
-
     if type_names:
         return PSObject(list(pairs), list(type_names))
     return PSObject(list(pairs))

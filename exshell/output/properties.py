@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 from exshell.errors import ExshellError
 from exshell.output.objects import MISSING, property_names_of, property_value
+from exshell.runtime.values import PSHashtable, ScriptBlockValue, enumerate_value, is_true, to_string
+from exshell.runtime.wildcard import WildcardPattern
 
 Invoker = Callable[[Any, Any], list]  # (ScriptBlockValue, $_) -> output list
 
@@ -87,8 +89,6 @@ def parse_property_args(
     args: Any, invoke: Invoker, allowed: tuple[str, ...] = FORMAT_KEYS
 ) -> list[PropertySpec]:
     """Turn a -Property argument (one value or a list) into PropertySpecs."""
-    from exshell.runtime.values import PSHashtable, ScriptBlockValue, enumerate_value, to_string
-
     items = enumerate_value(args)
     if items is None:
         items = [args]
@@ -112,8 +112,6 @@ def parse_property_args(
 
 
 def _parse_hashtable(table: Any, invoke: Invoker, allowed: tuple[str, ...]) -> PropertySpec:
-    from exshell.runtime.values import ScriptBlockValue, is_true, to_string
-
     seen: dict[str, Any] = {}
     for key in table.keys():
         resolved = _resolve_key(str(key), allowed)
@@ -161,8 +159,6 @@ def _parse_hashtable(table: Any, invoke: Invoker, allowed: tuple[str, ...]) -> P
 
 def expand_specs(specs: list[PropertySpec], obj: Any) -> list[PropertySpec]:
     """Expand wildcard names against `obj`'s properties (a wildcard matching nothing gives no column)."""
-    from exshell.runtime.wildcard import WildcardPattern
-
     out: list[PropertySpec] = []
     names = property_names_of(obj) if obj is not None else []
     for spec in specs:

@@ -10,12 +10,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from exshell.output.cells import cell_text, default_alignment, display_width, is_scalar, scalar_text
+from exshell.errors import ExshellError
+from exshell.output.cells import (
+    cell_text,
+    default_alignment,
+    display_width,
+    is_scalar,
+    pad,
+    scalar_text,
+    truncate,
+)
+from exshell.output.cells import (
+    enumeration_limit as _limit,
+)
 from exshell.output.listing import render_list
-from exshell.output.objects import get_or_none, is_dictionary, is_psobject, new_object, property_names_of, type_names_of
+from exshell.output.objects import (
+    get_or_none,
+    is_dictionary,
+    is_psobject,
+    new_object,
+    property_names_of,
+    type_names_of,
+)
 from exshell.output.properties import PropertySpec, expand_specs
 from exshell.output.table import OutOfBand, TableColumn, render_table
 from exshell.output.views import DICTIONARY_ENTRY, Column, ListView, TableView, list_view_for, view_for
+from exshell.runtime.values import enumerate_value
 
 PROPERTY_COUNT_FOR_TABLE = 4  # displayDescriptionData.cs
 
@@ -44,8 +64,6 @@ class FormatRecord:
 
 def unroll(objects: Iterable[Any]) -> list[Any]:
     """Out-Default enumerates collections (one level); a hashtable shows as its entries."""
-    from exshell.runtime.values import enumerate_value
-
     out: list[Any] = []
     for obj in objects:
         items = enumerate_value(obj)
@@ -129,7 +147,6 @@ def _getter(name: str) -> Callable[[Any], Any]:
 
 def _safe(get: Callable[[Any], Any], obj: Any) -> Any:
     # A column whose value cannot be resolved shows an empty cell, no error (output.md §2.1).
-    from exshell.errors import ExshellError
 
     try:
         return get(obj)
@@ -244,8 +261,6 @@ def format_objects(objects: list[Any], width: int = 120, enumeration_limit: Any 
     """The lines Out-Default writes for `objects` at screen width `width` (`enumeration_limit`:
     $FormatEnumerationLimit, default 4)."""
     if enumeration_limit is not None:
-        from exshell.output.cells import enumeration_limit as _limit
-
         with _limit(enumeration_limit):
             return format_objects(objects, width)
     width = width if width and width > 0 else 120
@@ -385,7 +400,6 @@ def format_wide(
     if columns is None:
         columns = max(1, (width + 1) // (longest + 1)) if auto_size else 2
     col_width = max(1, (width - (columns - 1)) // columns)
-    from exshell.output.cells import pad, truncate
 
     out = [""]
     for i in range(0, len(texts), columns):

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Union
 
+from exshell.output.objects import get_or_none
+
 PropertyRef = Union[str, Callable[[Any], Any]]
 
 
@@ -29,8 +31,6 @@ class Column:
     align: str | None = None
 
     def value(self, obj: Any) -> Any:
-        from exshell.output.objects import get_or_none
-
         prop = self.label if self.property is None else self.property
         if callable(prop):
             return prop(obj)
@@ -189,7 +189,5 @@ def _ensure_builtin() -> None:
 
 def _command_display_name(obj: Any) -> Any:
     """Aliases show `where -> Where-Object` (CommandInfo view's DisplayName)."""
-    from exshell.output.objects import get_or_none
-
     display = get_or_none(obj, "DisplayName")
     return display if display is not None else get_or_none(obj, "Name")

@@ -10,7 +10,7 @@ import enum
 import re
 from typing import Any
 
-from exshell.cmdlets.base import ListModifier, ParamType
+from exshell.runtime.parameters import ListModifier, ParamType
 from exshell.runtime.primitives import (
     ConversionError,
     _element_list,
@@ -27,7 +27,6 @@ from exshell.runtime.values import (
     to_string,
     type_name,
 )
-
 
 # --------------------------------------------------------------------------- binding (binding.md §5)
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from exshell.cmdlets.base import (
+from exshell.errors import Category, ErrorRecord, PSRuntimeError
+from exshell.lang.position import Span
+from exshell.runtime.binder_pipeline import PipelineBindingMixin, exact_match, property_of  # noqa: F401
+from exshell.runtime.convert import ConversionError, convert_for_parameter
+from exshell.runtime.parameters import (
     ALL_SETS,
     COMMON_NAMES,
     BoundParameters,
     ListModifier,
     Parameter,
 )
-from exshell.errors import Category, ErrorRecord, PSRuntimeError
-from exshell.lang.position import Span
-from exshell.runtime.binder_pipeline import PipelineBindingMixin, exact_match, property_of  # noqa: F401
+from exshell.runtime.values import PSHashtable, ScriptBlockValue, enumerate_value, to_string
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.runtime.host import Host
@@ -112,8 +114,6 @@ class ParameterToken(str):
 
 def arg_display(value: Any) -> str:
     """How an unbound argument is shown in PositionalParameterNotFound: its .NET ToString()."""
-    from exshell.runtime.values import enumerate_value, to_string
-
     if enumerate_value(value) is not None:
         return "System.Object[]"
     return to_string(value)
@@ -211,9 +211,6 @@ class Binder(PipelineBindingMixin):
     # ------------------------------------------------------------------ conversion and validation (§5)
 
     def convert(self, p: Parameter, value: Any, token_text: str | None, span: Span | None) -> Any:
-        from exshell.runtime.convert import ConversionError, convert_for_parameter
-        from exshell.runtime.values import PSHashtable
-
         if value is None and p.type.multivalued and p.allow_null:
             value = []  # Exchange: $null assigned to a multi-valued property that allows it clears the list
         if value is None and self.meta.compiled and not p.allow_null and not p.is_switch:
@@ -230,8 +227,6 @@ class Binder(PipelineBindingMixin):
 
     def _list_modifier(self, p: Parameter, table: Any, span: Span | None) -> ListModifier:
         """binding.md §10: @{Add=…; Remove=…; Replace=…}, items converted to the element type."""
-        from exshell.runtime.convert import ConversionError, convert_for_parameter
-
         parts: dict[str, tuple[Any, ...]] = {}
         for key, items in table.items():
             k = str(key).lower()
@@ -352,8 +347,6 @@ class Binder(PipelineBindingMixin):
     def _try_bind(self, state: BindState, p: Parameter, value: Any, token_text: str | None, coerce: bool,
                   span: Span | None, allow_delay: bool = True) -> bool:
         """Bind value to p (no coercion: only when the type already matches). True on success."""
-        from exshell.runtime.values import ScriptBlockValue
-
         if allow_delay and isinstance(value, ScriptBlockValue):
             sets = self._sets_of(p, state)
             if any(self._delay_bindable(p, p.attrs_for(s)) for s in sets):

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
-from exshell.cmdlets.base import ParamType
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
+from exshell.runtime.members import get_member, property_names
+from exshell.runtime.parameters import ParamType
+from exshell.runtime.values import PSHashtable, PSObject, ScriptBlockValue, enumerate_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.runtime.binder import BindState
@@ -128,18 +130,12 @@ class PipelineBindingMixin:
 
 def property_of(obj: Any, names: tuple[str, ...]) -> tuple[bool, Any]:
     """(found, value) of the first property of obj named like one of names (ByPropertyName binding)."""
-    from exshell.runtime.values import PSHashtable, PSObject
-
     if isinstance(obj, PSObject):
         for n in names:
             if obj.has(n):
                 return True, obj.get(n)
         return False, None
     if obj is None or isinstance(obj, (str, int, float, bool, list, tuple, dict, PSHashtable)):
-        return False, None
-    try:
-        from exshell.runtime.members import get_member, property_names
-    except ImportError:  # pragma: no cover - values engineer's module not there yet
         return False, None
     available = {n.lower() for n in property_names(obj)}
     for n in names:
@@ -150,8 +146,6 @@ def property_of(obj: Any, names: tuple[str, ...]) -> tuple[bool, Any]:
 
 def exact_match(value: Any, ptype: ParamType) -> bool:
     """True when value needs no conversion for ptype (the no-coercion binding passes)."""
-    from exshell.runtime.values import enumerate_value
-
     if ptype.array:
         items = enumerate_value(value)
         if items is None:
@@ -163,8 +157,6 @@ def exact_match(value: Any, ptype: ParamType) -> bool:
 
 
 def _scalar_match(value: Any, ptype: ParamType) -> bool:
-    from exshell.runtime.values import PSHashtable, ScriptBlockValue
-
     k = ptype.kind
     if k == "object":
         return True

@@ -7,11 +7,23 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from exshell.cmdlets.base import ALL_SETS, COMMON_PARAMETERS, SHOULD_PROCESS_PARAMETERS, Parameter, ParamType, T
-from exshell.errors import Category, ErrorRecord, PSRuntimeError
+from exshell.errors import Category, ErrorRecord, ParseError, PSRuntimeError
 from exshell.lang import ast
-from exshell.runtime.binder import BindArg, Binder, CommandMeta
+from exshell.lang.parser import parse
+from exshell.runtime.binder import BindArg, Binder, CommandMeta, ParameterToken
 from exshell.runtime.context import CommandRuntime, InvocationInfo
+from exshell.runtime.convert import convert_to
+from exshell.runtime.errorview import format_error
+from exshell.runtime.evaluator import collapse
+from exshell.runtime.host import TextHost
+from exshell.runtime.parameters import (
+    ALL_SETS,
+    COMMON_PARAMETERS,
+    SHOULD_PROCESS_PARAMETERS,
+    Parameter,
+    ParamType,
+    T,
+)
 from exshell.runtime.pipeline import (
     CmdletProcessor,
     ExpressionProcessor,
@@ -19,6 +31,7 @@ from exshell.runtime.pipeline import (
     Pipeline,
     Processor,
 )
+from exshell.runtime.values import PSHashtable, ScriptBlockValue, enumerate_value, to_string
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.runtime.evaluator import Evaluator
@@ -110,7 +123,6 @@ def param_type(type_name: str | None) -> ParamType:
     found = _PARAM_TYPES.get(key)
     if found is not None:
         return found
-    from exshell.runtime.convert import convert_to
 
     def conv(v: Any, _tn: str = type_name) -> Any:
         try:
@@ -244,8 +256,6 @@ def function_meta(name: str, decls: tuple[ast.ParamDecl, ...], block: ast.Script
 
 
 def command_args(ev: "Evaluator", cmd: ast.CommandAst) -> list[BindArg]:
-    from exshell.runtime.values import PSHashtable, enumerate_value
-
     args: list[BindArg] = []
     for el in cmd.elements:
         if isinstance(el, ast.CommandParameter):
@@ -263,8 +273,6 @@ def command_args(ev: "Evaluator", cmd: ast.CommandAst) -> list[BindArg]:
                 for k, v in value.items():
                     args.append(BindArg("named", str(k), v, True, None, el.span, splatted=True))
             else:
-                from exshell.runtime.binder import ParameterToken
-
                 items = enumerate_value(value)
                 for v in (items if items is not None else ([] if value is None else [value])):
                     if isinstance(v, ParameterToken):
@@ -289,8 +297,6 @@ def _command_name(ev: "Evaluator", cmd: ast.CommandAst) -> Any:
 
 
 def build_command(ev: "Evaluator", cmd: ast.CommandAst, position: int, count: int) -> Processor:
-    from exshell.runtime.values import ScriptBlockValue, to_string
-
     target = _command_name(ev, cmd)
     expecting_input = position > 1
     if isinstance(target, ScriptBlockValue):
@@ -329,9 +335,6 @@ def load_script(path: str, span: Any) -> ast.ScriptBlock:
     """Read and parse a script file run with `&`, `.` or by path. A syntax error is the script's parse
     error with its file, line and column, statement-terminating in the caller (PowerShell's ParseException);
     an unreadable file is an error naming it."""
-    from exshell.errors import ParseError
-    from exshell.lang.parser import parse
-
     try:
         with open(path, encoding="utf-8-sig") as f:
             text = f.read()
@@ -349,8 +352,6 @@ def load_script(path: str, span: Any) -> ast.ScriptBlock:
 
 
 def _binder(ev: "Evaluator", meta: CommandMeta, name: str, cmd: ast.CommandAst, position: int) -> Binder:
-    from exshell.runtime.evaluator import collapse
-
     return Binder(
         meta,
         name,
@@ -395,8 +396,6 @@ def build_pipeline(ev: "Evaluator", node: ast.Pipeline, out: Emit) -> None:
 
 def _apply_redirections(ev: "Evaluator", proc: Processor, redirs: tuple[ast.Redirection, ...],
                         files: list[tuple[str, bool, list[Any], bool]]) -> None:
-    from exshell.runtime.values import to_string
-
     runtime: CommandRuntime | None = getattr(proc, "runtime", None)
     for r in redirs:
         if r.merge_to is not None:
@@ -426,11 +425,9 @@ def _write_file(ev: "Evaluator", path: str, append: bool, items: list[Any], is_e
     """`> file` writes what the console would show (Out-File), UTF-8 without BOM (PS7)."""
     import io
 
-    from exshell.runtime.host import TextHost
-
     buf = io.StringIO()
     host = TextHost(buf, buf, width=getattr(ev.host, "width", 120))
-    render_objects(items, host, ev.get_variable("FormatEnumerationLimit"))
+    render_objects(items, host, ev.get_variable("FormatEnumerationLimit"), getattr(ev.services, "out_default", None))
     full = os.path.abspath(os.path.expanduser(path))
     try:
         with open(full, "a" if append else "w", encoding="utf-8", newline="") as f:
@@ -448,36 +445,28 @@ def _write_file(ev: "Evaluator", path: str, append: bool, items: list[Any], is_e
         ) from None
 
 
-def render_objects(objects: list[Any], host: Any, enumeration_limit: Any = None) -> None:
-    """Send objects to Out-Default: error records are rendered by the error view, everything else by the
-    output layer (or plain ToString while that layer is missing)."""
-    from exshell.errors import ErrorRecord as _ER
-    from exshell.runtime.errorview import format_error
-
+def render_objects(
+    objects: list[Any], host: Any, enumeration_limit: Any = None,
+    out_default: Callable[[list[Any], Any, Any], None] | None = None,
+) -> None:
+    """Send objects to Out-Default: error records are rendered by the error view, everything else by
+    `out_default` (the application's output layer, exshell.app.Services.out_default), or as plain ToString
+    lines when the runtime runs without one."""
     batch: list[Any] = []
 
     def flush() -> None:
         if not batch:
             return
-        try:
-            from exshell.output import out_default
-        except ImportError:
-            out_default = None
         if out_default is not None:
-            if enumeration_limit is None:
-                out_default(list(batch), host)
-            else:
-                out_default(list(batch), host, enumeration_limit)
-        else:  # pragma: no cover - until exshell.output lands
-            from exshell.runtime.values import to_string
-
+            out_default(list(batch), host, enumeration_limit)
+        else:
             for obj in batch:
                 if obj is not None:
                     host.write_line(to_string(obj))
         batch.clear()
 
     for obj in objects:
-        if isinstance(obj, _ER):
+        if isinstance(obj, ErrorRecord):
             flush()
             host.write_line(format_error(obj))
         else:

@@ -17,6 +17,7 @@ from exshell.runtime.convert import (
     TypeInfo,
     resolve_type,
     to_datetime,
+    to_decimal,
     to_double,
     to_integer,
 )
@@ -91,7 +92,6 @@ def _rhs_as_lhs_type(a: Any, b: Any) -> Any:
         if isinstance(a, decimal.Decimal):
             if _is_num(b):
                 return b
-            from exshell.runtime.convert import to_decimal
 
             return to_decimal(b)
         if isinstance(a, _dt.datetime):

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.lang.position import Span
+from exshell.runtime.errorview import format_debug, format_verbose, format_warning
+from exshell.runtime.values import enumerate_value, is_true, to_string, type_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from exshell.cmdlets.base import BoundParameters
     from exshell.runtime.evaluator import Evaluator
     from exshell.runtime.host import Host
+    from exshell.runtime.parameters import BoundParameters
 
 
 class _Missing:
@@ -47,8 +49,6 @@ class InvocationInfo:
 
 def preference_name(value: Any) -> str:
     """An ActionPreference value (enum member, name or number) → lower-case name."""
-    from exshell.runtime.values import to_string
-
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -159,8 +159,6 @@ class CommandRuntime:
     # ------------------------------------------------------------------ output
 
     def write_object(self, obj: Any, enumerate_collection: bool = False) -> None:
-        from exshell.runtime.values import enumerate_value
-
         if enumerate_collection:
             items = enumerate_value(obj)
             if items is not None:
@@ -188,8 +186,6 @@ class CommandRuntime:
         target: Any = None,
         exception_type: str = "RuntimeException",
     ) -> ErrorRecord:
-        from exshell.runtime.values import to_string, type_name
-
         if isinstance(message, ErrorRecord):
             rec = message
         else:
@@ -262,8 +258,6 @@ class CommandRuntime:
     # ------------------------------------------------------------------ other streams
 
     def write_warning(self, text: str) -> None:
-        from exshell.runtime.errorview import format_warning
-
         action = self._common("WarningAction")
         pref = preference_name(action) if action is not MISSING else preference_name(
             self.evaluator.get_variable("WarningPreference", "Continue")
@@ -296,14 +290,10 @@ class CommandRuntime:
         )
 
     def write_verbose(self, text: str) -> None:
-        from exshell.runtime.errorview import format_verbose
-
         if self.verbose_enabled():
             self.host.write_verbose_text(format_verbose(text))
 
     def write_debug(self, text: str) -> None:
-        from exshell.runtime.errorview import format_debug
-
         if self._common("Debug") is True:
             self.host.write_line(format_debug(text))
 
@@ -316,7 +306,6 @@ class CommandRuntime:
         v = self._common("WhatIf")
         if v is not MISSING:
             return bool(v)
-        from exshell.runtime.values import is_true
 
         return is_true(self.evaluator.get_variable("WhatIfPreference", False))
 

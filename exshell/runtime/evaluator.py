@@ -14,12 +14,29 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from exshell.errors import Category, ErrorRecord, ExitRequested, PSRuntimeError
 from exshell.lang import ast
-from exshell.runtime.context import MISSING
+from exshell.lang.parser import parse
+from exshell.runtime.binder import BindArg, Binder
+from exshell.runtime.command_lookup import CommandLookup, NoCommands
+from exshell.runtime.comparison import equals
+from exshell.runtime.context import MISSING, preference_name
+from exshell.runtime.convert import convert_to
+from exshell.runtime.errorview import format_error
 from exshell.runtime.expressions import ExpressionVisitor, TypeLiteral, collapse  # noqa: F401
+from exshell.runtime.members import set_index, set_member
+from exshell.runtime.operators import binary_op
+from exshell.runtime.regex import compile_regex, matches_table
 from exshell.runtime.scopes import FunctionInfo, SessionState
+from exshell.runtime.values import (
+    PSHashtable,
+    ScriptBlockValue,
+    enumerate_value,
+    is_true,
+    to_string,
+    type_name,
+)
+from exshell.runtime.wildcard import WildcardPattern
 
 if TYPE_CHECKING:  # pragma: no cover
-    from exshell.cmdlets.registry import CommandRegistry
     from exshell.runtime.binder import BindState, CommandMeta
     from exshell.runtime.host import Host
 
@@ -63,14 +80,12 @@ class Evaluator(ExpressionVisitor):
         self,
         host: "Host",
         services: Any = None,
-        registry: "CommandRegistry | None" = None,
+        registry: CommandLookup | None = None,
         state: SessionState | None = None,
     ) -> None:
-        from exshell.cmdlets.registry import CommandRegistry
-
         self.host = host
         self.services = services
-        self.registry = registry or CommandRegistry()
+        self.registry: CommandLookup = registry if registry is not None else NoCommands()
         self.state = state or SessionState()
         self.last_ok = True
         self.failed = False
@@ -122,6 +137,7 @@ class Evaluator(ExpressionVisitor):
                 var = self.state.lookup("_")
                 return default if var is None else var.value
             if key == "host":
+                # automatic.py loads platform, uuid and shutil: only when $Host / $PSVersionTable is read.
                 from exshell.runtime.automatic import host_object
 
                 return host_object(self.host)
@@ -148,8 +164,6 @@ class Evaluator(ExpressionVisitor):
         if self.error_sink is not None:
             self.error_sink(rec)
         else:
-            from exshell.runtime.errorview import format_error
-
             self.host.write_error_text(format_error(rec))
 
     def report_terminating(self, rec: ErrorRecord) -> None:
@@ -157,7 +171,6 @@ class Evaluator(ExpressionVisitor):
         self.mark_failed()
         self.last_ok = False
         self.add_error(rec)
-        from exshell.runtime.context import preference_name
 
         if preference_name(self.get_variable("ErrorActionPreference", "Continue")) in ("silentlycontinue", "ignore"):
             return
@@ -196,7 +209,6 @@ class Evaluator(ExpressionVisitor):
             self.visit(stmt, out)
         except PSRuntimeError as e:
             self._with_span(e, stmt)
-            from exshell.runtime.context import preference_name
 
             if e.script_terminating or self.try_depth > 0:
                 raise
@@ -222,8 +234,6 @@ class Evaluator(ExpressionVisitor):
         return collapse(self.statement_output(stmt))
 
     def emit_unrolled(self, value: Any, out: Emit) -> None:
-        from exshell.runtime.values import enumerate_value
-
         items = enumerate_value(value)
         if items is None:
             out(value)
@@ -268,8 +278,6 @@ class Evaluator(ExpressionVisitor):
         self._tracked(lambda: self.do_assignment(node))
 
     def visit_IfStatement(self, node: ast.IfStatement, out: Emit) -> None:
-        from exshell.runtime.values import is_true
-
         for clause in node.clauses:
             if is_true(self.statement_value(clause.condition)):
                 self.exec_block(clause.body, out)
@@ -292,8 +300,6 @@ class Evaluator(ExpressionVisitor):
         return True
 
     def visit_ForeachStatement(self, node: ast.ForeachStatement, out: Emit) -> None:
-        from exshell.runtime.values import enumerate_value
-
         value = self.statement_value(node.iterable)
         items = enumerate_value(value)
         if items is None:
@@ -304,8 +310,6 @@ class Evaluator(ExpressionVisitor):
                 break
 
     def visit_ForStatement(self, node: ast.ForStatement, out: Emit) -> None:
-        from exshell.runtime.values import is_true
-
         if node.init is not None:
             self.statement_output(node.init)
         while node.condition is None or is_true(self.statement_value(node.condition)):
@@ -315,8 +319,6 @@ class Evaluator(ExpressionVisitor):
                 self.statement_output(node.step)
 
     def visit_WhileStatement(self, node: ast.WhileStatement, out: Emit) -> None:
-        from exshell.runtime.values import is_true
-
         def cond() -> bool:
             v = is_true(self.statement_value(node.condition))
             return not v if node.until else v
@@ -336,8 +338,6 @@ class Evaluator(ExpressionVisitor):
         """about_Switch: each input value is tested against every clause in order and every matching
         clause runs (`$_` is the value); `default` runs when none matched; `break` leaves the switch,
         `continue` goes on with the next value. A collection is tested element by element, `$null` once."""
-        from exshell.runtime.values import enumerate_value
-
         if node.file is not None:
             items: list[Any] = self._switch_file_lines(node.file)
         else:
@@ -374,9 +374,6 @@ class Evaluator(ExpressionVisitor):
                     self.state.current.variables[key] = old
 
     def _switch_matches(self, node: ast.SwitchStatement, condition: ast.Expr, item: Any) -> bool:
-        from exshell.runtime.comparison import equals
-        from exshell.runtime.values import ScriptBlockValue, is_true, to_string
-
         if isinstance(condition, ast.ScriptBlockExpr):
             cond: Any = ScriptBlockValue(condition.block)
         else:
@@ -386,12 +383,8 @@ class Evaluator(ExpressionVisitor):
             return is_true(collapse(self.invoke_scriptblock(cond, item)))
         try:
             if node.mode == "wildcard":
-                from exshell.runtime.wildcard import WildcardPattern
-
                 return WildcardPattern(to_string(cond), node.case_sensitive).match(to_string(item))
             if node.mode == "regex":
-                from exshell.runtime.regex import compile_regex, matches_table
-
                 m = compile_regex(to_string(cond), node.case_sensitive).search(to_string(item))
                 if m is not None:
                     self.state.set("Matches", matches_table(m))
@@ -402,8 +395,6 @@ class Evaluator(ExpressionVisitor):
 
     def _switch_file_lines(self, path_expr: ast.Expr) -> list[str]:
         """`switch -File path`: the file's lines (about_Switch), or PowerShell's path-not-found error."""
-        from exshell.runtime.values import to_string
-
         path = to_string(self.eval_expr(path_expr))
         try:
             with open(os.path.expanduser(path), encoding="utf-8-sig") as f:
@@ -415,8 +406,6 @@ class Evaluator(ExpressionVisitor):
                 span=path_expr.span)) from None
 
     def visit_FlowControl(self, node: ast.FlowControl, out: Emit) -> None:
-        from exshell.runtime.values import to_string
-
         kind = node.kind
         if kind in ("break", "continue"):
             label = None
@@ -443,8 +432,6 @@ class Evaluator(ExpressionVisitor):
         raise PSRuntimeError(ErrorRecord(f"Unknown flow control '{kind}'.", "NotSupported", span=node.span))
 
     def throw_record(self, value: Any, node: ast.Node) -> ErrorRecord:
-        from exshell.runtime.values import to_string, type_name
-
         if isinstance(value, ErrorRecord):
             return value
         if value is None:
@@ -511,8 +498,6 @@ class Evaluator(ExpressionVisitor):
     # ------------------------------------------------------------------ assignment
 
     def do_assignment(self, node: ast.Assignment) -> Any:
-        from exshell.runtime.operators import binary_op
-
         value = self.statement_value(node.value)
         op = node.op
         if op == "=":
@@ -532,23 +517,15 @@ class Evaluator(ExpressionVisitor):
         return new
 
     def assign(self, target: ast.Expr, value: Any) -> None:
-        from exshell.runtime.values import enumerate_value
-
         try:
             if isinstance(target, ast.VariableExpr):
                 self.assign_variable(target, value)
             elif isinstance(target, ast.ConvertExpr):
-                from exshell.runtime.convert import convert_to
-
                 self.assign(target.operand, convert_to(value, target.type_name))
             elif isinstance(target, ast.MemberExpr):
-                from exshell.runtime.members import set_member
-
                 obj = self.eval_expr(target.obj)
                 set_member(obj, self.member_name(target.member), value)
             elif isinstance(target, ast.IndexExpr):
-                from exshell.runtime.members import set_index
-
                 set_index(self.eval_expr(target.obj), self.eval_expr(target.index), value)
             elif isinstance(target, ast.ArrayLiteralExpr):
                 items = enumerate_value(value)
@@ -602,7 +579,7 @@ class Evaluator(ExpressionVisitor):
     # ------------------------------------------------------------------ pipelines and commands
 
     def run_pipeline(self, node: ast.Pipeline, out: Emit) -> None:
-        from exshell.runtime.commands import build_pipeline
+        from exshell.runtime.commands import build_pipeline  # commands builds on this module: an import cycle
 
         if len(node.elements) == 1:
             el = node.elements[0]
@@ -619,7 +596,7 @@ class Evaluator(ExpressionVisitor):
 
     def run_function_body(self, body: ast.StatementBlock, out: Emit) -> None:
         if self.call_depth >= CALL_DEPTH_LIMIT:
-            from exshell.runtime.session import call_depth_overflow
+            from exshell.runtime.session import call_depth_overflow  # the session imports this module: a cycle
 
             raise PSRuntimeError(call_depth_overflow(), script_terminating=True)
         self.call_depth += 1
@@ -661,8 +638,7 @@ class Evaluator(ExpressionVisitor):
         return items
 
     def _bind_block_args(self, block: ast.ScriptBlock, args: list[Any]) -> None:
-        from exshell.runtime.binder import BindArg, Binder
-        from exshell.runtime.commands import function_meta
+        from exshell.runtime.commands import function_meta  # an import cycle, as in run_pipeline
 
         meta = function_meta("", block.params)
         binder = Binder(meta, "", block.span, self.host)
@@ -671,8 +647,6 @@ class Evaluator(ExpressionVisitor):
 
     def bind_function_variables(self, meta: "CommandMeta", state: "BindState", block: ast.ScriptBlock | None) -> None:
         """Set parameter variables in the current scope; unbound ones get their default (evaluated here)."""
-        from exshell.runtime.values import PSHashtable
-
         decls = {d.name.lower(): d for d in (block.params if block is not None else ())}
         bound = PSHashtable()
         for p in meta.parameters:
@@ -692,8 +666,6 @@ class Evaluator(ExpressionVisitor):
             self.state.set_local("PSBoundParameters", bound)
 
     def invoke_text(self, text: str) -> list[Any]:
-        from exshell.lang.parser import parse
-
         block = parse(text)
         items: list[Any] = []
         for body in block_bodies(block):

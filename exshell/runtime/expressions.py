@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.lang import ast
+from exshell.runtime import members
 from exshell.runtime.context import MISSING
+from exshell.runtime.convert import convert_to
+from exshell.runtime.members import get_index
+from exshell.runtime.operators import binary_op, unary_op
+from exshell.runtime.values import PSHashtable, ScriptBlockValue, is_true, to_string
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.runtime.scopes import SessionState
@@ -52,14 +57,10 @@ class ExpressionVisitor:
         return node.value
 
     def ofs(self) -> str:
-        from exshell.runtime.values import to_string
-
         v = self.state.get("OFS")
         return " " if v is None else to_string(v)
 
     def visit_ExpandableStringExpr(self, node: ast.ExpandableStringExpr) -> Any:
-        from exshell.runtime.values import to_string
-
         parts: list[str] = []
         ofs = self.ofs()
         for p in node.parts:
@@ -76,8 +77,6 @@ class ExpressionVisitor:
         return TypeLiteral(node.name)
 
     def visit_ConvertExpr(self, node: ast.ConvertExpr) -> Any:
-        from exshell.runtime.convert import convert_to
-
         tn = node.type_name.lower()
         if tn == "ordered" and isinstance(node.operand, ast.HashtableExpr):
             return self.build_hashtable(node.operand, ordered=True)
@@ -103,8 +102,6 @@ class ExpressionVisitor:
         return self.statement_value(node.pipeline)
 
     def build_hashtable(self, node: ast.HashtableExpr, ordered: bool = False) -> Any:
-        from exshell.runtime.values import PSHashtable
-
         table = PSHashtable(ordered=ordered or node.ordered)
         for entry in node.entries:
             key = self.eval_expr(entry.key)
@@ -120,13 +117,9 @@ class ExpressionVisitor:
         return self.build_hashtable(node)
 
     def visit_ScriptBlockExpr(self, node: ast.ScriptBlockExpr) -> Any:
-        from exshell.runtime.values import ScriptBlockValue
-
         return ScriptBlockValue(node.block)
 
     def visit_UnaryExpr(self, node: ast.UnaryExpr) -> Any:
-        from exshell.runtime.operators import binary_op, unary_op
-
         if node.op in ("++", "--"):
             old = self.eval_expr(node.operand)
             new = binary_op("+" if node.op == "++" else "-", 0 if old is None else old, 1)
@@ -147,8 +140,6 @@ class ExpressionVisitor:
         return value
 
     def visit_PostfixExpr(self, node: ast.PostfixExpr) -> Any:
-        from exshell.runtime.operators import binary_op
-
         old = self.eval_expr(node.operand)
         new = binary_op("+" if node.op == "++" else "-", 0 if old is None else old, 1)
         self.assign(node.operand, new)
@@ -171,9 +162,6 @@ class ExpressionVisitor:
         return value
 
     def _binary_step(self, node: ast.BinaryExpr, left: Any) -> Any:
-        from exshell.runtime.operators import binary_op
-        from exshell.runtime.values import is_true
-
         op = node.op
         if op == "-and":
             return is_true(left) and is_true(self.eval_expr(node.right))
@@ -190,20 +178,14 @@ class ExpressionVisitor:
         self.state.set("Matches", table)
 
     def visit_TernaryExpr(self, node: ast.TernaryExpr) -> Any:
-        from exshell.runtime.values import is_true
-
         return self.eval_expr(node.if_true if is_true(self.eval_expr(node.condition)) else node.if_false)
 
     def member_name(self, member: ast.Expr) -> str:
-        from exshell.runtime.values import to_string
-
         if isinstance(member, ast.StringConstantExpr):
             return member.value
         return to_string(self.eval_expr(member))
 
     def visit_MemberExpr(self, node: ast.MemberExpr) -> Any:
-        from exshell.runtime import members
-
         if node.static and isinstance(node.obj, ast.TypeExpr):
             return members.get_static_member(node.obj.name, self.member_name(node.member))
         obj = self.eval_expr(node.obj)
@@ -214,9 +196,6 @@ class ExpressionVisitor:
         return members.get_member(obj, self.member_name(node.member))
 
     def visit_InvokeMemberExpr(self, node: ast.InvokeMemberExpr) -> Any:
-        from exshell.runtime import members
-        from exshell.runtime.values import ScriptBlockValue
-
         name = self.member_name(node.member)
         if node.static and isinstance(node.obj, ast.TypeExpr):
             args = [self.eval_expr(a) for a in node.arguments]
@@ -233,8 +212,6 @@ class ExpressionVisitor:
         return members.invoke_method(obj, name, args)
 
     def visit_IndexExpr(self, node: ast.IndexExpr) -> Any:
-        from exshell.runtime.members import get_index
-
         obj = self.eval_expr(node.obj)
         if obj is None and node.null_conditional:
             return None

@@ -16,6 +16,7 @@ from exshell.runtime.convert import ConversionError, TypeInfo, to_datetime, to_d
 from exshell.runtime.dotnet_format import FormatStringError, format_with
 from exshell.runtime.indexing import get_index
 from exshell.runtime.limits import MAX_STRING_LENGTH, OUT_OF_MEMORY
+from exshell.runtime.operators import compare_values
 from exshell.runtime.properties import _MISSING, _error, _int_arg, _norm, _ticks, exchange_members, get_type
 from exshell.runtime.values import (
     PSHashtable,
@@ -26,7 +27,6 @@ from exshell.runtime.values import (
     to_string,
     type_name,
 )
-
 
 # --------------------------------------------------------------------------- methods
 
@@ -131,8 +131,6 @@ def _string_method(s: str, name: str, args: list[Any]) -> Any:
         if low == "equals":
             return a == b
         if low == "compareto":
-            from exshell.runtime.operators import compare_values
-
             return compare_values(s, other, case_sensitive=True)
         start = _int_arg(args[1]) if n >= 2 and isinstance(args[1], int) and not isinstance(args[1], bool) else None
         if low == "indexof":
@@ -289,8 +287,6 @@ def _number_method(v: Any, name: str, args: list[Any]) -> Any:
             return format_with(v, to_string(args[0]))
         return to_string(v)
     if low == "compareto":
-        from exshell.runtime.operators import compare_values
-
         return compare_values(v, args[0] if args else None)
     if low == "equals":
         return _strict_equals(v, args[0] if args else None)
@@ -342,8 +338,6 @@ def _datetime_method(d: _dt.datetime, name: str, args: list[Any]) -> Any:
     if low == "tofiletime":
         return _ticks(d.astimezone(_dt.timezone.utc) if d.tzinfo else d) - 504911232000000000
     if low == "compareto":
-        from exshell.runtime.operators import compare_values
-
         return compare_values(d, args[0] if args else None)
     if low == "equals":
         return isinstance(args[0], _dt.datetime) and d == args[0] if args else False

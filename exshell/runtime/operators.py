@@ -25,18 +25,28 @@ from exshell.runtime.arithmetic import (
     _widen,
     make_range,
 )
-from exshell.runtime.comparison import _INT32, _error, _ordered, _type_info, equals
-from exshell.runtime.comparison import compare_values  # noqa: F401 - re-exported
+from exshell.runtime.comparison import (
+    _INT32,
+    _error,
+    _ordered,
+    _type_info,
+    compare_values,  # noqa: F401 - re-exported
+    equals,
+)
 from exshell.runtime.convert import (
     ConversionError,
+    convert_to,
     registered_py_type,
     to_integer,
     type_not_found,
-    convert_to,
 )
 from exshell.runtime.dotnet_format import FormatStringError, composite_format
-from exshell.runtime.regex import _dotnet_replacement, compile_regex, matches_table
-from exshell.runtime.regex import translate_regex  # noqa: F401 - re-exported
+from exshell.runtime.regex import (
+    _dotnet_replacement,
+    compile_regex,
+    matches_table,
+    translate_regex,  # noqa: F401 - re-exported
+)
 from exshell.runtime.values import (
     PSHashtable,
     PSObject,
@@ -47,7 +57,6 @@ from exshell.runtime.values import (
     type_name,
 )
 from exshell.runtime.wildcard import WildcardPattern
-
 
 # --------------------------------------------------------------------------- -replace / -split
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from exshell.errors import PipelineStopped
 from exshell.lang import ast
+from exshell.runtime.values import PSObject
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.runtime.binder import Binder, BindState
@@ -148,8 +149,6 @@ class FunctionProcessor(Processor):
     def _pscmdlet(self) -> Any:
         """`$PSCmdlet` of an advanced function: ShouldProcess/ShouldContinue/WriteError/ThrowTerminatingError
         through this command's runtime."""
-        from exshell.runtime.values import PSObject
-
         rt = self.runtime
 
         def should_process(_obj: Any, target: Any, action: Any = None, *rest: Any) -> bool:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
-from exshell.runtime.values import PSHashtable, PSObject, enumerate_value, to_string, type_name
+from exshell.runtime.values import PSHashtable, PSObject, enumerate_value, format_double, to_string, type_name
 
 
 class ConversionError(PSRuntimeError):
@@ -175,8 +175,6 @@ def to_decimal(v: Any) -> decimal.Decimal:
     if isinstance(v, int):
         return decimal.Decimal(v)
     if isinstance(v, float):
-        from exshell.runtime.values import format_double
-
         return decimal.Decimal(format_double(v)) if "E" not in format_double(v) else decimal.Decimal(v)
     if isinstance(v, str):
         n = parse_number(v)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
+from exshell.runtime.values import to_string
 
 
 @dataclass(slots=True)
@@ -109,8 +110,6 @@ class SessionState:
             if value is None or value == "":
                 os.environ.pop(name, None)
             else:
-                from exshell.runtime.values import to_string
-
                 os.environ[name] = to_string(value)
             return
         if key in _CONSTANTS:

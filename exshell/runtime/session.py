@@ -10,16 +10,15 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from exshell.errors import Category, ErrorRecord, ExitRequested, ParseError, PSRuntimeError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from exshell.cmdlets.registry import CommandRegistry
-    from exshell.runtime.evaluator import Evaluator
-    from exshell.runtime.host import Host
-
+from exshell.lang.parser import parse
+from exshell.runtime.command_lookup import CommandLookup
+from exshell.runtime.commands import render_objects
+from exshell.runtime.errorview import format_error
+from exshell.runtime.evaluator import HISTORY_LIMIT, Evaluator, FlowControl, block_bodies
+from exshell.runtime.host import Host
 
 # The tree walker uses ~20 Python frames per script call and PowerShell allows 100 nested calls
 # (evaluator.CALL_DEPTH_LIMIT): raise Python's limit once, when the session module is first imported.
@@ -39,91 +38,21 @@ class RunResult:
     exit_code: int | None = None
 
 
-def default_server_name() -> str:
-    import os
+def __getattr__(name: str) -> Any:
+    # Services and the server-name rule moved to exshell.app (the application's wiring); kept reachable here
+    # for callers written before the move.
+    if name in ("Services", "default_server_name", "server_for_store"):
+        import exshell.app
 
-    # os.uname().nodename is gethostname() without importing socket (~3 ms of every start).
-    return (os.uname().nodename.split(".")[0] or "EXSHELL").upper()
-
-
-def server_for_store(state_dir: Path | str, store: Any = None) -> str:
-    """The server a shell or engine on `state_dir` administers when no --server is given: this machine's
-    short host name when the store has a server of that name (or no store exists yet, so it will); else the
-    store's only server (a store made with `--server EX01` is EX01's, wherever it is opened). With several
-    servers and none named like this host, the host name (the caller reports that it serves nothing)."""
-    host = default_server_name()
-    if store is None:
-        if not (Path(state_dir) / "CURRENT").exists():
-            return host
-        from exshell.config import validate_records
-        from exshell.store import open_store
-
-        store = open_store(Path(state_dir), validate=validate_records)
-    try:
-        records = store.snapshot().data.get("servers") or {}
-    except Exception:  # noqa: BLE001 - an unreadable store is reported by whoever reads it next
-        return host
-    names = [str(r.get("Name") or "") for r in records.values() if hasattr(r, "get")]
-    names = [n for n in names if n]
-    if any(n.lower() == host.lower() for n in names) or len(names) != 1:
-        return host
-    return names[0]
-
-
-class Services:
-    """What cmdlets reach through `self.runtime.services`: the state folder, the store (opened on first use:
-    `store_spec` names a shared store such as a postgresql:// URL, else the state folder holds it), the server
-    name, the command registry and the log folder."""
-
-    def __init__(self, state_dir: Path | str, server_name: str | None = None,
-                 registry: "CommandRegistry | None" = None, store_spec: str | None = None) -> None:
-        self.state_dir = Path(state_dir)
-        self.store_spec = store_spec
-        # The Exchange server this shell administers: given, or this machine's short host name (upper case,
-        # as Exchange shows server names).
-        self._server_name = server_name
-        self.registry = registry
-        self._store: Any = None
-
-    @property
-    def server_name(self) -> str:
-        """Given, else `server_for_store` (looked up on first use, so `-c` pays nothing when unused)."""
-        if self._server_name is None:
-            store = self._store
-            if store is None and self.store_spec:
-                store = self.store  # a shared store is the only place that knows its servers
-            self._server_name = server_for_store(self.state_dir, store)
-        return self._server_name
-
-    @server_name.setter
-    def server_name(self, value: str) -> None:
-        self._server_name = value
-
-    @property
-    def log_dir(self) -> Path:
-        return self.state_dir / "logs"
-
-    @property
-    def store(self) -> Any:
-        if self._store is None:
-            from exshell.config import validate_records
-            from exshell.store import open_store  # imported on first use: keeps start-up cheap
-
-            def initial() -> dict[str, Any]:
-                from exshell.model.defaults import initial_config
-
-                # A fresh store is this server's; the host's name while none is given (not server_name: that
-                # looks in the store being created).
-                return initial_config(self._server_name or default_server_name(), state_dir=self.state_dir)
-
-            self._store = open_store(self.store_spec or self.state_dir, initial=initial, validate=validate_records)
-        return self._store
+        return getattr(exshell.app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Session:
-    def __init__(self, registry: "CommandRegistry", services: Services, host: "Host") -> None:
-        from exshell.runtime.evaluator import Evaluator
+    """Runs text against a command lookup (the registry), a host and the application's services: `services`
+    gives cmdlets the store, the server name and the log folder, and `services.out_default` formats output."""
 
+    def __init__(self, registry: CommandLookup, services: Any, host: Host) -> None:
         self.registry = registry
         self.services = services
         if services.registry is None:
@@ -131,11 +60,11 @@ class Session:
         self.evaluator: Evaluator = Evaluator(host, services, registry)
 
     @property
-    def host(self) -> "Host":
+    def host(self) -> Host:
         return self.evaluator.host
 
     @host.setter
-    def host(self, host: "Host") -> None:
+    def host(self, host: Host) -> None:
         # The REPL swaps in its terminal host: commands must see it, not only the session.
         self.evaluator.host = host
 
@@ -163,8 +92,9 @@ class Session:
             return RunResult(False, None)
 
     def _run_recorded(self, text: str) -> RunResult:
+        # automatic.py loads platform, uuid and shutil: only the REPL records history, a one-shot never does.
         from exshell.runtime.automatic import history_entry
-        from exshell.runtime.evaluator import HISTORY_LIMIT
+
 
         ev = self.evaluator
         start = _dt.datetime.now()
@@ -203,11 +133,6 @@ class Session:
     # ------------------------------------------------------------------ internals
 
     def _run(self, text: str, name: str | None, args: list[Any]) -> RunResult:
-        from exshell.lang.parser import parse
-        from exshell.runtime.commands import render_objects
-        from exshell.runtime.errorview import format_error
-        from exshell.runtime.evaluator import FlowControl, block_bodies
-
         ev = self.evaluator
         try:
             block = parse(text, name)
@@ -236,7 +161,8 @@ class Session:
                         ev.exec_statement(stmt, lambda v: ev.emit_unrolled(v, output.append))
                     finally:
                         if output:
-                            render_objects(output, self.host, ev.get_variable("FormatEnumerationLimit"))
+                            render_objects(output, self.host, ev.get_variable("FormatEnumerationLimit"),
+                                           getattr(self.services, "out_default", None))
         except PSRuntimeError as e:
             ev.report_terminating(e.record)
             return RunResult(False, None)

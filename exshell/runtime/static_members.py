@@ -25,9 +25,9 @@ from exshell.runtime.convert import (
 )
 from exshell.runtime.dotnet_format import FormatStringError, composite_format
 from exshell.runtime.methods import _arg_count_error, _exception_calling, _ignore_case, _strict_equals
+from exshell.runtime.operators import binary_op, compare_values, compile_regex
 from exshell.runtime.properties import _MISSING, _error, _int_arg
 from exshell.runtime.values import PSObject, enumerate_value, to_string
-
 
 # --------------------------------------------------------------------------- static members
 
@@ -228,8 +228,6 @@ def _static(info: TypeInfo, low: str, name: str, args: list[Any]) -> Any:
         if low == "format":
             return composite_format(to_string(args[0]), _flat(args[1:]))
         if low == "compare":
-            from exshell.runtime.operators import compare_values
-
             ic = len(args) > 2 and _ignore_case(args[2])
             return compare_values(to_string(args[0]), to_string(args[1]), case_sensitive=not ic)
         if low == "equals":
@@ -279,8 +277,6 @@ def _static(info: TypeInfo, low: str, name: str, args: list[Any]) -> Any:
         if low == "unescape":
             return re.sub(r"\\(.)", r"\1", to_string(args[0]))
         if low in ("ismatch", "replace", "split", "matches", "match"):
-            from exshell.runtime.operators import binary_op, compile_regex
-
             text, pattern = to_string(args[0]), to_string(args[1])
             if low == "ismatch":
                 return compile_regex(pattern, True).search(text) is not None

@@ -11,13 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from exshell.errors import ParseError
+from exshell.lang.parser import parse
 
 CONTINUATION_PROMPT = ">> "
 
 
 def _default_parse(text: str) -> Any:
-    from exshell.lang.parser import parse
-
     return parse(text)
 
 

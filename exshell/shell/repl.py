@@ -14,6 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from exshell import app
+from exshell.errors import ExitRequested
+from exshell.shell.continuation import CONTINUATION_PROMPT, submit_condition
+from exshell.shell.runner import log_unexpected, terminal_width
+from exshell.shell.sources import RegistryCatalog, StoreNameSource
+
 PROMPT = "[PS] exshell> "
 # `<state>/history/` is the configuration store's version history; the typed-line history sits beside it.
 HISTORY_FILE = "shell_history"
@@ -22,8 +28,6 @@ HISTORY_FILE = "shell_history"
 def _continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
     """`>> ` before each further line of a multi-line command; nothing before the rest of a long line that
     merely wraps at the window's edge (PowerShell's console wraps to column 0)."""
-    from exshell.shell.continuation import CONTINUATION_PROMPT
-
     return "" if is_soft_wrap else CONTINUATION_PROMPT
 
 
@@ -42,8 +46,8 @@ def build_prompt_session(
     from prompt_toolkit.history import FileHistory, InMemoryHistory
     from prompt_toolkit.key_binding import KeyBindings
 
+    # The completer and the lexer build on prompt_toolkit and pygments: loaded with the REPL only.
     from exshell.shell.completer import make_completer
-    from exshell.shell.continuation import submit_condition
     from exshell.shell.highlight import powershell_lexer
 
     class SafeFileHistory(FileHistory):
@@ -117,20 +121,14 @@ def run_repl(
     store: str | None = None,
 ) -> int:
     """Read-eval-print until Ctrl+D or `exit`; returns the exit status (`exit n` gives n)."""
-    from exshell.errors import ExitRequested
-    from exshell.shell.runner import log_unexpected, terminal_width
-    from exshell.shell.sources import RegistryCatalog, StoreNameSource
-    from exshell.shell.terminal_host import TerminalHost
+    from exshell.shell.terminal_host import TerminalHost  # prompt_toolkit's output: loaded with the REPL only
 
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stdout
     is_terminal = pt_output is None and out is sys.stdout and sys.stdout.isatty()
     host = TerminalHost(out, err, pt_input, pt_output, width=terminal_width(out), is_terminal=is_terminal)
     if session is None:
-        from exshell.cmdlets.registry import default_registry
-        from exshell.runtime.session import Services, Session
-
-        session = Session(default_registry(), Services(state_dir, server_name=server, store_spec=store), host)
+        session = app.make_session(state_dir, server, host, store_spec=store)
     else:
         session.host = host
     registry = getattr(session, "registry", None)

@@ -1,7 +1,7 @@
 """Running text non-interactively (`exshell -c`, `-f`, `-`), finding the state folder, logging crashes.
 
 Kept free of click, prompt_toolkit, rich and tomlkit: this is the start-up path whose cost bench/startup.py
-measures. The runtime and the registry are imported inside the functions.
+measures. The session is wired by exshell.app.
 """
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from exshell import app
+from exshell.errors import ExshellError
+from exshell.runtime.host import TextHost
+from exshell.shell.options import find_option
 
 # Exit statuses: PowerShell's $LASTEXITCODE convention for pwsh -c / -File (0 ok, 1 an error was written).
 EXIT_OK = 0
@@ -104,8 +109,6 @@ def terminal_width(stream: Any) -> int:
 def _pipe_safe_host() -> Any:
     """A TextHost on stdout/stderr that goes quiet when the reader of stdout goes away (`exshell -c ... | head`):
     the rest of the output is discarded instead of surfacing BrokenPipeError as an internal error."""
-    from exshell.runtime.host import TextHost
-
     class PipeSafeTextHost(TextHost):
         def write(self, text: str) -> None:
             try:
@@ -136,11 +139,7 @@ def exit_status(result: Any) -> int:
 
 
 def make_session(state_dir: Path, server: str | None, host: Any, store: str | None = None) -> Any:
-    from exshell.cmdlets.registry import default_registry
-    from exshell.runtime.session import Services, Session
-
-    services = Services(state_dir, server_name=server, store_spec=resolve_store(store))
-    return Session(default_registry(), services, host)
+    return app.make_session(state_dir, server, host, store_spec=resolve_store(store))
 
 
 def run_invocation(inv: Invocation) -> int:
@@ -175,7 +174,6 @@ def run_invocation(inv: Invocation) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - the last line of defence: one line, traceback to the log
-        from exshell.errors import ExshellError
 
         if isinstance(e, ExshellError):
             sys.stderr.write(f"{e}\n")
@@ -186,8 +184,6 @@ def run_invocation(inv: Invocation) -> int:
 
 def parse_fast(argv: Sequence[str]) -> Invocation | None:
     """The hand-rolled parser for the non-interactive forms; None hands the arguments to click."""
-    from exshell.shell.options import find_option
-
     values: dict[str, str] = {}
     mode: str | None = None
     text_parts: list[str] = []

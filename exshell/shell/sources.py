@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from exshell.model.permissions import RECEIVE_RIGHTS, WELL_KNOWN_PRINCIPALS
+
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.cmdlets.base import Parameter
 
@@ -24,17 +26,10 @@ COLLECTIONS: Mapping[str, str] = {
 
 def model_names(kind: str) -> list[str]:
     """Names fixed by the Exchange model rather than the store: well-known principals, connector rights."""
-    try:
-        if kind == "principal":
-            from exshell.model.permissions import WELL_KNOWN_PRINCIPALS
-
-            return list(WELL_KNOWN_PRINCIPALS)
-        if kind == "extended_right":
-            from exshell.model.permissions import RECEIVE_RIGHTS
-
-            return list(RECEIVE_RIGHTS)
-    except ImportError:  # pragma: no cover - the model is part of the package
-        return []
+    if kind == "principal":
+        return list(WELL_KNOWN_PRINCIPALS)
+    if kind == "extended_right":
+        return list(RECEIVE_RIGHTS)
     return []
 
 

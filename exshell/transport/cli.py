@@ -31,9 +31,9 @@ from exshell.service.logs import reopen as reopen_logs
 
 
 def default_server_name(state: str | None = None, store: Any = None) -> str:
-    """The same default as the shell's (exshell.runtime.session.server_for_store), so both name the same
+    """The same default as the shell's (exshell.app.server_for_store), so both name the same
     server for the same store: the host's short name when the store has it, else the store's only server."""
-    from exshell.runtime.session import default_server_name as host_default, server_for_store
+    from exshell.app import default_server_name as host_default, server_for_store
 
     if state is None:
         return host_default()
@@ -215,7 +215,7 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
     if o.store:
         from exshell.config import validate_records
         from exshell.model.defaults import initial_config
-        from exshell.runtime.session import default_server_name as host_default
+        from exshell.app import default_server_name as host_default
         from exshell.store import open_store
 
         first = o.server or host_default()

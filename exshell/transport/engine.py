@@ -86,16 +86,11 @@ class Engine:
     def store(self) -> Any:
         if self._store is None:
             from exshell.config import validate_records
+            from exshell.model.defaults import initial_config
             from exshell.store import open_store
 
-            initial = None
-            try:
-                from exshell.model.defaults import initial_config
-
-                name, state = self.server_name, self.state_dir
-                initial = lambda: initial_config(name, state_dir=state)  # noqa: E731
-            except ImportError:  # pragma: no cover - the model's defaults land separately
-                pass
+            name, state = self.server_name, self.state_dir
+            initial = lambda: initial_config(name, state_dir=state)  # noqa: E731
             self._store = open_store(self.store_spec or self.state_dir, initial, validate=validate_records)
         return self._store
 

@@ -12,7 +12,8 @@ def make_session(tmp_path: Path, width: int = 120):
     from exshell.cmdlets.base import Cmdlet
     from exshell.cmdlets.registry import default_registry
     from exshell.runtime.host import BufferHost
-    from exshell.runtime.session import Services, Session
+    from exshell.app import Services
+    from exshell.runtime.session import Session
 
     registry = default_registry()
     for module in (core, core_stats, fmt, files):

@@ -10,7 +10,8 @@ from exshell.cmdlets import config_version as cv
 from exshell.cmdlets.base import Cmdlet
 from exshell.cmdlets.registry import default_registry
 from exshell.runtime.host import BufferHost
-from exshell.runtime.session import Services, Session
+from exshell.app import Services
+from exshell.runtime.session import Session
 from exshell.store import open_store
 
 RC = "receive_connectors"

@@ -17,7 +17,8 @@ import pytest
 from exshell.cmdlets.base import Cmdlet, Parameter, T
 from exshell.cmdlets.registry import default_registry
 from exshell.runtime.host import BufferHost
-from exshell.runtime.session import Services, Session
+from exshell.app import Services
+from exshell.runtime.session import Session
 
 # tests.md Part B: "Setup assumed where needed".
 SETUP = "$x = 1; $s = 'abc'; $a = 1,2,3"

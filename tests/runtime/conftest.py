@@ -12,7 +12,8 @@ import pytest
 from exshell.cmdlets.base import Cmdlet, Parameter, T
 from exshell.cmdlets.registry import default_registry
 from exshell.runtime.host import BufferHost
-from exshell.runtime.session import RunResult, Services, Session
+from exshell.app import Services
+from exshell.runtime.session import RunResult, Session
 
 
 class Recorder:

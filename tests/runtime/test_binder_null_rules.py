@@ -11,7 +11,8 @@ import pytest
 from exshell.cmdlets.base import Cmdlet, Parameter, T
 from exshell.cmdlets.registry import CommandRegistry
 from exshell.runtime.host import BufferHost
-from exshell.runtime.session import Services, Session
+from exshell.app import Services
+from exshell.runtime.session import Session
 
 SIZE = T.custom("Microsoft.Exchange.Data.ByteQuantifiedSize", lambda v: int(v))
 FQDN = T.custom("Microsoft.Exchange.Data.Fqdn", str)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from exshell.cmdlets.registry import default_registry
 from exshell.runtime.host import BufferHost
-from exshell.runtime.session import RunResult, Services, Session
+from exshell.app import Services
+from exshell.runtime.session import RunResult, Session
 
 ROOT = Path(__file__).resolve().parents[2]
 

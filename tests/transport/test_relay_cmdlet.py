@@ -7,7 +7,8 @@ import pytest
 from exshell.cmdlets.registry import default_registry
 from exshell.cmdlets.relay_test import RESULT_TYPE, TestRelayPolicy
 from exshell.runtime.host import BufferHost
-from exshell.runtime.session import Services, Session
+from exshell.app import Services
+from exshell.runtime.session import Session
 
 from .scenario import LISTEN, RELAY_HOSTS, SERVER, STRANGER, TRUSTED_HOST, grant, make_store, seed_connectors
 

@@ -17,7 +17,8 @@ from typing import Any
 from exshell.cmdlets.registry import default_registry
 from exshell.model.defaults import initial_config
 from exshell.runtime.host import BufferHost
-from exshell.runtime.session import Services, Session
+from exshell.app import Services
+from exshell.runtime.session import Session
 from exshell.store import open_store
 from exshell.transport.spool import Spool
 
