@@ -14,6 +14,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -145,6 +146,34 @@ def _has_user(name: str) -> bool:
         return False
 
 
+# Runs beside the test session: when the session's process is gone (killed, timed out) before it stopped the
+# cluster, stop the server and remove its folder, so that no postgres outlives the run that started it.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+parent, pg_ctl, data, root, uid, gid = sys.argv[1:7]
+while True:
+    time.sleep(1)
+    try:
+        os.kill(int(parent), 0)
+    except ProcessLookupError:
+        break
+    if not os.path.isdir(data):
+        sys.exit(0)
+kw = {} if uid == "-" else {"user": int(uid), "group": int(gid), "extra_groups": []}
+subprocess.run([pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True, timeout=60, **kw)
+shutil.rmtree(root, ignore_errors=True)
+"""
+
+
+def _watch(cluster: PgCluster) -> None:
+    uid, gid = ("-", "-") if cluster.user is None else (str(cluster.user.pw_uid), str(cluster.user.pw_gid))
+    subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(cluster.bin / "pg_ctl"), str(cluster.data),
+         str(cluster.root), uid, gid],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
 def start_cluster(durable: bool = False) -> PgCluster:
     bin_dir = find_bin_dir()
     if bin_dir is None:
@@ -155,6 +184,7 @@ def start_cluster(durable: bool = False) -> PgCluster:
     cluster = PgCluster(bin_dir, durable)
     try:
         cluster.init()
+        _watch(cluster)
         cluster.start()
     except BaseException:
         cluster.destroy()
