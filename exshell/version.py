@@ -7,6 +7,10 @@ back from the installed distribution (``pip install -e .`` included), so ``exshe
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
+
 # pyproject.toml's [project].name: the distribution whose metadata holds the version.
 DISTRIBUTION = "exshell-relay"
 
@@ -15,13 +19,44 @@ UNKNOWN_VERSION = "0+unknown"
 
 
 def version() -> str:
-    """The installed distribution's version string, e.g. ``0.1.0``."""
-    # Imported here: importlib.metadata costs start-up time and only --version, $PSVersionTable and
-    # Get-Help ask for the version.
+    """The installed distribution's version string, e.g. ``0.1.0`` (read once per process)."""
+    return _version_of(DISTRIBUTION)
+
+
+@functools.cache
+def _version_of(distribution: str) -> str:
+    found = _version_from_dist_info(distribution)
+    if found is not None:
+        return found
+    # Other layouts (zipped, egg-info): importlib.metadata, which costs ~20 ms of imports (email, zipfile,
+    # csv): Get-Command asks for the version of every command it lists.
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as distribution_version
 
     try:
-        return distribution_version(DISTRIBUTION)
+        return distribution_version(distribution)
     except PackageNotFoundError:
         return UNKNOWN_VERSION
+
+
+def _version_from_dist_info(distribution: str) -> str | None:
+    """The `Version:` header of the first `<name>-*.dist-info/METADATA` on sys.path, the entry
+    importlib.metadata would find first (its search order), or None."""
+    prefix = distribution.replace("-", "_") + "-"
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as it:
+                names = sorted(e.name for e in it if e.name.startswith(prefix) and e.name.endswith(".dist-info"))
+        except OSError:
+            continue
+        for name in names:
+            try:
+                with open(os.path.join(entry or ".", name, "METADATA"), encoding="utf-8") as f:
+                    for line in f:
+                        if not line.strip():
+                            break  # the headers end at the first blank line
+                        if line.startswith("Version:"):
+                            return line.split(":", 1)[1].strip()
+            except OSError:
+                continue
+    return None
