@@ -99,9 +99,13 @@ def version_object(info: VersionInfo) -> Any:
 
 def difference_objects(changes: list[ObjectChange]) -> list[Any]:
     """One object per changed property (per added/removed element of a list); whole objects as one row."""
+    from exshell.store import collection_label
+
     out: list[Any] = []
     for oc in changes:
-        base = [("Collection", oc.collection), ("Identity", oc.identity), ("Key", oc.key)]
+        # The kind of object as an administrator calls it ("Receive connector"), not the store's table name.
+        label = collection_label(oc.collection)
+        base = [("Collection", label[:1].upper() + label[1:]), ("Identity", oc.identity), ("Key", oc.key)]
         if oc.change != "Changed":
             before = oc.name if oc.change == "Removed" else None
             after = oc.name if oc.change == "Added" else None

@@ -73,6 +73,12 @@ def test_compare_config_version_lists_element_changes(shell: tuple[Session, Buff
     assert host.lines == ["RemoteIPRanges Added 10.0.0.1"]
 
 
+def test_compare_config_version_names_the_kind_of_object(shell: tuple[Session, BufferHost, Path]) -> None:
+    session, host, _ = shell
+    assert session.run("(Compare-ConfigVersion 1).Collection").success
+    assert host.lines == ["Receive connector"]  # as an administrator calls it, not receive_connectors
+
+
 def test_restore_whatif_prints_the_diff_and_keeps_the_version(
     shell: tuple[Session, BufferHost, Path],
 ) -> None:
