@@ -49,6 +49,8 @@ class TransportSettings:
     receive_protocol_log_max_age: EnhancedTimeSpan = EnhancedTimeSpan(30 * 86400.0)
     receive_protocol_log_max_directory_size: Unlimited = Unlimited(ByteQuantifiedSize(250 * _MB))
     message_tracking_log_enabled: bool = True
+    message_tracking_log_max_age: EnhancedTimeSpan = EnhancedTimeSpan(30 * 86400.0)
+    message_tracking_log_max_directory_size: Unlimited = Unlimited(ByteQuantifiedSize(250 * _MB))  # 2007/2010
 
     def __post_init__(self) -> None:
         if self.relay_reply_style not in RELAY_REPLIES:
@@ -103,4 +105,6 @@ SETTINGS_PROPERTIES: tuple[Prop, ...] = (
     Prop("ReceiveProtocolLogMaxAge", "receive_protocol_log_max_age", "timespan"),
     Prop("ReceiveProtocolLogMaxDirectorySize", "receive_protocol_log_max_directory_size", "unlimited_size"),
     Prop("MessageTrackingLogEnabled", "message_tracking_log_enabled", "bool"),
+    Prop("MessageTrackingLogMaxAge", "message_tracking_log_max_age", "timespan"),
+    Prop("MessageTrackingLogMaxDirectorySize", "message_tracking_log_max_directory_size", "unlimited_size"),
 )

@@ -25,7 +25,8 @@ _END = b"\r\n.\r\n"
 _FIELD_NAME = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")  # RFC 5322 ftext, then optional WSP (obs-) and ':'
 WRITE_CHUNK = 256 * 1024  # body bytes held before a write to the temporary file
 SCAN_BYTES = 64 * 1024  # body bytes kept for the content filter's look at the start of the body
-YIELD_LINES = 512  # lines handled between two yields to the event loop
+PIECE = 32 * 1024  # DATA bytes handled in one turn of the event loop
+YIELD_LINES = 128  # lines handled between two yields to the event loop
 
 
 class HeaderTooLarge(Exception):
@@ -124,7 +125,8 @@ class DataReader:
             try:
                 piece = await reader.readuntil(_END)
             except asyncio.LimitOverrunError as e:
-                await self._feed(await reader.read(max(1, e.consumed)))
+                # At most PIECE bytes a turn (less than the stream allows is as safe): a turn's work stays small.
+                await self._feed(await reader.read(max(1, min(e.consumed, PIECE))))
                 await asyncio.sleep(0)  # one socket read per turn: a fast sender never starves the others
                 continue
             except asyncio.IncompleteReadError:

@@ -21,7 +21,8 @@ from typing import Any, Callable
 from exshell.transport import metrics
 from exshell.transport.headers import Directory
 from exshell.transport.listeners import ListenerManager
-from exshell.transport.policy import PolicyIndex
+from exshell.transport.log_retention import PRUNE_SECONDS, Retention, prune
+from exshell.transport.policy import PolicyIndex, _limit, _seconds
 from exshell.transport.protocol_log import ProtocolLog
 from exshell.transport.session import EngineContext, ExchangeSMTP
 from exshell.transport.spool import Spool
@@ -123,6 +124,7 @@ class Engine:
                                  directory=self.directory, on_spooled=self.on_spooled)
         metrics.CONFIG_VERSION.set(index.version)
         await self.listeners.apply(index.bindings())
+        await asyncio.get_running_loop().run_in_executor(None, self.prune_logs)
         log.info("exshell engine for %s serving configuration version %d on %s", index.server_name,
                  index.version, ", ".join(self.listeners.addresses) or "no address")
         loop = asyncio.get_running_loop()
@@ -180,7 +182,34 @@ class Engine:
         metrics.CONFIG_RELOADS.inc()
         log.info("configuration version %d is now in effect for new sessions", index.version)
         await self.listeners.apply(index.bindings())
+        await loop.run_in_executor(None, self.prune_logs)
         return True
+
+    def retention_rules(self) -> list[Retention]:
+        """ReceiveProtocolLogMaxAge/-MaxDirectorySize and MessageTrackingLogMaxAge/-MaxDirectorySize."""
+        s = self.index.settings
+        logs = self.state_dir / "logs"
+
+        def get(name: str) -> object:
+            return getattr(s, name, None) if s is not None else None
+
+        return [
+            Retention(str(logs / "ProtocolLog" / "SmtpReceive"), "RECV",
+                      _seconds(get("receive_protocol_log_max_age")) or None,
+                      _limit(get("receive_protocol_log_max_directory_size"))),
+            Retention(str(logs / "MessageTracking"), "MSGTRK",
+                      _seconds(get("message_tracking_log_max_age")) or None,
+                      _limit(get("message_tracking_log_max_directory_size"))),
+        ]
+
+    def prune_logs(self) -> None:
+        if self.worker != 0:
+            return  # one pruner per server is enough
+        for rule in self.retention_rules():
+            try:
+                prune(rule)
+            except OSError as e:
+                log.warning("log retention in %s failed: %s", rule.directory, e)
 
     async def _watch(self) -> None:
         failing: str | None = None

@@ -603,7 +603,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         from exshell.transport.delivery import tracking
 
         assert self.envelope is not None
-        state_dir = os.path.dirname(os.path.dirname(self.ctx.spool.path))
+        state_dir = os.path.dirname(self.ctx.spool.path)  # <state>/spool
         settings = self.index.settings
         if settings is not None and not getattr(settings, "message_tracking_log_enabled", True):
             return
