@@ -99,6 +99,12 @@ def _unlimited(value: Any) -> Any:
     return Unlimited.parse(value)
 
 
+def _unlimited_size(value: Any) -> Any:
+    from exshell.model.size import Unlimited
+
+    return Unlimited.parse(value, size=True)
+
+
 def _timespan(value: Any) -> Any:
     from exshell.model.timespan import EnhancedTimeSpan
 
@@ -122,6 +128,10 @@ BINDINGS = T.custom(
 SIZE = T.custom("Microsoft.Exchange.Data.ByteQuantifiedSize", _convert_with(_size), display="ByteQuantifiedSize")
 UNLIMITED_INT = T.custom(
     "Microsoft.Exchange.Data.Unlimited`1[System.Int32]", _convert_with(_unlimited), display="Unlimited"
+)
+UNLIMITED_SIZE = T.custom(
+    "Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exchange.Data.ByteQuantifiedSize]",
+    _convert_with(lambda v: _unlimited_size(v)), display="Unlimited",
 )
 TIMESPAN = T.custom(
     "Microsoft.Exchange.Data.EnhancedTimeSpan", _convert_with(_timespan), display="EnhancedTimeSpan"

@@ -285,8 +285,13 @@ def parameter_block(cls: type[Cmdlet], p: Parameter, attributes: bool = True) ->
     a = _any_set_attrs(cls, p)
     head = f"-{p.name}" if p.is_switch else f"-{p.name} {_type_text(p)}"
     lines = [f"{INDENT}{head}"]
-    if p.help:
-        lines += [f"{INDENT * 2}{line}" for line in _wrap(p.help, 2 * len(INDENT))]
+    text = p.help
+    from exshell.config.settings_table import NO_EFFECT, is_informational
+
+    if is_informational(cls.name, p.name) and NO_EFFECT not in text:
+        text = f"{text} {NO_EFFECT}".strip()  # the settings table's verdict (exshell/config/settings_table.py)
+    if text:
+        lines += [f"{INDENT * 2}{line}" for line in _wrap(text, 2 * len(INDENT))]
     if p.type.kind in ("enum", "flags") and p.type.values:
         lines += [f"{INDENT * 2}{line}" for line in _wrap(f"Possible values: {', '.join(p.type.values)}", 8)]
     if attributes:

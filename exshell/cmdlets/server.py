@@ -17,6 +17,8 @@ from exshell.cmdlets.exchange_objects import (
 from exshell.cmdlets.exchange_support import (
     IP_RANGES,
     TIMESPAN,
+    UNLIMITED_INT,
+    UNLIMITED_SIZE,
     ConfigCmdlet,
     current_config,
     not_found,
@@ -184,6 +186,15 @@ _SETTINGS = (
     Parameter("ExternalPostmasterAddress", T.STRING, help="Sender of NDRs (default postmaster@<default domain>)."),
     Parameter("InternalSMTPServers", IP_RANGES, allow_null=True, allow_empty=True,
               help="Internal SMTP servers (multi-valued)."),
+    Parameter("MaxReceiveSize", UNLIMITED_SIZE,
+              help="Largest message the organization receives (or Unlimited); the lower of this and a receive "
+                   "connector's MaxMessageSize applies."),
+    Parameter("MaxSendSize", UNLIMITED_SIZE,
+              help="Largest message sent out (or Unlimited); the lower of this and the send connector's "
+                   "MaxMessageSize applies."),
+    Parameter("MaxRecipientEnvelopeLimit", UNLIMITED_INT,
+              help="Most recipients of one message (or Unlimited); the lower of this and a receive connector's "
+                   "MaxRecipientsPerMessage applies (452 4.5.3)."),
 )
 
 

@@ -264,3 +264,24 @@ def test_helpers():
     assert is_domain("client.example") and is_domain("copier")
     assert not is_domain("[127.0.0.1]") and not is_domain("127.0.0.1") and not is_domain("a b")
     assert received_by(b"from x ([1.2.3.4]) by EX01.Domain.Example (exshell) with ESMTP id 1") == "ex01.domain.example"
+
+
+def test_hop_counts_refuse_with_5_4_6(tmp_path):
+    et, port = engine_with(tmp_path, max_hop_count=3, max_local_hop_count=0)
+    received = b"Received: from a.example ([192.0.2.1]) by mx.elsewhere.example; Mon, 1 Jan 2026 00:00:00 +0000\r\n"
+    with et:
+        assert send_one(port, body=received * 2 + b"Subject: two hops\r\n\r\nhi\r\n")[0] == 250
+        code, msg = send_one(port, body=received * 3 + b"Subject: three hops\r\n\r\nhi\r\n")
+        assert f"{code} {msg.decode()}" == str(R.HOP_COUNT_EXCEEDED)
+
+
+def test_ehlo_extensions_follow_the_connector(tmp_path):
+    et, port = engine_with(tmp_path, pipelining_enabled=False, enhanced_status_codes_enabled=False,
+                           eight_bit_mime_enabled=False, delivery_status_notification_enabled=False)
+    with et:
+        c = Raw(port)
+        ehlo = c.cmd("EHLO client.example")
+        c.close()
+    for word in ("PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN"):
+        assert word not in ehlo
+    assert "SIZE" in ehlo

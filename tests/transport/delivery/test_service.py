@@ -439,3 +439,27 @@ def test_tracking_log_can_be_turned_off(shell: Shell, host: SmartHost) -> None:
         wait_until(lambda: host.messages, what="delivery")
         wait_until(lambda: spool_empty(shell.state), what="the spool to empty")
     assert not (shell.state / "logs" / "MessageTracking").exists()
+
+
+def test_ignore_starttls_sends_in_clear(tmp_path: Path) -> None:
+    tls_host = SmartHost(tls_context=self_signed_context(tmp_path)).start()
+    try:
+        shell = Shell(tmp_path / "state")
+        configure(shell, tls_host.port)
+        shell.ok("Set-SendConnector 'To SmartHost' -IgnoreSTARTTLS $true")
+        with ServiceThread(shell.state, shell.store):
+            spool_message(shell.state, "scanner@contoso.com", ["bob@external.example"])
+            wait_until(lambda: tls_host.messages, what="delivery")
+        assert not tls_host.messages[0].tls  # STARTTLS was offered and not used
+    finally:
+        tls_host.stop()
+
+
+def test_organization_max_send_size_bounces_a_message_the_send_connector_would_take(shell: Shell) -> None:
+    shell.ok("Set-TransportConfig -MaxSendSize 1KB")
+    assert shell.values("\"$((Get-TransportConfig).MaxSendSize)\"") == ["1 KB (1,024 bytes)"]
+    with ServiceThread(shell.state, shell.store):
+        spool_message(shell.state, "scanner@contoso.com", ["bob@external.example"], subject="big " * 1000)
+        wait_until(lambda: events(shell.state, event_id="FAIL"), what="the bounce")
+    found = tracking.search(tracking.read_entries(shell.state), event_id="FAIL")
+    assert "ROUTING.SizeLimit" in found[0].fields["recipient-status"]
