@@ -63,7 +63,7 @@ def _reader(cmdlet: Cmdlet) -> Any:
     from exshell.model.errors import ModelDataError
 
     try:
-        settings = Config.from_data(services.store.snapshot().data).settings
+        settings = Config.from_data(services.store.snapshot().data).settings_for(services.server_name)
         expiration = settings.message_expiration_timeout.seconds
     except ModelDataError:  # a broken configuration must not hide the queue
         expiration = 2 * 86400.0

@@ -24,6 +24,8 @@ from exshell.model.send_connector import PROPERTIES as SC_PROPERTIES
 from exshell.model.send_connector import SendConnector
 from exshell.model.server import PROPERTIES as SERVER_PROPERTIES
 from exshell.model.server import ExchangeServer
+from exshell.model.transport_service import PROPERTIES as TS_PROPERTIES
+from exshell.model.transport_service import TransportService
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.config.working import Working
@@ -264,6 +266,10 @@ register_kind(Kind(
     _props(mconfig.SETTINGS_PROPERTIES), _with_changes,
     element_keys={"internal_smtp_servers": range_key},
     key_of=lambda obj: mconfig.TRANSPORT_SETTINGS_KEY, singleton=mconfig.TRANSPORT_SETTINGS_KEY,
+))
+register_kind(Kind(
+    mconfig.TRANSPORT_SERVICES, "Transport service", TransportService.from_record, TransportService.to_record,
+    _props(TS_PROPERTIES), _with_changes, extra_keys=("Identity", "Server"),
 ))
 
 

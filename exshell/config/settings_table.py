@@ -220,6 +220,24 @@ E(CONFIG, "MaxSendSize", "transport/delivery/service.py",
 E(CONFIG, "MaxRecipientEnvelopeLimit", "transport/policy.py",
   LIMITS + "test_organization_limits_apply_when_lower_than_the_connectors")
 
+# ---- one server's transport service (tls-auth.md §4)
+SERVICE_CMDLETS = ("Set-TransportService", "Set-TransportServer")
+TSVC = "tests/cmdlets/test_transport_service.py::"
+N(SERVICE_CMDLETS, "Identity", "DomainController")
+for _name in ("MessageTrackingLogPath", "ReceiveProtocolLogPath", "SendProtocolLogPath"):
+    E(SERVICE_CMDLETS, _name, "cmdlets/transport_service.py", TSVC + "test_log_paths_are_refused")
+E(SERVICE_CMDLETS, "MessageTrackingLogEnabled", "transport/delivery/service.py",
+  TSVC + "test_tracking_log_turned_off_on_this_server_only")
+for _name in ("MessageTrackingLogMaxAge", "MessageTrackingLogMaxDirectorySize", "ReceiveProtocolLogMaxAge",
+              "ReceiveProtocolLogMaxDirectorySize"):
+    E(SERVICE_CMDLETS, _name, "transport/log_retention.py", TSVC + "test_log_limits_set_on_the_server_prune_its_logs")
+for _name in ("SendProtocolLogMaxAge", "SendProtocolLogMaxDirectorySize", "OutboundConnectionFailureRetryInterval",
+              "MaxOutboundConnections", "MaxPerDomainOutboundConnections"):
+    I(SERVICE_CMDLETS, _name)
+for _name in ("MessageRetryInterval", "TransientFailureRetryCount", "TransientFailureRetryInterval",
+              "MessageExpirationTimeout", "DelayNotificationTimeout"):
+    E(SERVICE_CMDLETS, _name, "transport/delivery/service.py", TSVC + "test_server_timers_override_the_organizations")
+
 TABLE: dict[tuple[str, str], Entry] = {(r.cmdlet.lower(), r.parameter.lower()): r for r in _ROWS}
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from exshell.model.send_connector import SendConnector
     from exshell.model.server import ExchangeServer
     from exshell.model.settings import TransportSettings
+    from exshell.model.transport_service import TransportService
 
 SERVERS = "servers"
 RECEIVE_CONNECTORS = "receive_connectors"
@@ -26,6 +27,8 @@ SETTINGS = "settings"
 MAILBOXES = "mailboxes"
 SEND_CONNECTORS = "send_connectors"
 TRANSPORT_SETTINGS_KEY = "transport"  # the one record in SETTINGS
+TRANSPORT_SERVICES = "transport_services"  # per-server transport settings, keyed by the server's GUID
+
 
 def _decode_collection(collection: str, records: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
     """The model objects of one stored collection (ModelDataError names the bad object and property)."""
@@ -46,6 +49,7 @@ _DECODERS: dict[str, tuple[str, str]] = {
     ACCEPTED_DOMAINS: ("exshell.model.domain", "AcceptedDomain"),
     SEND_CONNECTORS: ("exshell.model.send_connector", "SendConnector"),
     MAILBOXES: ("exshell.model.mailbox", "Mailbox"),
+    TRANSPORT_SERVICES: ("exshell.model.transport_service", "TransportService"),
 }
 _SETTINGS_NAMES = ("TransportSettings", "SETTINGS_PROPERTIES", "RELAY_REPLIES")
 
@@ -57,7 +61,10 @@ def __getattr__(name: str) -> Any:
 
         return getattr(settings, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-_COLLECTIONS = (SERVERS, RECEIVE_CONNECTORS, ACCEPTED_DOMAINS, SETTINGS, SEND_CONNECTORS, MAILBOXES)
+
+
+_COLLECTIONS = (SERVERS, RECEIVE_CONNECTORS, ACCEPTED_DOMAINS, SETTINGS, SEND_CONNECTORS, MAILBOXES,
+                TRANSPORT_SERVICES)
 MODEL_COLLECTIONS = frozenset(_COLLECTIONS)  # what a Config holds (other kinds are decoded by the seam)
 
 
@@ -76,6 +83,7 @@ class Config:
         settings: TransportSettings | None = None,
         send_connectors: Iterable[SendConnector] = (),
         mailboxes: Iterable[Mailbox] = (),
+        transport_services: Iterable[TransportService] = (),
     ) -> None:
         self._data: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
         self._loader: Any = None
@@ -86,6 +94,7 @@ class Config:
             SETTINGS: (settings,) if settings is not None else _default_settings(),
             SEND_CONNECTORS: tuple(send_connectors),
             MAILBOXES: tuple(mailboxes),
+            TRANSPORT_SERVICES: tuple(transport_services),
         }
 
     @classmethod
@@ -145,6 +154,28 @@ class Config:
     def mailboxes(self) -> tuple[Mailbox, ...]:
         return self.decoded(MAILBOXES)
 
+    @property
+    def transport_services(self) -> tuple[TransportService, ...]:
+        return self.decoded(TRANSPORT_SERVICES)
+
+    def transport_service(self, server: str) -> TransportService | None:
+        """What Set-TransportService set on `server` (name or FQDN), or None."""
+        s = self.server(server)
+        key = server.strip().lower()
+        for ts in self.transport_services:
+            if (s is not None and ts.guid == s.guid) or ts.server.lower() == key:
+                return ts
+        return None
+
+    def settings_for(self, server: str) -> TransportSettings:
+        """The organization's settings with what Set-TransportService set on `server` in place."""
+        ts = self.transport_service(server)
+        if ts is None:
+            return self.settings
+        import dataclasses
+
+        return dataclasses.replace(self.settings, **ts.overrides())
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Config):
             return NotImplemented
@@ -163,6 +194,7 @@ class Config:
             SETTINGS: {TRANSPORT_SETTINGS_KEY: self.settings.to_record()},
             SEND_CONNECTORS: {c.guid: c.to_record() for c in self.send_connectors},
             MAILBOXES: {m.guid: m.to_record() for m in self.mailboxes},
+            TRANSPORT_SERVICES: {t.guid: t.to_record() for t in self.transport_services},
         }
 
     # ------------------------------------------------------------------ lookups

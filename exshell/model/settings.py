@@ -51,6 +51,9 @@ class TransportSettings:
     message_tracking_log_enabled: bool = True
     message_tracking_log_max_age: EnhancedTimeSpan = EnhancedTimeSpan(30 * 86400.0)
     message_tracking_log_max_directory_size: Unlimited = Unlimited(ByteQuantifiedSize(250 * _MB))  # 2007/2010
+    # Per-server only (Set-TransportService); here for the merged view of Config.settings_for().
+    send_protocol_log_max_age: EnhancedTimeSpan = EnhancedTimeSpan(30 * 86400.0)
+    send_protocol_log_max_directory_size: Unlimited = Unlimited(ByteQuantifiedSize(250 * _MB))
 
     def __post_init__(self) -> None:
         if self.relay_reply_style not in RELAY_REPLIES:

@@ -231,7 +231,8 @@ class PolicyIndex:
             server_fqdn=server_fqdn,
             connectors=connectors,
             accepted_domains=_collection(config.accepted_domains),
-            settings=getattr(config, "settings", None),
+            settings=(config.settings_for(server_name) if hasattr(config, "settings_for")
+                      else getattr(config, "settings", None)),
             mailboxes=_collection(getattr(config, "mailboxes", None)),
             certificates=certificates,
             domain=domain,

@@ -297,7 +297,7 @@ class DeliveryService:
 
     @property
     def settings(self) -> Any:
-        return self.router.config.settings
+        return self.router.config.settings_for(self.server_name)  # Set-TransportService on this server
 
     # ------------------------------------------------------------------ pickup (Submission → queues)
     def _number_for(self, key: str) -> None:
@@ -597,7 +597,7 @@ class DeliveryService:
     def _track(self, event_id: str, **fields: Any) -> None:
         """One tracking log row, unless MessageTrackingLogEnabled is $false (Set-TransportService)."""
         router = self._router
-        if router is not None and not router.config.settings.message_tracking_log_enabled:
+        if router is not None and not router.config.settings_for(self.server_name).message_tracking_log_enabled:
             return
         row = tracking.log_event(self.state_dir, event_id, **fields)
         mirror = getattr(self.store, "track", None)  # a fleet's shared store keeps every server's rows too
