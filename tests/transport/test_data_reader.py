@@ -115,38 +115,45 @@ def test_a_3mb_folded_header_does_not_hold_up_ten_other_clients(tmp_path):
                 assert time.monotonic() < deadline and proc.poll() is None, "the engine did not start"
                 time.sleep(0.1)
         _ten_clients(port, 2)  # warm up
-        idle_before = statistics.median(_ten_clients(port, 5))
-        heavy_done: list[float] = []
-
-        def heavy() -> None:
-            s = socket.create_connection((LISTEN, port), timeout=120, source_address=(RELAY_HOSTS[0], 0))
-            f = s.makefile("rb")
-            f.readline()
-            for line in (b"EHLO heavy.example\r\n", b"MAIL FROM:<a@outside.example>\r\n",
-                         b"RCPT TO:<b@example.net>\r\n", b"DATA\r\n"):
-                s.sendall(line)
-                while f.readline()[3:4] == b"-":
-                    pass
-            s.sendall(b"Subject: heavy\r\n" + b"\tfo\r\n" * 750_000 + b"\r\nbody\r\n.\r\n")  # 3 MB of folds
-            reply = f.readline()
-            heavy_done.append(time.perf_counter())
-            assert reply.startswith(b"250"), reply
-            s.close()
-
-        h = threading.Thread(target=heavy)
-        h.start()
-        time.sleep(0.2)  # the heavy header is streaming in and being parsed
-        started = time.perf_counter()
-        loaded = statistics.median(_ten_clients(port, 5))
-        h.join(120)
-        idle_after = statistics.median(_ten_clients(port, 5))
+        # The machine is shared: idle and loaded batches alternate, so a burst of outside load hits both.
+        idle_times: list[float] = []
+        loaded_times: list[float] = []
+        overlaps: list[float] = []
+        for _ in range(2):
+            idle_times += _ten_clients(port, 3)
+            heavy_done: list[float] = []
+            h = threading.Thread(target=_heavy, args=(port, heavy_done))
+            h.start()
+            time.sleep(0.2)  # the heavy header is streaming in and being parsed
+            started = time.perf_counter()
+            loaded_times += _ten_clients(port, 3)
+            h.join(120)
+            assert heavy_done, "the heavy message was not accepted"
+            overlaps.append(heavy_done[0] - started)
+        idle_times += _ten_clients(port, 3)
     finally:
         proc.terminate()
         proc.wait(30)
-    assert heavy_done, "the heavy message was not accepted"
-    idle = max(idle_before, idle_after)  # the machine is shared: the idle figure is taken on both sides
-    print(f"\nmedian reply idle {idle_before * 1000:.2f} / {idle_after * 1000:.2f} ms, beside a 3 MB folded header "
-          f"{loaded * 1000:.2f} ms (x{loaded / idle:.2f}); heavy finished {heavy_done[0] - started:+.2f} s after "
+    idle = statistics.median(idle_times)
+    loaded = statistics.median(loaded_times)
+    print(f"\nmedian reply idle {idle * 1000:.2f} ms, beside a 3 MB folded header {loaded * 1000:.2f} ms "
+          f"(x{loaded / idle:.2f}); the heavy header finished {', '.join(f'{o:+.2f}' for o in overlaps)} s after "
           "the others started")
-    assert heavy_done[0] > started, "the heavy header was parsed before the others started: nothing measured"
+    assert min(overlaps) > 0, "a heavy header was parsed before the others started: nothing measured"
     assert loaded <= 2 * idle
+
+
+def _heavy(port: int, done: list[float]) -> None:
+    s = socket.create_connection((LISTEN, port), timeout=120, source_address=(RELAY_HOSTS[0], 0))
+    f = s.makefile("rb")
+    f.readline()
+    for line in (b"EHLO heavy.example\r\n", b"MAIL FROM:<a@outside.example>\r\n", b"RCPT TO:<b@example.net>\r\n",
+                 b"DATA\r\n"):
+        s.sendall(line)
+        while f.readline()[3:4] == b"-":
+            pass
+    s.sendall(b"Subject: heavy\r\n" + b"\tfo\r\n" * 750_000 + b"\r\nbody\r\n.\r\n")  # 3 MB of folds
+    reply = f.readline()
+    if reply.startswith(b"250"):
+        done.append(time.perf_counter())
+    s.close()
