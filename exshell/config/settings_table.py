@@ -238,6 +238,46 @@ for _name in ("MessageRetryInterval", "TransientFailureRetryCount", "TransientFa
               "MessageExpirationTimeout", "DelayNotificationTimeout"):
     E(SERVICE_CMDLETS, _name, "transport/delivery/service.py", TSVC + "test_server_timers_override_the_organizations")
 
+# ---- receive/send connector TLS and authentication (tls-auth.md §1, §3)
+E(RECEIVE, "AuthTarpitInterval", "transport/smtp_security.py",
+  TLS + "test_wrong_password_is_tarpitted_and_the_connection_closed_at_max_logon_failures")
+E(RECEIVE, "TlsCertificateName", "transport/tls.py", TLS + "test_expired_mismatched_or_unreadable_certificates_mean_no_starttls")
+HOSTAUTH = "tests/transport/delivery/test_smart_host_auth.py::"
+E(SEND, "SmartHostAuthMechanism", "transport/delivery/smtp_client.py",
+  HOSTAUTH + "test_office365_style_relay_logs_on_after_starttls_and_keeps_the_password_secret")
+E(SEND, "AuthenticationCredential", "transport/delivery/smtp_client.py",
+  HOSTAUTH + "test_a_wrong_password_leaves_the_message_queued_with_the_hosts_reply")
+E(SEND, "TlsAuthLevel", "transport/delivery/smtp_client.py",
+  HOSTAUTH + "test_a_certificate_that_fails_the_level_leaves_the_message_queued")
+E(SEND, "TlsDomain", "transport/delivery/smtp_client.py", HOSTAUTH + "test_settings_that_cannot_be_in_force_are_refused")
+
+# ---- certificates (tls-auth.md §2)
+CERT = "tests/cmdlets/test_certificate_cmdlets.py::"
+CERT_ALL = ("New-ExchangeCertificate", "Import-ExchangeCertificate", "Enable-ExchangeCertificate",
+            "Remove-ExchangeCertificate")
+I(CERT_ALL, "Server")  # "Accepted for compatibility: this server."
+N(("Enable-ExchangeCertificate", "Remove-ExchangeCertificate"), "Thumbprint", "Identity")
+N(("New-ExchangeCertificate", "Enable-ExchangeCertificate"), "Force")
+E("New-ExchangeCertificate", "DomainName", "cmdlets/certificate.py", CERT + "test_new_import_enable_export_and_remove")
+E(("New-ExchangeCertificate", "Enable-ExchangeCertificate"), "Services", "transport/tls.py",
+  CERT + "test_new_import_enable_export_and_remove")
+E(("New-ExchangeCertificate", "Import-ExchangeCertificate"), "PrivateKeyExportable", "cmdlets/certificate.py",
+  CERT + "test_new_import_enable_export_and_remove")
+E("New-ExchangeCertificate", "KeySize", "cmdlets/certificate.py", CERT + "test_bad_input_is_a_powershell_error_and_changes_nothing")
+E("New-ExchangeCertificate", "GenerateRequest", "cmdlets/certificate.py",
+  CERT + "test_bad_input_is_a_powershell_error_and_changes_nothing")  # refused: no CSR workflow here
+for _name in ("SubjectName", "IncludeServerFQDN", "IncludeServerNetBIOSName", "IncludeAcceptedDomains"):
+    E("New-ExchangeCertificate", _name, "cmdlets/certificate.py",
+      CERT + "test_subject_friendly_name_and_included_names_are_in_the_new_certificate")
+E(("New-ExchangeCertificate", "Import-ExchangeCertificate"), "FriendlyName", "cmdlets/certificate.py",
+  CERT + "test_subject_friendly_name_and_included_names_are_in_the_new_certificate")
+E("Import-ExchangeCertificate", "FileData", "cmdlets/certificate.py", CERT + "test_new_import_enable_export_and_remove")
+E("Import-ExchangeCertificate", "Password", "cmdlets/certificate.py", CERT + "test_new_import_enable_export_and_remove")
+E("Import-ExchangeCertificate", "FileName", "cmdlets/certificate.py",
+  CERT + "test_pem_import_by_file_name_and_bad_files")
+I("Enable-ExchangeCertificate", "DoNotRequireSsl")
+I("Enable-ExchangeCertificate", "NetworkServiceAllowed")
+
 TABLE: dict[tuple[str, str], Entry] = {(r.cmdlet.lower(), r.parameter.lower()): r for r in _ROWS}
 
 

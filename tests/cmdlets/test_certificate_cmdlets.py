@@ -114,3 +114,17 @@ def test_bad_input_is_a_powershell_error_and_changes_nothing(tmp_path, script, m
     r = run(state, script)
     assert r.returncode != 0 and message in r.stderr + r.stdout and "Traceback" not in r.stderr
     assert ok(state, "(Get-ConfigVersion).Count").strip() == "1"
+
+
+def test_subject_friendly_name_and_included_names_are_in_the_new_certificate(tmp_path):
+    state = tmp_path / "s"
+    out = ok(state, "$c = New-ExchangeCertificate -SubjectName 'C=US, O=Contoso, CN=mail.contoso.com' "
+                    "-FriendlyName 'Relay cert' -IncludeServerFQDN -IncludeServerNetBIOSName -IncludeAcceptedDomains "
+                    "-Services SMTP -Force; $c.Subject; $c.FriendlyName; $c.CertificateDomains -join ','; "
+                    "(Get-ExchangeCertificate -Thumbprint $c.Thumbprint).Thumbprint -eq $c.Thumbprint")
+    subject, friendly, names, found = [ln.strip() for ln in out.splitlines() if ln.strip()][:4]
+    assert "CN=mail.contoso.com" in subject and "O=Contoso" in subject
+    assert friendly == "Relay cert" and found == "True"
+    domains = names.split(",")
+    # The subject's name, the server's FQDN and NetBIOS name, and the (fresh store's) accepted domain.
+    assert domains == ["mail.contoso.com", "EX01", "ex01.exshell.local", "exshell.local"]
