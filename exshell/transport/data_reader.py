@@ -84,7 +84,7 @@ class DataReader:
     after the terminator, RFC 5321 §4.2.5); `max_header` raises HeaderTooLarge at once."""
 
     def __init__(self, reader: asyncio.StreamReader, *, limit: int, max_header: int, tmp_path: str,
-                 write: Callable[..., Awaitable[object]]) -> None:
+                 write: Callable[..., Awaitable[object]], account: Callable[[int], None] | None = None) -> None:
         self.reader = reader
         self.limit = limit
         self.max_header = max_header
@@ -100,6 +100,8 @@ class DataReader:
         self._out = bytearray()  # body bytes waiting for the next write
         self._fd: int | None = None
         self._lines = 0
+        self._account = account  # told of every change in the bytes this reader holds (engine-wide budget)
+        self._held = 0
 
     async def read(self) -> ReadMessage:
         try:
@@ -146,7 +148,21 @@ class DataReader:
             return
 
     # ---------------------------------------------------------------- normalise, unstuff, split
+    def _report(self) -> None:
+        if self._account is None:
+            return
+        held = len(self._head) + len(self._out)
+        if held != self._held:
+            self._account(held - self._held)
+            self._held = held
+
     async def _feed(self, raw: bytes, final: bool = False) -> None:
+        try:
+            await self._feed_text(raw, final)
+        finally:
+            self._report()
+
+    async def _feed_text(self, raw: bytes, final: bool = False) -> None:
         raw = self._carry + raw
         self._carry = b""
         if raw.endswith(b"\r") and not final:
@@ -256,6 +272,7 @@ class DataReader:
         if self._fd is None:  # a small message: the body never left memory and needs no file
             self.msg.body = bytes(self._out)
             self._out = bytearray()
+            self._report()
             return
         await self._flush()
         fd, self._fd = self._fd, None
@@ -264,6 +281,8 @@ class DataReader:
     async def discard(self) -> None:
         """Drop the body file (refused, oversize, connection lost)."""
         self._out = bytearray()
+        self._head = bytearray()
+        self._report()
         fd, self._fd = self._fd, None
         path, self.msg.body_path = self.msg.body_path, None
         if fd is not None:

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from exshell.transport import metrics
 from exshell.transport.headers import Directory
+from exshell.transport.limits import ResourceGuard
 from exshell.transport.listeners import ListenerManager
 from exshell.transport.log_retention import PRUNE_SECONDS, Retention, prune
 from exshell.transport.policy import PolicyIndex, _limit, _seconds
@@ -121,6 +122,7 @@ class Engine:
             log.warning("removed %d partially written spool file(s) left by a crash (never acknowledged)", stale)
         index = self._compile()
         self.ctx = EngineContext(index=index, spool=self.spool, protocol_log=self.protocol_log,
+                                 guard=ResourceGuard(self.spool.path),
                                  directory=self.directory, on_spooled=self.on_spooled)
         metrics.CONFIG_VERSION.set(index.version)
         await self.listeners.apply(index.bindings())

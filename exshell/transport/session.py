@@ -554,7 +554,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         max_header = min(_limit(getattr(c, "max_header_size", None)) or HARD_MAX_HEADER, HARD_MAX_HEADER)
         spool = self.ctx.spool
         reader = DataReader(self._reader, limit=limit, max_header=max_header, tmp_path=spool.new_body_path(),
-                            write=spool.run)
+                            write=spool.run, account=self._account_bytes)
         self._in_data = True  # also makes the 354 go out at once (see push)
         try:
             await self.reply(R.START_MAIL_INPUT)
@@ -596,6 +596,12 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             await reader.discard()  # a body file the spool did not take (it removes the one it took)
         self._reset_transaction()
         await self.push(status)
+
+    def _account_bytes(self, delta: int) -> None:
+        """DATA bytes held in memory, summed engine-wide for back pressure (ResourceGuard.max_buffered)."""
+        guard = self.ctx.guard
+        if guard is not None:
+            guard.buffered += delta
 
     async def _track_loop(self, msg: ReadMessage, why: str) -> None:
         """A loop refused at end of DATA is recorded in the message tracking log (event FAIL, source SMTP),
