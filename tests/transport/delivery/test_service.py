@@ -460,6 +460,6 @@ def test_organization_max_send_size_bounces_a_message_the_send_connector_would_t
     assert shell.values("\"$((Get-TransportConfig).MaxSendSize)\"") == ["1 KB (1,024 bytes)"]
     with ServiceThread(shell.state, shell.store):
         spool_message(shell.state, "scanner@contoso.com", ["bob@external.example"], subject="big " * 1000)
-        wait_until(lambda: events(shell.state, event_id="FAIL"), what="the bounce")
+        wait_until(lambda: events(shell.state, event_id="FAIL"), timeout=60, what="the bounce")
     found = tracking.search(tracking.read_entries(shell.state), event_id="FAIL")
     assert "ROUTING.SizeLimit" in found[0].fields["recipient-status"]
