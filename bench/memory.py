@@ -5,6 +5,10 @@
 
 `--tree` runs the engine from another source tree (e.g. an older commit extracted with `git archive`), so a
 before/after comparison runs the same client against both. Only loopback is used.
+
+Measured on the shared 2-core VM (200 x 10 MB, same client, one run each):
+  before (main at 4506ae9, DATA held in memory):  peak RSS 3667 MB, 219 MB after, 428 s (18.2 MB per message)
+  after  (DATA streamed to the spool):            peak RSS  130 MB, 103 MB after,  75 s (0.49 MB per message)
 """
 
 from __future__ import annotations
