@@ -288,9 +288,11 @@ def _big_store(state: Path, connectors: int, ranges: int) -> None:
 
 
 def _timed(argv: list[str], env: dict[str, str]) -> float:
+    # cwd: a neutral folder, or `python -m exshell` would import the package of the current directory instead
+    # of the checkout PYTHONPATH names (the script's folder is the repository when run as documented).
     start = time.perf_counter()
     proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300,
-                          check=False)
+                          check=False, cwd=tempfile.gettempdir())
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.stderr.write(f"warning: {argv[-1]!r} exited {proc.returncode}: {proc.stderr.decode()[:300]}\n")
