@@ -1,27 +1,29 @@
 #!/usr/bin/env python3
-"""Benchmark: exshell's engine against a plain aiosmtpd sink that also fsyncs, in the same run, on loopback.
+"""Benchmark: exshell's engine against Postfix and a plain aiosmtpd sink, in the same interleaved run, on loopback.
 
-    python bench/engine.py [--messages 2000] [--repeats 2] [--workloads conn1,persist,serial] [--timeout 120]
+    sudo apt-get install postfix     # once: brings smtp-source (the client) and Postfix (a peer)
+    .venv/bin/python bench/engine.py [--messages 2000] [--repeats 3] [--workloads conn1,persist,serial]
+                                     [--workers 2] [--no-postfix] [--timeout 120]
 
 Workloads (1 KiB bodies, the same names as /work/shared/bench/README.md):
   conn1    20 parallel sessions, a new connection per message
   persist  20 connections carrying all messages (~N/20 each)
   serial   one connection, one message at a time (N/5 messages)
-  persist-tls  as persist, each connection doing STARTTLS first (exshell only: the sink has no certificate;
-           printed next to exshell's plain persist figure)
+  persist-tls  as persist, each connection doing STARTTLS first (exshell only: the peers have no certificate
+           here; printed next to exshell's plain persist figure; the Python client, as smtp-source has no TLS)
 The client is Postfix's `smtp-source` when installed, else a bounded asyncio load generator in this file.
-Both servers fsync every message (file + directory) before the 250. Also prints the policy lookup time with
-100,000 RemoteIPRanges entries. Every run is bounded in message count and time; only 127.0.0.1 is used.
+Every server fsyncs every message (file + directory) before the 250: exshell (relay policy, stamping and spool
+as configured below), the aiosmtpd sink and Postfix (bench/peers.py: a private instance, next hop discard:;
+left out with a note when not installed or not root). Repeats are interleaved (repeat 1 of every server and
+workload, then repeat 2, ...) because a VM's speed drifts; compare only ratios from one run. Prints the median
+msgs/s per server and the ratios exshell / Postfix and exshell / aiosmtpd. `--policy` also times the policy
+lookup with 100,000 RemoteIPRanges entries. Every run is bounded in message count and time; only 127.0.0.0/8.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,37 +34,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-SINK = Path("/work/shared/bench/aiosmtpd_sink.py")
-HOST = "127.0.0.1"
+
+import peers  # noqa: E402  (bench/peers.py, beside this file)
+from peers import HOST, free_port, stop, wait_port  # noqa: E402
+
 BODY = b"Subject: bench\r\n\r\n" + (b"x" * 62 + b"\r\n") * 16  # ~1 KiB
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection((HOST, port), timeout=1) as s:
-                s.recv(512)
-                s.sendall(b"QUIT\r\n")
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 # --------------------------------------------------------------------------- servers
 
 
-def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int = 1,
-                  loop: str = "uvloop") -> subprocess.Popen:
+def make_state(workdir: Path, port: int) -> Path:
+    """A state folder with one anonymous relay connector for 127.0.0.0/8 on 127.0.0.1:`port`."""
     from exshell.model.config import ACCEPTED_DOMAINS, RECEIVE_CONNECTORS, SERVERS
     from exshell.model.connector import ReceiveConnector
     from exshell.model.domain import AcceptedDomain
@@ -83,6 +66,12 @@ def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int
     state = workdir / f"exshell-state-{port}"
     data.update(bench_certificate(state, "BENCH", "bench.example.com"))  # STARTTLS offered (connector: Tls)
     open_store(state, lambda: data)
+    return state
+
+
+def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int = 1,
+                  loop: str = "uvloop") -> subprocess.Popen:
+    state = make_state(workdir, port)
     proc = subprocess.Popen([sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server",
                              "BENCH", "--log-level", "WARNING", "--spool-threads", str(spool_threads),
                              "--workers", str(workers), "--no-delivery", "--event-loop", loop],
@@ -103,33 +92,14 @@ def bench_certificate(state: Path, server: str, fqdn: str) -> dict:
     return {CERTIFICATES: {cert.thumbprint: cert.to_record()}}
 
 
-def start_sink(workdir: Path, port: int) -> subprocess.Popen:
-    spool = workdir / "sink-spool"
-    spool.mkdir(exist_ok=True)
-    proc = subprocess.Popen([sys.executable, str(SINK), "--host", HOST, "--port", str(port), "--spool", str(spool),
-                             "--max-seconds", "1800"], stdout=subprocess.DEVNULL)
-    wait_port(port, proc)
-    return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 # --------------------------------------------------------------------------- clients
 
 
 def smtp_source_cmd(workload: str, port: int, messages: int) -> list[str] | None:
-    exe = shutil.which("smtp-source") or ("/usr/sbin/smtp-source" if os.path.exists("/usr/sbin/smtp-source") else None)
+    exe = peers.smtp_source()
     if exe is None:
         return None
-    base = [exe, "-l", "1024", "-f", "from@example.com", "-t", "to@example.net"]
+    base = [exe, "-l", "1024", "-M", "bench.localdomain", "-f", "from@example.com", "-t", "to@example.net"]
     flags = {"conn1": ["-s", "20", "-m", str(messages)],
              "persist": ["-s", "20", "-m", str(messages), "-d"],
              "serial": ["-s", "1", "-m", str(max(1, messages // 5)), "-d"]}[workload]
@@ -225,55 +195,83 @@ def policy_lookup_micros(n_ranges: int = 100_000, lookups: int = 20_000) -> tupl
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--messages", type=int, default=2000)
-    p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--workloads", default="conn1,persist,serial,persist-tls")
-    p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--messages", type=int, default=2000, help="messages per run (serial: a fifth)")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--workloads", default="conn1,persist,serial")
+    p.add_argument("--timeout", type=float, default=120.0, help="per run")
+    p.add_argument("--workers", type=int, default=0, help="also run `exshell serve --workers N` (0: not)")
+    p.add_argument("--no-postfix", action="store_true", help="leave Postfix out even when it can run")
+    p.add_argument("--policy", action="store_true", help="also time the policy lookup with 100,000 ranges")
     args = p.parse_args(argv)
+    args.messages = max(20, min(args.messages, 20_000))
+    args.repeats = max(1, min(args.repeats, 10))
     workloads = [w for w in args.workloads.split(",") if w]
     results: dict[tuple[str, str], list[float]] = {}
     client = "?"
+    why_no_postfix = "left out (--no-postfix)" if args.no_postfix else peers.Postfix.available()
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
         work = Path(tmp)
-        ex_port, ex2_port, ex0_port, sink_port = free_port(), free_port(), free_port(), free_port()
-        ex = start_exshell(work, ex_port)
-        ex2 = start_exshell(work, ex2_port, workers=2)  # lever: two processes on the port (SO_REUSEPORT)
-        ex0 = start_exshell(work, ex0_port, loop="asyncio")  # the standard event loop, for comparison
-        sink = start_sink(work, sink_port)
-        servers = (("exshell", ex_port), ("exshell-2w", ex2_port), ("exshell-asyncio", ex0_port),
-                   ("aiosmtpd", sink_port))
+        procs: list[subprocess.Popen[bytes]] = []
+        postfix: peers.Postfix | None = None
+        servers: list[tuple[str, int]] = []
         try:
+            port = free_port()
+            procs.append(start_exshell(work, port))
+            servers.append(("exshell", port))
+            if args.workers > 1:
+                port = free_port()
+                procs.append(start_exshell(work, port, workers=args.workers))
+                servers.append((f"exshell-{args.workers}w", port))
+            port = free_port()
+            procs.append(peers.start_role("sink", port, str(work / "sink-spool")))
+            servers.append(("aiosmtpd", port))
+            if why_no_postfix is None:
+                postfix = peers.Postfix(work, free_port())
+                postfix.start()
+                servers.append(("postfix", postfix.port))
             for r in range(args.repeats):
                 for w in workloads:  # interleaved: the VM's speed drifts between runs
                     for name, port in servers:
-                        if w == "persist-tls" and name != "exshell":
+                        if w == "persist-tls" and not name.startswith("exshell"):
                             continue  # only exshell has a certificate here
                         rate, done, client = run_workload(w, port, args.messages, args.timeout)
                         results.setdefault((w, name), []).append(rate)
+                        print(f"  repeat {r + 1} {w:8} {name:12} {rate:8.0f} msgs/s", file=sys.stderr)
         finally:
-            for proc in (ex, ex2, ex0, sink):
+            for proc in procs:
                 stop(proc)
-        spooled = len(list((work / f"exshell-state-{ex_port}" / "spool").glob("*.msg")))
-    print(f"client: {client}; {args.messages} messages per run, {args.repeats} repeats, fsync on both sides;"
-          " exshell on uvloop unless marked; the sink is the standard aiosmtpd (asyncio)")
-    print(f"{'workload':10} {'exshell msg/s':>14} {'2 workers':>10} {'asyncio loop':>13} {'aiosmtpd msg/s':>15}"
-          f" {'ratio':>6} {'ratio 2w':>9}")
+            if postfix is not None:
+                postfix.stop()
+        spooled = len(list((work / f"exshell-state-{servers[0][1]}" / "spool").glob("*.msg")))
+    names = [n for n, _ in servers]
+    print(f"client: {client}; {args.messages} messages per run (serial: {max(1, args.messages // 5)}), 1 KiB, "
+          f"median of {args.repeats} interleaved repeats, msgs/s; every server fsyncs before its 250")
+    if why_no_postfix:
+        print(f"Postfix: {why_no_postfix}")
+    head = f"{'workload':9}" + "".join(f"{n:>13}" for n in names)
+    ratios = [n for n in names if n.startswith("exshell")]
+    for base in ("postfix", "aiosmtpd"):
+        if base in names:
+            head += "".join(f"{n + '/' + base:>22}" for n in ratios)
+    print(head)
     for w in workloads:
         if w == "persist-tls":
             t = statistics.median(results[(w, "exshell")])
             plain = results.get(("persist", "exshell"))
             rel = f" (plain persist {statistics.median(plain):.0f}: ratio {t / statistics.median(plain):.2f})" \
                 if plain else ""
-            print(f"{w:10} {t:14.0f}  accept throughput with STARTTLS on 20 persistent connections{rel}")
+            print(f"{w:10} {t:14.0f}  exshell's accept throughput with STARTTLS on 20 persistent connections{rel}")
             continue
-        a = statistics.median(results[(w, "exshell")])
-        a2 = statistics.median(results[(w, "exshell-2w")])
-        a0 = statistics.median(results[(w, "exshell-asyncio")])
-        b = statistics.median(results[(w, "aiosmtpd")])
-        print(f"{w:10} {a:14.0f} {a2:10.0f} {a0:13.0f} {b:15.0f} {a / b:6.2f} {a2 / b:9.2f}")
-    print(f"exshell spooled {spooled} messages")
-    build, micros = policy_lookup_micros()
-    print(f"policy: 100,000 RemoteIPRanges entries: index build {build:.2f} s, connector lookup {micros:.1f} us")
+        med = {n: statistics.median(results[(w, n)]) for n in names}
+        line = f"{w:9}" + "".join(f"{med[n]:13.0f}" for n in names)
+        for base in ("postfix", "aiosmtpd"):
+            if base in names:
+                line += "".join(f"{med[n] / med[base]:21.2f}x" for n in ratios)
+        print(line)
+    print(f"exshell spooled {spooled} messages (expected {sum(len(results[(w, 'exshell')]) * (max(1, args.messages // 5) if w == 'serial' else args.messages) for w in workloads)})")
+    if args.policy:
+        build, micros = policy_lookup_micros()
+        print(f"policy: 100,000 RemoteIPRanges entries: index build {build:.2f} s, connector lookup {micros:.1f} us")
     return 0
 
 
