@@ -1,88 +1,41 @@
 #!/usr/bin/env python3
-"""Benchmark: relay end to end — client → exshell engine (spool fsync) → delivery service (queue state fsync)
-→ smart host — against a plain aiosmtpd sink with fsync, in the same run, on loopback.
+"""Benchmark: relay end to end — client → relay (receive, fsync) → smart host — exshell against Postfix relaying
+to the same kind of smart host, with a plain aiosmtpd sink (receive only, fsync) as the third column, in one
+interleaved run on loopback.
 
-    python bench/e2e.py [--messages 500] [--connections 10] [--timeout 120]
+    sudo apt-get install postfix     # once (optional: without it Postfix is left out, with a note)
+    .venv/bin/python bench/e2e.py [--messages 500] [--connections 10] [--repeats 3] [--no-postfix]
 
-The relay (engine + delivery service on one event loop, as `exshell serve` runs them) and the baseline sink
-each run in their own subprocess; the client (aiosmtplib, persistent connections) and the smart host (a
-counting aiosmtpd sink, no disk) run in this process. Relay throughput = messages / (first send → last
-arrival at the smart host); baseline = messages / (first send → last 250). Prints both and the ratio.
-Bounded: --messages (max 20,000) and --timeout per run; only 127.0.0.1 is used.
+exshell runs as `exshell serve` does (engine + delivery service on one event loop, spool and queue state
+fsynced), configured through its own cmdlets (receive connector for 127.0.0.0/8, send connector to a smart
+host); Postfix is a private instance (bench/peers.py) with `relayhost` the same kind of smart host. Each relay
+has its own counting smart host (aiosmtpd, no disk) on 127.0.0.2. The client sends over persistent connections
+(aiosmtplib). End-to-end rate = messages / (first send → last arrival at the smart host); accept rate =
+messages / (first send → last 250). Bounded: --messages (max 20,000), --repeats (max 10), --timeout per run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-HOST = "127.0.0.1"
+
+import peers  # noqa: E402  (bench/peers.py, beside this file)
+from peers import HOST, NEXT_HOP, free_port, read_counter, stop, wait_port  # noqa: E402
+
 BODY = b"Subject: bench\r\nFrom: scanner@contoso.com\r\n\r\n" + (b"x" * 62 + b"\r\n") * 16  # ~1 KiB
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection((HOST, port), timeout=1) as s:
-                s.recv(512)
-                s.sendall(b"QUIT\r\n")
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
 # --------------------------------------------------------------------------- servers (subprocess roles)
-
-
-def serve_baseline(port: int, spool: str) -> None:
-    """Plain aiosmtpd: one file per message, fsync file + directory before the 250 (like the shared sink)."""
-    from aiosmtpd.controller import Controller
-
-    os.makedirs(spool, exist_ok=True)
-    seq = iter(range(10**9))
-
-    def store(data: bytes) -> None:
-        path = os.path.join(spool, f"{next(seq)}.eml")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(fd, data)
-        os.fsync(fd)
-        os.close(fd)
-        dfd = os.open(spool, os.O_RDONLY)
-        os.fsync(dfd)
-        os.close(dfd)
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            await asyncio.get_running_loop().run_in_executor(None, store, envelope.content)
-            return "250 OK"
-
-    c = Controller(Handler(), hostname=HOST, port=port)
-    c.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    c.stop()
 
 
 def serve_relay(state: str) -> None:
@@ -105,7 +58,7 @@ def serve_relay(state: str) -> None:
     asyncio.run(run())
 
 
-def configure_relay(state: Path, port: int, smart_host_port: int) -> None:
+def configure_relay(state: Path, port: int, smart_host: str) -> None:
     """The copier-relay setup, through the shell's own cmdlets."""
     from exshell.cmdlets.registry import default_registry
     from exshell.model.defaults import initial_config
@@ -129,7 +82,7 @@ def configure_relay(state: Path, port: int, smart_host_port: int) -> None:
             "Get-ReceiveConnector Bench | Add-ADPermission -User 'NT AUTHORITY\\ANONYMOUS LOGON' "
             "-ExtendedRights ms-Exch-SMTP-Accept-Any-Recipient"
         ),
-        f"New-SendConnector -Name Out -AddressSpaces '*' -SmartHosts '[{HOST}]:{smart_host_port}'",
+        f"New-SendConnector -Name Out -AddressSpaces '*' -SmartHosts '{smart_host}'",
     ):
         result = session.run(line)
         if not result.success or host.error_text:
@@ -162,97 +115,112 @@ async def send_all(port: int, messages: int, connections: int, deadline: float) 
     return sent
 
 
-class CountingSink:
-    def __init__(self) -> None:
-        self.count = 0
-        self.last = 0.0
+class Relay:
+    """One relay under test (exshell or Postfix) with its own counting smart host on 127.0.0.2."""
 
-    async def handle_DATA(self, server, session, envelope):
-        self.count += len(envelope.rcpt_tos)
-        self.last = time.monotonic()
-        return "250 2.0.0 OK"
+    def __init__(self, name: str, work: Path) -> None:
+        self.name = name
+        self.work = work
+        self.port = free_port()
+        self.sink_port = free_port(NEXT_HOP)
+        self.counter = str(work / f"{name}-arrived")
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.postfix: peers.Postfix | None = None
 
+    def start(self) -> None:
+        self.procs.append(peers.start_role("counting-sink", self.sink_port, self.counter, host=NEXT_HOP))
+        if self.name == "postfix":
+            self.postfix = peers.Postfix(self.work, self.port, relay_to=self.sink_port)
+            self.postfix.start()
+            return
+        state = self.work / "relay"
+        configure_relay(state, self.port, f"[{NEXT_HOP}]:{self.sink_port}")
+        proc = subprocess.Popen([sys.executable, __file__, "--role", "relay", "--state", str(state)],
+                                stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_port(self.port, proc)
 
-def run_baseline(args: argparse.Namespace, tmp: Path) -> float:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--role",
-            "baseline",
-            "--port",
-            str(port),
-            "--spool",
-            str(tmp / "baseline"),
-        ]
-    )
-    try:
-        wait_port(port, proc)
+    def stop(self) -> None:
+        for proc in self.procs:
+            stop(proc)
+        if self.postfix is not None:
+            self.postfix.stop()
+
+    def run(self, messages: int, connections: int, timeout: float) -> tuple[float, float]:
+        """(accept msgs/s, end-to-end msgs/s: first send -> last arrival at the smart host)."""
+        before, _ = read_counter(self.counter)
         t0 = time.monotonic()
-        sent = asyncio.run(send_all(port, args.messages, args.connections, t0 + args.timeout))
-        return sent / (time.monotonic() - t0)
-    finally:
-        proc.terminate()
-        proc.wait(15)
-
-
-def run_relay(args: argparse.Namespace, tmp: Path) -> float:
-    from aiosmtpd.controller import Controller
-
-    sink = CountingSink()
-    smart_port = free_port()
-    controller = Controller(sink, hostname=HOST, port=smart_port)
-    controller.start()
-    state = tmp / "relay"
-    port = free_port()
-    configure_relay(state, port, smart_port)
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--role", "relay", "--state", str(state)], stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_port(port, proc)
-        t0 = time.monotonic()
-        deadline = t0 + args.timeout
-        sent = asyncio.run(send_all(port, args.messages, args.connections, deadline))
-        args.relay_receive = sent / (time.monotonic() - t0)
-        while sink.count < sent and time.monotonic() < deadline:
+        deadline = t0 + timeout
+        sent = asyncio.run(send_all(self.port, messages, connections, deadline))
+        accept = sent / (time.monotonic() - t0)
+        while time.monotonic() < deadline:
+            n, last = read_counter(self.counter)
+            if n - before >= sent:
+                return accept, sent / (last - t0)
             time.sleep(0.02)
-        if sink.count < sent:
-            print(f"relay: only {sink.count} of {sent} arrived within {args.timeout}s", file=sys.stderr)
-        return sink.count / ((sink.last or time.monotonic()) - t0)
-    finally:
-        proc.terminate()
-        proc.wait(15)
-        controller.stop()
+        n, last = read_counter(self.counter)
+        print(f"{self.name}: only {n - before} of {sent} arrived within {timeout:g}s", file=sys.stderr)
+        return accept, (n - before) / (time.monotonic() - t0)
+
+
+def run_sink(port: int, messages: int, connections: int, timeout: float) -> float:
+    t0 = time.monotonic()
+    sent = asyncio.run(send_all(port, messages, connections, t0 + timeout))
+    return sent / (time.monotonic() - t0)
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--messages", type=int, default=500)
     p.add_argument("--connections", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--timeout", type=float, default=120.0)
-    p.add_argument("--role", choices=["bench", "baseline", "relay"], default="bench", help=argparse.SUPPRESS)
-    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--spool", help=argparse.SUPPRESS)
+    p.add_argument("--no-postfix", action="store_true")
+    p.add_argument("--role", choices=["bench", "relay"], default="bench", help=argparse.SUPPRESS)
     p.add_argument("--state", help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.role == "baseline":
-        serve_baseline(args.port, args.spool)
-        return 0
     if args.role == "relay":
         serve_relay(args.state)
         return 0
     args.messages = max(1, min(args.messages, 20_000))
     args.connections = max(1, min(args.connections, 50))
+    args.repeats = max(1, min(args.repeats, 10))
+    why_no_postfix = "left out (--no-postfix)" if args.no_postfix else peers.Postfix.available()
+    rates: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="exshell-e2e-") as tmp:
-        base = run_baseline(args, Path(tmp))
-        relay = run_relay(args, Path(tmp))
-    print(f"messages={args.messages} connections={args.connections} (1 KiB, fsync, loopback)")
-    print(f"aiosmtpd sink (receive only)      : {base:8.1f} msgs/s")
-    print(f"exshell relay, receive side       : {args.relay_receive:8.1f} msgs/s")
-    print(f"exshell relay → smart host (e2e)  : {relay:8.1f} msgs/s")
-    print(f"ratio relay / baseline            : {relay / base:8.2f}")
+        work = Path(tmp)
+        relays = [Relay("exshell", work)] + ([Relay("postfix", work)] if why_no_postfix is None else [])
+        sink_port = free_port()
+        procs = []
+        try:
+            procs.append(peers.start_role("sink", sink_port, str(work / "sink-spool")))
+            for relay in relays:
+                relay.start()
+            for r in range(args.repeats):  # interleaved
+                rate = run_sink(sink_port, args.messages, args.connections, args.timeout)
+                rates.setdefault("aiosmtpd sink (receive only)", []).append(rate)
+                for relay in relays:
+                    accept, e2e = relay.run(args.messages, args.connections, args.timeout)
+                    rates.setdefault(f"{relay.name} accept", []).append(accept)
+                    rates.setdefault(f"{relay.name} end to end", []).append(e2e)
+                    print(f"  repeat {r + 1} {relay.name:8} accept {accept:7.0f}  end to end {e2e:7.0f} msgs/s",
+                          file=sys.stderr)
+        finally:
+            for proc in procs:
+                stop(proc)
+            for relay in relays:
+                relay.stop()
+    print(f"messages={args.messages} connections={args.connections} (1 KiB, fsync, loopback), "
+          f"median of {args.repeats} interleaved repeats, msgs/s")
+    if why_no_postfix:
+        print(f"Postfix: {why_no_postfix}")
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    for k, v in med.items():
+        print(f"{k:34}: {v:8.1f}")
+    e2e = med["exshell end to end"]
+    print(f"{'exshell e2e / aiosmtpd sink':34}: {e2e / med['aiosmtpd sink (receive only)']:8.2f}x")
+    if "postfix end to end" in med:
+        print(f"{'exshell e2e / postfix e2e':34}: {e2e / med['postfix end to end']:8.2f}x")
     return 0
 
 
