@@ -5,7 +5,8 @@ accepting, lets transactions in progress finish (at most 10 s), answers idle ses
 SIGHUP re-reads the configuration and reopens the log files (exshell.service.lifecycle).
 
 `--workers N` runs N engine processes on the same bindings (SO_REUSEPORT: the kernel spreads connections
-between them), because one asyncio process is held to one core. Each worker enforces the connection limits
+between them), because one asyncio process is held to one core; `--workers auto` runs one per core. Each
+worker enforces the connection limits
 (MaxInboundConnection, MaxInboundConnectionPerSource) on its own share of the connections; the default of one
 worker keeps them exact.
 """
@@ -91,6 +92,33 @@ class ServeOptions:
     spool_threads: int | None = None
 
 
+MAX_WORKERS = 64
+
+
+class _Workers(click.ParamType):
+    """`--workers N` (1..64) or `auto`: one per core this process may run on (its CPU affinity, so a service
+    limited to 2 cores gets 2, not the host's count)."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            try:
+                return max(1, len(os.sched_getaffinity(0)))
+            except (AttributeError, OSError):
+                return max(1, os.cpu_count() or 1)
+        try:
+            n = int(text)
+        except ValueError:
+            self.fail(f"expected a number of workers or 'auto', not {value!r}", param, ctx)
+        if not 1 <= n <= MAX_WORKERS:
+            self.fail(f"the number of workers must be between 1 and {MAX_WORKERS}, not {n}", param, ctx)
+        return n
+
+
 def _size(text: str) -> int:
     """`10M`, `512K`, `1G` or bytes."""
     units = {"K": 1024, "M": 1024**2, "G": 1024**3}
@@ -128,8 +156,9 @@ def _levels(_ctx: Any, _param: Any, values: tuple[str, ...]) -> tuple[str, dict[
 @click.option("--server", default=None, metavar="NAME",
               help="This server's name (default: the shell's: the host's short name when the store has it, else "
                    "the store's only server).")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Engine processes sharing the bindings (SO_REUSEPORT).")
+@click.option("--workers", type=_Workers(), default="1", show_default=True,
+              help="Engine processes sharing the bindings (SO_REUSEPORT); auto: one per core. Each enforces the "
+                   "connection limits on its own share (README).")
 @click.option("--no-delivery", is_flag=True,
               help="Receive and queue only; run delivery elsewhere (python -m exshell.transport.delivery.service).")
 @click.option("--event-loop", type=click.Choice(["uvloop", "asyncio"]), default="uvloop", show_default=True,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import smtplib
 import socket
 import subprocess
 import sys
 import time
+
+import pytest
 
 from tests.transport.scenario import LISTEN, RELAY_HOSTS, SERVER, config_data, free_port, seed_connectors
 
@@ -50,3 +53,38 @@ def test_two_workers_accept_every_message_once_and_stop_cleanly(tmp_path):
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)
     assert code == 0, proc.stderr.read() if proc.stderr else ""
+
+
+def test_workers_auto_starts_one_engine_per_usable_core(tmp_path):
+    port = free_port()
+    state = tmp_path / "state"
+    open_store(state, lambda: config_data(seed_connectors(port)))
+    cores = len(os.sched_getaffinity(0))
+    proc = subprocess.Popen([sys.executable, "-m", "exshell", "--state", str(state), "serve", "--server", SERVER,
+                             "--no-delivery", "--workers", "auto"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        log = state / "logs" / "transport.log"
+
+        def listening() -> int:  # each worker logs its one listener once the binding is open
+            return log.read_text(errors="replace").count("listening on") if log.exists() else 0
+
+        deadline = time.monotonic() + 30
+        while listening() < cores:
+            assert time.monotonic() < deadline, f"fewer than {cores} workers started listening"
+            time.sleep(0.1)
+        time.sleep(0.5)  # a surplus worker would have logged by now too
+        assert listening() == cores
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0, proc.stderr.read() if proc.stderr else ""
+
+
+@pytest.mark.parametrize("value, says", [("0", "between 1 and 64"), ("65", "between 1 and 64"),
+                                         ("some", "a number of workers or 'auto'")])
+def test_workers_refuses_a_count_it_cannot_run(tmp_path, value, says):
+    r = subprocess.run([sys.executable, "-m", "exshell", "--state", str(tmp_path / "state"), "serve",
+                        "--workers", value], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert says in r.stderr and "Traceback" not in r.stderr
