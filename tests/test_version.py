@@ -14,7 +14,7 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 def test_distribution_name_is_pyprojects_project_name() -> None:
     project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
-    assert version_module.DISTRIBUTION == project["name"]
+    assert project["name"] == version_module.DISTRIBUTION
 
 
 def test_version_is_the_installed_metadata_version() -> None:

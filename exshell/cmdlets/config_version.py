@@ -314,7 +314,7 @@ class RestoreConfigVersion(Cmdlet):
         version = int(self.params["Version"])
         try:
             current = store.current_version()
-            target = store.snapshot(version)
+            store.snapshot(version)  # raises when the version does not exist
             changes = store.diff(current, version)
         except StoreError as e:
             _store_error(self, e, version)

@@ -647,7 +647,7 @@ class GetDate(Cmdlet):
 
         when = self.params.get("Date") if self.params.is_bound("Date") else _dt.datetime.now()
         if self.params.get("AsUTC"):
-            when = when.astimezone(_dt.timezone.utc)
+            when = when.astimezone(_dt.UTC)
         # -Format $null / -UFormat $null: the DateTime itself, as without the parameter (PowerShell tests for null)
         if self.params.get("Format") is not None:
             self.write_object(format_datetime(when, self.params["Format"]))

@@ -10,7 +10,8 @@ is reported instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from exshell.cmdlets.base import Cmdlet, ParamType, T
 

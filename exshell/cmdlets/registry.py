@@ -11,7 +11,8 @@ import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.cmdlets.base import Cmdlet

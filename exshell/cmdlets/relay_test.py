@@ -223,7 +223,7 @@ class TestRelayPolicy(Cmdlet):
             ("LocalEndPoint", endpoint),
             ("RemoteIPAddress", remote),
             ("Connector", c.identity if c is not None else None),
-            ("LosingConnectors", [f"{l.identity}: {why}" for l, why in connect.losers]),
+            ("LosingConnectors", [f"{loser.identity}: {why}" for loser, why in connect.losers]),
             ("Principal", connect.principal),
             ("Rights", [
                 f"{right} {'Allow' if g.granted else 'Deny'} ({g.origin})" for right, g in connect.rights.items()
@@ -267,7 +267,7 @@ class TestRelayPolicy(Cmdlet):
                     if not end.accepted:
                         failures.append(end)
             if any(f.tarpit for f in failures):
-                interval = getattr(c, "tarpit_interval", None)
+                interval: Any = getattr(c, "tarpit_interval", None)
                 tarpit = interval.log_form() if hasattr(interval, "log_form") else str(failures[0].tarpit)
         if auth_args:  # the session's rights after the logon
             props = [(k, v) for k, v in props if k not in ("Principal", "Rights")]
@@ -317,7 +317,7 @@ def _security_of(cmdlet: Any, index: Any, c: Any, reasons: list[str]) -> tuple[l
                                        "BasicAuthRequireTLS: basic authentication is offered only after STARTTLS (-Tls)"))
         elif not getattr(mailbox, "password_hash", None) and not getattr(mailbox, "password_ref", None):
             auth_reply = str(R.AUTH_FAILED)
-            reasons.append(f"AUTH: the mailbox {mailbox.name} has no password (Set-Mailbox -Password)")
+            reasons.append(f"AUTH: the mailbox {mailbox.name} has no password (Set-Mailbox -Password)")  # type: ignore[union-attr]
         else:
             principal = A.principal_of(index, mailbox)
             rights = index.rights_for(c, principal, principal)
@@ -329,7 +329,7 @@ def _security_of(cmdlet: Any, index: Any, c: Any, reasons: list[str]) -> tuple[l
                 auth_reply = f"{R.AUTH_OK} (with the right password)"
                 reasons.append(f"AUTH: {principal} logs on; its rights plus NT AUTHORITY\\Authenticated Users'")
                 args = {"authenticated_as": principal,
-                        "send_as": frozenset(a.lower() for a in mailbox.all_addresses)}
+                        "send_as": frozenset(a.lower() for a in mailbox.all_addresses)}  # type: ignore[union-attr]
     ehlo = ehlo_extensions(index, c, starttls=cert is not None, tls_active=tls, authenticated=False)
     return ([("Ehlo", ehlo), ("StartTls", starttls), ("Auth", auth_reply), ("NotInForce", A.not_in_force(c) or None)],
             args)

@@ -31,10 +31,10 @@ class ListEdit:
         if isinstance(value, ListEdit):
             return value
         if all(hasattr(value, a) for a in ("add", "remove", "replace")) and not isinstance(value, (str, list)):
-            replace = getattr(value, "replace")
+            replace = value.replace
             return cls(
-                tuple(getattr(value, "add") or ()),
-                tuple(getattr(value, "remove") or ()),
+                tuple(value.add or ()),
+                tuple(value.remove or ()),
                 None if replace is None else tuple(replace),
             )
         return None
@@ -127,7 +127,7 @@ class Restore:
     differently, the restore is refused."""
 
     version: int
-    expected: tuple[str, ...] | None = None
+    expected: tuple[Any, ...] | None = None  # the ObjectChanges (store.diff) the user saw
 
 
 Operation = Create | Update | Delete | AddAces | RemoveAces | Restore

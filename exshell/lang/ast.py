@@ -12,7 +12,7 @@ are shared methods of Node.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Union, dataclass_transform
+from typing import Any, ClassVar, dataclass_transform
 
 from exshell.lang.position import Span
 
@@ -120,7 +120,7 @@ class ExpandableStringExpr(Expr):
     """A string with `$var` / `$(...)` inside. `parts` alternate literal text (str) and expressions
     (VariableExpr or SubExpr) in source order. kind as in StringConstantExpr ('bare' for `a$x`)."""
 
-    parts: tuple[Union[str, "Expr"], ...]
+    parts: tuple[str | "Expr", ...]
     kind: str = "double"
 
 
@@ -268,7 +268,7 @@ class CommandArgument(Node):
     value: Expr
 
 
-CommandElement = Union[CommandParameter, CommandArgument]
+CommandElement = CommandParameter | CommandArgument
 
 
 class CommandAst(Node):
@@ -299,7 +299,7 @@ class CommandExpression(Node):
     redirections: tuple[Redirection, ...] = ()
 
 
-PipelineElement = Union[CommandAst, CommandExpression]
+PipelineElement = CommandAst | CommandExpression
 
 
 # --------------------------------------------------------------------------- statements

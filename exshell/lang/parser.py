@@ -402,4 +402,4 @@ class Parser(CommandParser):
 
 
 # Keyword statement rules live in parser_statements.py; imported last to avoid a cycle.
-from exshell.lang.parser_statements import KEYWORD_RULES as _KEYWORD_RULES
+from exshell.lang.parser_statements import KEYWORD_RULES as _KEYWORD_RULES  # noqa: E402 - see above

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from exshell.model.enums import FlagSet
 from exshell.model.errors import ModelDataError
@@ -62,7 +63,7 @@ class ExchangeCertificate:
         return f"{self.server}\\{self.thumbprint}"
 
     def status(self, now: _dt.datetime | None = None) -> str:
-        now = now or _dt.datetime.now(_dt.timezone.utc)
+        now = now or _dt.datetime.now(_dt.UTC)
         return "Valid" if self.not_before <= now <= self.not_after else "DateInvalid"
 
     def is_valid(self, now: _dt.datetime | None = None) -> bool:
@@ -154,7 +155,7 @@ def _utc(value: Any) -> _dt.datetime:
         d = value
     else:
         d = _dt.datetime.fromisoformat(str(value))
-    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=_dt.UTC)
 
 
 def certificates_from_data(data: Mapping[str, Any]) -> list[ExchangeCertificate]:

@@ -7,7 +7,8 @@ one that is (the ReceiveConnectorRoleConflictException text quoted in semantics.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
 
 from exshell.model.enums import AuthMechanism, PermissionGroups
 from exshell.model.ip import IPRange, RangeIndex

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from exshell.guid import new_guid
 from exshell.model.enums import AcceptedDomainType

@@ -8,7 +8,8 @@ for the empty set (`Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeSer
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, ClassVar, Iterable, Iterator, TypeVar
+from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterable, Iterator
 
 F = TypeVar("F", bound="FlagSet")
 E = TypeVar("E", bound="NamedEnum")

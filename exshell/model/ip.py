@@ -13,9 +13,10 @@ import ipaddress
 import socket
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Generic, Iterable, TypeVar, Union
+from typing import Generic, TypeVar
+from collections.abc import Iterable
 
-Address = Union[str, ipaddress.IPv4Address, ipaddress.IPv6Address]
+Address = str | ipaddress.IPv4Address | ipaddress.IPv6Address
 P = TypeVar("P")
 
 _MAX = {4: (1 << 32) - 1, 6: (1 << 128) - 1}

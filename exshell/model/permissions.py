@@ -5,7 +5,8 @@ table (semantics.md §b), ACEs, and the effective-rights computation where Deny 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from exshell.model.enums import AuthMechanism, PermissionGroups
 

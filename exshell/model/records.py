@@ -8,8 +8,10 @@ A property whose value is $null is left out of the record (TOML has no null).
 from __future__ import annotations
 
 from dataclasses import dataclass
+import functools
 import importlib
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from exshell.model.errors import ModelDataError
 
@@ -130,7 +132,7 @@ _FACTORIES: dict[str, Callable[[], Codec]] = {
     "ranges": lambda: _list_codec("exshell.model.ip", "IPRange"),
     "strlist": lambda: Codec(lambda v: tuple(str(x) for x in _list(v)), lambda v: list(v)),
     **{
-        name: (lambda name=name: _enum_codec(name))
+        name: functools.partial(_enum_codec, name)
         for name in (
             "MessageRateSource",
             "ProtocolLoggingLevel",

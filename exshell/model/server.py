@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from exshell.model.errors import ModelDataError
 from exshell.model.records import Prop, decode_props, encode_props

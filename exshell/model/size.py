@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Union
+from typing import Any
 
 UNITS: tuple[tuple[str, int], ...] = (
     ("TB", 1 << 40),
@@ -79,7 +79,7 @@ class ByteQuantifiedSize:
 class Unlimited:
     """Exchange's Unlimited<T>: a limit that is either a value or `Unlimited` (value None)."""
 
-    value: Union[int, ByteQuantifiedSize, None] = None
+    value: int | ByteQuantifiedSize | None = None
 
     @classmethod
     def parse(cls, value: Any, size: bool = False) -> Unlimited:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -109,7 +110,7 @@ def new_self_signed(subject_cn: str, domains: Sequence[str], key_size: int = 204
     for d in domains:
         if d and d.lower() not in (s.lower() for s in seen):
             seen.append(d)
-    now = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
+    now = _dt.datetime.now(_dt.UTC) - _dt.timedelta(minutes=5)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)

@@ -12,7 +12,8 @@ import datetime as _dt
 import decimal
 import enum
 from contextvars import ContextVar
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from exshell.output.objects import is_dictionary, is_psobject
 from exshell.runtime.values import is_enumerable, to_string

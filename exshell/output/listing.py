@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from exshell.output.cells import display_width, pad, take_width, wrap_text
 
 
-def render_list(entries: list[tuple[str, str | None]], total_width: int = 120) -> list[str]:
+def render_list(entries: Sequence[tuple[str, str | None]], total_width: int = 120) -> list[str]:
     """One object's lines. A None/empty value keeps `Label : ` with its trailing space (ListWriter)."""
     if not entries:
         return []

@@ -6,7 +6,8 @@ never depends on how PSObject stores its members (exshell.runtime.values / membe
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from exshell.runtime.members import get_member, property_names, type_names
 from exshell.runtime.values import PSHashtable, PSObject

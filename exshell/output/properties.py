@@ -7,7 +7,8 @@ Key names of a calculated property may be any unique prefix of the keys the cmdl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from exshell.errors import ExshellError
 from exshell.output.objects import MISSING, property_names_of, property_value

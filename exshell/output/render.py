@@ -8,7 +8,9 @@ objects that do not fit a view run are written out of band; scalars are written 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from collections.abc import Sequence
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from exshell.errors import ExshellError
 from exshell.output.cells import (
@@ -178,7 +180,7 @@ class _TableRun:
             self.groups.append((key, []))
         self.groups[-1][1].append(tuple(cell_text(_safe(c.get, obj)) for c in self.cols))
 
-    def add_out_of_band(self, lines: list[str]) -> None:
+    def add_out_of_band(self, lines: Sequence[str]) -> None:
         if not self.groups:
             self.groups.append((None, []))
         self.groups[-1][1].append(OutOfBand(tuple(lines)))
@@ -210,7 +212,7 @@ class _ListRun:
         entries = [(c.label, cell_text(_safe(c.get, obj), in_table=False)) for c in cols]
         self.blocks.append(render_list(entries, self.width))
 
-    def add_out_of_band(self, lines: list[str]) -> None:
+    def add_out_of_band(self, lines: Sequence[str]) -> None:
         self.blocks.append(tuple(lines))
 
     def lines(self, width: int) -> list[str]:

@@ -6,7 +6,6 @@ Pure text in, lines out; the caller resolves cell values to text first (cells.ce
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from exshell.output.cells import display_width, first_line, pad, take_width, truncate, wrap_text
 
@@ -25,7 +24,7 @@ class OutOfBand:
     lines: tuple[str, ...]
 
 
-Row = Union[tuple[str, ...], OutOfBand]
+Row = tuple[str, ...] | OutOfBand
 
 
 def column_widths(columns: list[TableColumn], rows: list[Row], wrap: bool) -> list[int]:

@@ -156,7 +156,7 @@ def _add(a: Any, b: Any) -> Any:
         more = enumerate_value(b)
         check_collection_length(len(items) + (len(more) if more is not None else 1))
         return list(items) + (list(more) if more is not None else [b])
-    if isinstance(a, PSHashtable) or isinstance(a, dict):
+    if isinstance(a, (PSHashtable, dict)):
         if not isinstance(b, (PSHashtable, dict)):
             raise _error("A hash table can only be added to another hash table.", "AddHashTableToNonHashTable")
         out = PSHashtable(a.items(), ordered=getattr(a, "ordered", False))

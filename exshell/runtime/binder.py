@@ -8,7 +8,8 @@ One binder for cmdlets and script functions: both describe themselves as a tuple
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.lang.position import Span
@@ -600,11 +601,12 @@ class Binder(PipelineBindingMixin):
         return None
 
     def _handle_mandatory(self, state: BindState, expecting_input: bool) -> None:
-        if expecting_input and len(state.valid_sets) > 1:
-            # The set choice waits for the input objects while one of the remaining sets could still be
-            # completed from the pipeline (`Get-ADPermission X | Remove-ADPermission`: the Instance set).
-            if any(not self._missing_in_set(state, vs, True) for vs in state.valid_sets):
-                return
+        # The set choice waits for the input objects while one of the remaining sets could still be
+        # completed from the pipeline (`Get-ADPermission X | Remove-ADPermission`: the Instance set).
+        if expecting_input and len(state.valid_sets) > 1 and any(
+            not self._missing_in_set(state, vs, True) for vs in state.valid_sets
+        ):
+            return
         s = self._set_for_mandatory(state)
         if s is None:
             if expecting_input:
@@ -622,10 +624,10 @@ class Binder(PipelineBindingMixin):
         if self.host is not None and self.host.interactive:
             self._prompt_mandatory(state, missing)
             return
-        names = "".join(f" {p.name}" for p in missing)
+        listed = "".join(f" {p.name}" for p in missing)
         raise self.error(
             "MissingMandatoryParameter",
-            f"Cannot process command because of one or more missing mandatory parameters:{names}.",
+            f"Cannot process command because of one or more missing mandatory parameters:{listed}.",
         )
 
     def _prompt_mandatory(self, state: BindState, missing: list[Parameter]) -> None:

@@ -151,7 +151,7 @@ def equals(a: Any, b: Any, case_sensitive: bool = False) -> bool:
             except TypeError:
                 return False
         return False
-    if isinstance(a, (PSObject, PSHashtable, ScriptBlockValue)) or isinstance(a, list):
+    if isinstance(a, (PSObject, PSHashtable, ScriptBlockValue, list)):
         return a is b
     if isinstance(a, TypeInfo):
         # `$x.GetType() -eq [string]`: type objects are equal when they name the same type
@@ -190,6 +190,8 @@ def _compare_strict(a: Any, b: Any, case_sensitive: bool) -> int:
         return _compare_strings(a, to_string(b), case_sensitive)
     if isinstance(a, (bool, int, float, decimal.Decimal, _dt.datetime)):
         bb = _rhs_as_lhs_type(a, b)
+        x: Any
+        y: Any
         if isinstance(a, bool):
             x, y = int(a), int(bb)
         elif isinstance(a, _dt.datetime):

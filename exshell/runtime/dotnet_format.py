@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import re
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from exshell.runtime.values import format_double, to_string
 

@@ -10,7 +10,8 @@ statement-terminating errors (PSRuntimeError) end the statement; script-terminat
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from exshell.errors import Category, ErrorRecord, ExitRequested, PSRuntimeError
 from exshell.lang import ast
@@ -391,7 +392,7 @@ class Evaluator(ExpressionVisitor):
                 return m is not None
             return equals(item, cond, node.case_sensitive)
         except PSRuntimeError as e:
-            raise self._with_span(e, condition)
+            raise self._with_span(e, condition) from None
 
     def _switch_file_lines(self, path_expr: ast.Expr) -> list[str]:
         """`switch -File path`: the file's lines (about_Switch), or PowerShell's path-not-found error."""
@@ -512,7 +513,7 @@ class Evaluator(ExpressionVisitor):
         try:
             new = binary_op(op[:-1], current, value)
         except PSRuntimeError as e:
-            raise self._with_span(e, node)
+            raise self._with_span(e, node) from None
         self.assign(node.target, new)
         return new
 
@@ -546,7 +547,7 @@ class Evaluator(ExpressionVisitor):
             else:
                 raise self._invalid_lhs(target)
         except PSRuntimeError as e:
-            raise self._with_span(e, target)
+            raise self._with_span(e, target) from None
 
     def _invalid_lhs(self, target: ast.Node) -> PSRuntimeError:
         return PSRuntimeError(
@@ -574,7 +575,7 @@ class Evaluator(ExpressionVisitor):
         try:
             return self.visit(node)
         except PSRuntimeError as e:
-            raise self._with_span(e, node)
+            raise self._with_span(e, node) from None
 
     # ------------------------------------------------------------------ pipelines and commands
 

@@ -504,7 +504,7 @@ def _enum_members(e: NamedEnum) -> Members:
     net = getattr(cls, "NET_NAME", None) or f"Microsoft.Exchange.Data.{cls.__name__}"
     return Members(
         (net, "System.Enum", "System.ValueType", "System.Object"),
-        (Prop("value__", "int", lambda x: list(type(x)).index(x)),),
+        (Prop("value__", "int", lambda x: list(type(x)).index(x)),),  # type: ignore[call-overload]
         (_equals_method(lambda a, b: str(a).lower() == str(b).lower()), _HASH, _TO_STRING),
     )
 
@@ -621,7 +621,7 @@ _STATIC_FACTORIES: dict[str, dict[str, Callable[[Any], Any]]] = {
     "microsoft.exchange.data.ipbinding": {"parse": lambda v: IPBinding.parse(str(v))},
     "microsoft.exchange.data.bytequantifiedsize": {
         "parse": _size_parse,
-        **{f"from{unit}": (lambda shift: lambda v: ByteQuantifiedSize(int(v) << shift))(shift)
+        **{f"from{unit}": (lambda shift: lambda v: ByteQuantifiedSize(int(v) << shift))(shift)  # noqa: B023
            for unit, shift in _UNITS.items()},
     },
     "microsoft.exchange.data.enhancedtimespan": {

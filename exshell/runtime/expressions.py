@@ -136,7 +136,7 @@ class ExpressionVisitor:
             try:
                 value = unary_op(n.op, value)
             except PSRuntimeError as e:
-                raise self._with_span(e, n)
+                raise self._with_span(e, n) from None
         return value
 
     def visit_PostfixExpr(self, node: ast.PostfixExpr) -> Any:
@@ -158,7 +158,7 @@ class ExpressionVisitor:
             try:
                 value = self._binary_step(n, value)
             except PSRuntimeError as e:
-                raise self._with_span(e, n)
+                raise self._with_span(e, n) from None
         return value
 
     def _binary_step(self, node: ast.BinaryExpr, left: Any) -> Any:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import re
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from exshell.errors import Category, PSRuntimeError
 from exshell.runtime.convert import ConversionError, TypeInfo, to_datetime, to_double, to_integer
@@ -319,8 +320,8 @@ def _datetime_method(d: _dt.datetime, name: str, args: list[Any]) -> Any:
         return d - (to_datetime(args[0]) if not isinstance(args[0], _dt.timedelta) else args[0])
     if low == "touniversaltime":
         if d.tzinfo is None:
-            return d.astimezone().astimezone(_dt.timezone.utc)
-        return d.astimezone(_dt.timezone.utc)
+            return d.astimezone().astimezone(_dt.UTC)
+        return d.astimezone(_dt.UTC)
     if low == "tolocaltime":
         return d.astimezone() if d.tzinfo is not None else d
     if low == "tostring":
@@ -336,7 +337,7 @@ def _datetime_method(d: _dt.datetime, name: str, args: list[Any]) -> Any:
     if low == "tolongtimestring":
         return format_with(d, "T")
     if low == "tofiletime":
-        return _ticks(d.astimezone(_dt.timezone.utc) if d.tzinfo else d) - 504911232000000000
+        return _ticks(d.astimezone(_dt.UTC) if d.tzinfo else d) - 504911232000000000
     if low == "compareto":
         return compare_values(d, args[0] if args else None)
     if low == "equals":

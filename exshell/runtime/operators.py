@@ -13,7 +13,8 @@ import datetime as _dt
 import decimal
 import enum
 import re
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from exshell.errors import Category, PSRuntimeError
 from exshell.runtime.arithmetic import (
@@ -125,7 +126,7 @@ def is_instance(v: Any, rhs: Any) -> bool:
         if isinstance(v, PSObject):
             low = text.strip().strip("[]").lower()
             if any(t.lower() == low or t.lower().rsplit(".", 1)[-1] == low for t in v.type_names):
-                return False if v is None else True
+                return v is not None
             return False
         raise type_not_found(text)
     if v is None:
@@ -191,7 +192,7 @@ def as_type(v: Any, rhs: Any) -> Any:
 # --------------------------------------------------------------------------- the dispatcher
 
 _COMPARISON = frozenset(
-    "eq ne gt ge lt le like notlike match notmatch contains notcontains in notin replace split".split()
+    ["eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch", "contains", "notcontains", "in", "notin", "replace", "split"]
 )
 
 

@@ -7,7 +7,8 @@ the commands upstream of it stop (their end is skipped); it and the commands dow
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from exshell.errors import PipelineStopped
 from exshell.lang import ast

@@ -12,7 +12,8 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.runtime.convert import TypeInfo, resolve_type, to_integer

@@ -10,7 +10,8 @@ import decimal
 import math
 import os
 import re
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from exshell.errors import PSRuntimeError
 from exshell.runtime.convert import (
@@ -55,7 +56,7 @@ _STATIC_PROPS: dict[str, dict[str, Callable[[], Any]]] = {
     "char": {"maxvalue": lambda: "\uffff", "minvalue": lambda: "\0"},
     "datetime": {
         "now": _now,
-        "utcnow": lambda: _dt.datetime.now(_dt.timezone.utc),
+        "utcnow": lambda: _dt.datetime.now(_dt.UTC),
         "today": lambda: _dt.datetime.combine(_dt.date.today(), _dt.time()),
         "minvalue": lambda: _dt.datetime(1, 1, 1),
         "maxvalue": lambda: _dt.datetime(9999, 12, 31, 23, 59, 59, 999999),

@@ -13,7 +13,8 @@ import enum
 import math
 from collections import deque
 from collections.abc import ItemsView, Iterator, KeysView, ValuesView
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.lang import ast
@@ -437,13 +438,7 @@ _DOTNET_FORMAT = frozenset(
     ("FormatStringError", "composite_format", "format_datetime_custom", "format_number", "format_with")
 )
 if TYPE_CHECKING:
-    from exshell.runtime.dotnet_format import (
-        FormatStringError,
-        composite_format,
-        format_datetime_custom,
-        format_number,
-        format_with,
-    )
+    pass
 
 
 def __getattr__(name: str) -> Any:

@@ -101,7 +101,7 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
 
     def __init__(self, path: str, rotate: str = "size", max_bytes: int = 10 * 1024 * 1024, keep: int = 7) -> None:
         super().__init__(path, "a", encoding="utf-8", delay=False)
-        self.rotate, self.max_bytes, self.keep = rotate, max_bytes, keep
+        self.rotate_by, self.max_bytes, self.keep = rotate, max_bytes, keep
         self.lock_path = path + ".lock"
         self._day = time.strftime("%Y-%m-%d")
 
@@ -123,7 +123,7 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
     def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
         if self._renamed():
             self._reopen()
-        if self.rotate == "daily":
+        if self.rotate_by == "daily":
             return time.strftime("%Y-%m-%d") != self._day
         assert self.stream is not None
         return self.max_bytes > 0 and self.stream.tell() >= self.max_bytes
@@ -131,7 +131,7 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
     def doRollover(self) -> None:  # noqa: N802 - logging's name
         with open(self.lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if not self._renamed() and (self.rotate == "daily" or os.path.getsize(self.baseFilename) >= self.max_bytes):
+            if not self._renamed() and (self.rotate_by == "daily" or os.path.getsize(self.baseFilename) >= self.max_bytes):
                 for i in range(self.keep - 1, 0, -1):
                     older = f"{self.baseFilename}.{i}"
                     if os.path.exists(older):

@@ -570,7 +570,7 @@ class FileStore:
     def _write_version(
         self,
         n: int,
-        data: dict[str, dict[str, dict[str, Any]]],
+        data: Mapping[str, Mapping[str, Mapping[str, Any]]],
         text: str,
         changes: list[dict[str, Any]],
         command: str,

@@ -132,6 +132,6 @@ class KeyStore:
         except OSError as e:
             raise KeyStoreError(f"The sealed secret {ref} can't be read: {e.strerror or e}.") from None
         try:
-            return self._fernet(create=False).decrypt(token)  # type: ignore[attr-defined]
+            return bytes(self._fernet(create=False).decrypt(token))  # type: ignore[attr-defined]
         except InvalidToken:
             raise KeyStoreError(f"The sealed secret {ref} doesn't match the secrets key.") from None

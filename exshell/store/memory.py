@@ -9,7 +9,7 @@ has to provide: nothing here is imported by the cmdlets or the engine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +32,6 @@ from exshell.store.records import (
     display_identity,
     freeze,
     normalize_data,
-    thaw,
 )
 
 INITIAL_COMMAND = "(initial configuration)"
@@ -89,7 +88,7 @@ class MemoryStore:
         return diff_data(self.snapshot(a).data, self.snapshot(b).data)
 
     def _append(
-        self, data: dict[str, Any], changes: list[dict[str, Any]], command: str, who: str
+        self, data: Mapping[str, Any], changes: list[dict[str, Any]], command: str, who: str
     ) -> VersionInfo:
         n = len(self._snapshots) + 1
         when = datetime.now(UTC)

@@ -248,7 +248,7 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
         from exshell.store import open_store
 
         first = o.server or host_default()
-        store = open_store(o.store, lambda: initial_config(first, state_dir=o.state), validate=validate_records)
+        store = open_store(o.store, lambda: initial_config(first, state_dir=Path(o.state)), validate=validate_records)
     server = o.server or default_server_name(o.state, store)
     engine = Engine(o.state, server, store=store, store_spec=o.store, spool_threads=o.spool_threads,
                     worker=worker, workers=o.workers)

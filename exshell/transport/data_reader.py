@@ -19,7 +19,7 @@ import asyncio
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 _END = b"\r\n.\r\n"
 _FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")  # RFC 5322 ftext, optional WSP (obs-), ':'
@@ -258,7 +258,7 @@ class DataReader:
         chunk = bytes(self._out)
         self._out.clear()
         if self._fd is None:
-            self._fd = await self._write(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._fd = await self._write(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # type: ignore[assignment]
             self.msg.body_path = self.tmp_path
         await self._write(_write_all, self._fd, chunk)
 

@@ -16,7 +16,8 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from exshell.transport import metrics
 from exshell.transport.headers import Directory

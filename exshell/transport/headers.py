@@ -21,7 +21,8 @@ from __future__ import annotations
 import email.utils
 import re
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Protocol
+from collections.abc import Iterable
 
 from exshell.model.mailbox import DirectoryEntry
 

@@ -17,7 +17,8 @@ import errno
 import logging
 import socket
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 log = logging.getLogger("exshell.transport")
 

@@ -33,7 +33,8 @@ import email.utils
 import functools
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from exshell.model import permissions as perms
 from exshell.model.domain import find_accepted_domain

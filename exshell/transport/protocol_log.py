@@ -28,7 +28,7 @@ def _csv(value: str) -> str:
 
 
 def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)
 
 
 class ProtocolLog:
@@ -96,7 +96,7 @@ class ProtocolLog:
             ):
                 break
             n += 1
-        f = open(path, "ab", buffering=0)
+        f = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open for the log's life, closed by close()
         if size == 0:
             f.write((
                 "#Software: exshell\n"
@@ -104,7 +104,7 @@ class ProtocolLog:
                 "#Log-Type: SMTP Receive Protocol Log\n"
                 f"#Date: {_now().strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z\n"
                 f"#Fields: {FIELDS}\n"
-            ).encode("utf-8"))
+            ).encode())
             size = f.tell()
         self._file, self._day, self._size = f, day, size
         return f

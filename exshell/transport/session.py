@@ -17,7 +17,8 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 import aiosmtpd.smtp as _aiosmtpd_smtp
 from aiosmtpd.smtp import SMTP
@@ -252,7 +253,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         if self.transport is None:
             return
         if self.transport.is_closing():  # asked before (a TLS close waits for the peer's close_notify): force it
-            self.transport.abort()
+            self.transport.abort()  # type: ignore[attr-defined]
             return
         self._plog(">", str(reply), why)
         try:
@@ -346,7 +347,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
     async def _answer(self, d: Decision) -> None:
         if d.tarpit > 0:
             c = d.connector
-            interval = getattr(c, "tarpit_interval", None)
+            interval: Any = getattr(c, "tarpit_interval", None)
             form = interval.log_form() if hasattr(interval, "log_form") else str(d.tarpit)
             self._plog("*", f"Tarpit for '{form}'", "")
             await asyncio.sleep(d.tarpit)

@@ -137,7 +137,7 @@ class SecurityVerbs:
 
     # ------------------------------------------------------------------ AUTH
     async def smtp_AUTH(self, arg: str | None) -> None:
-        self._log_in("AUTH", (arg or "").split(" ", 1)[0])  # never the initial response: it carries secrets
+        self._log_in("AUTH", (arg or "").split(" ", 1)[0])  # type: ignore[attr-defined]  # never the initial response: it carries secrets
         if await self.refused_before_tls("AUTH"):
             return
         session = self.session  # type: ignore[attr-defined]

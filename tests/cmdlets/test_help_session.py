@@ -8,8 +8,8 @@ import pytest
 
 session_mod = pytest.importorskip("exshell.runtime.session")  # runs once the runtime has landed
 
-from exshell.cmdlets.registry import default_registry
-from exshell.runtime.host import BufferHost
+from exshell.cmdlets.registry import default_registry  # noqa: E402 - after the importorskip
+from exshell.runtime.host import BufferHost  # noqa: E402
 
 
 def run(tmp_path: Path, text: str) -> tuple[bool, BufferHost]:

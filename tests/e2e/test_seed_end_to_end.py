@@ -52,7 +52,7 @@ def rcpt(port: int, source: str, recipient: str) -> tuple[int, str]:
 
 
 def send(port: int, source: str, recipient: str) -> str:
-    body = "From: scanner@domain.com\r\nTo: {0}\r\nSubject: scan\r\n\r\nscanned page\r\n".format(recipient)
+    body = f"From: scanner@domain.com\r\nTo: {recipient}\r\nSubject: scan\r\n\r\nscanned page\r\n"
     with smtplib.SMTP(LISTEN, port, source_address=(source, 0), timeout=10) as smtp:
         smtp.ehlo("copier.domain.com")
         smtp.mail("scanner@domain.com")

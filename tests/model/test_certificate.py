@@ -72,7 +72,7 @@ def test_starttls_selection_follows_exchange():
     named = f"<I>{not_smtp.issuer}<S>{not_smtp.subject}"
     assert select_for_connector([ca_cert, not_smtp], "EX01", fqdn, named)[0] == not_smtp
     assert select_for_connector([ca_cert], "EX01", fqdn, "<I>CN=x<S>CN=y")[0] is None
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     expired = _describe([fqdn], not_before=past - dt.timedelta(days=9), not_after=past)
     assert expired.status() == "DateInvalid"
     assert select_for_connector([expired], "EX01", fqdn, None)[0] is None

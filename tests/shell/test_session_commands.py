@@ -40,8 +40,8 @@ def test_get_history_lists_the_typed_lines_but_not_itself(tmp_path: Path):
     out = repl(tmp_path, ["$a = 1" + ENTER + "Write-Output hi" + ENTER + "Get-History" + ENTER
                           + "(Get-History -Count 1).CommandLine" + ENTER + CTRL_D])
     lines = [line.rstrip() for line in out.splitlines()]
-    assert ["  Id CommandLine", "  -- -----------", "   1 $a = 1", "   2 Write-Output hi"] == lines[
-        lines.index("  Id CommandLine"):lines.index("  Id CommandLine") + 4]
+    assert lines[
+        lines.index("  Id CommandLine"):lines.index("  Id CommandLine") + 4] == ["  Id CommandLine", "  -- -----------", "   1 $a = 1", "   2 Write-Output hi"]
     assert "   3 Get-History" not in lines
     assert lines[-1] == "Get-History"
 

@@ -6,7 +6,8 @@ import asyncio
 import socket
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from exshell.model.config import ACCEPTED_DOMAINS, RECEIVE_CONNECTORS, SERVERS, SETTINGS, TRANSPORT_SETTINGS_KEY
 from exshell.model.connector import ReceiveConnector

@@ -39,7 +39,7 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None
 
 
 def sender_loop(port: int, host: str, acked: list, stop: threading.Event, limit: int) -> None:
-    for i in range(limit):
+    for _ in range(limit):
         if stop.is_set():
             return
         try:

@@ -253,7 +253,7 @@ def test_protocol_log_records_permissions_and_tarpit(tmp_path):
 def test_listeners_follow_the_configuration(tmp_path):
     port, extra = free_port(), free_port()
     store = make_store(tmp_path / "state", seed_connectors(port))
-    with EngineThread(tmp_path / "state", store) as et:
+    with EngineThread(tmp_path / "state", store):
         def add(doc):
             c = connector("Late", [f"127.0.0.18:{extra}"], ["127.0.0.0-127.0.0.255"], "AnonymousUsers")
             doc.put(RECEIVE_CONNECTORS, c.guid, c.to_record())

@@ -291,7 +291,7 @@ def test_a_client_that_rejects_the_certificate_leaves_the_engine_serving(engine,
 def test_expired_mismatched_or_unreadable_certificates_mean_no_starttls(tmp_path, ca):
     port = free_port()
     state = tmp_path / "state"
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
     expired = issue(ca, state, FQDN, not_before=past - dt.timedelta(days=30), not_after=past)
     other = issue(ca, state, "other.example")
     b = [f"{LISTEN}:{port}"]
