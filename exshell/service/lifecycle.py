@@ -20,7 +20,7 @@ from typing import Any
 
 from exshell.service import activation
 from exshell.service.notify import Notifier
-from exshell.service.privileges import Account, acting_as, drop_to, hand_over
+from exshell.service.privileges import Account, drop_to, hand_over
 from exshell.transport.listeners import ListenKey, bind_socket, desired_listeners
 
 log = logging.getLogger("exshell.service")
@@ -83,6 +83,15 @@ PRELOAD = (
     "encodings.latin_1",
     "encodings.utf_8_sig",
     "concurrent.futures.thread",
+    "decimal",
+    "fractions",
+    "statistics",
+    "uuid",
+    "secrets",
+    "hmac",
+    "base64",
+    "quopri",
+    "zlib",
 )
 
 
@@ -115,9 +124,16 @@ class ServiceHooks:
             if os.geteuid() == account.uid:
                 return  # already that user (e.g. systemd's User=): nothing to drop
             raise PermissionError(f"--user {account.name} needs root to switch users")
+        # As root: the imports the engine will need (after the drop the interpreter's files may be unreadable),
+        # the configuration (its first read may create store files), then the whole state folder handed to the
+        # user, so everything created so far is the user's too.
+        for name in PRELOAD:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
+        bindings = self.engine.current_bindings()
         hand_over(self.engine.state_dir, account)
-        with acting_as(account):  # the store may create files (a first version, caches): the user's
-            bindings = self.engine.current_bindings()
         for key in desired_listeners(bindings):
             if key in self.engine.listeners.inherited:
                 continue
@@ -125,11 +141,6 @@ class ServiceHooks:
                 self.engine.listeners.inherited[key] = bind_socket(key, self.reuse_port)
             except OSError:
                 pass  # the listener manager tries again and reports it with the connector's name
-        for name in PRELOAD:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass
         drop_to(account)
         log.info("running as %s (uid %d, gid %d); listening sockets were bound as root", account.name,
                  account.uid, account.gid)

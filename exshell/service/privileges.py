@@ -1,19 +1,17 @@
 """Starting as root and running as an unprivileged user (`exshell serve --user NAME`).
 
-The order is the point: as root, only what needs root: the state folder is handed to the user (as systemd's
-StateDirectory= does) and the listening sockets are bound (ports below 1024). The store is read with the
-user's effective identity, so anything it creates belongs to the user. Then the process becomes the user for
-good (groups, gid, uid: no way back) before the first connection is accepted, so no byte from a client is ever
-read by root.
+The order is the point: as root, only what needs root: the configuration is read (to know the bindings), the
+state folder is handed to the user (as systemd's StateDirectory= does: everything in it, including what that
+read created, becomes the user's) and the listening sockets are bound (ports below 1024). Then the process
+becomes the user for good (groups, gid, uid: no way back) before the first connection is accepted, so no
+byte from a client is ever read by root.
 """
 
 from __future__ import annotations
 
-import contextlib
 import grp
 import os
 import pwd
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,18 +45,6 @@ def hand_over(folder: Path, account: Account) -> None:
             st = os.lstat(name)
             if (st.st_uid, st.st_gid) != (account.uid, account.gid):
                 os.lchown(name, account.uid, account.gid)
-
-
-@contextlib.contextmanager
-def acting_as(account: Account) -> Iterator[None]:
-    """The account's effective ids for the block (files created belong to it); root again afterwards."""
-    os.setegid(account.gid)
-    os.seteuid(account.uid)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-        os.setegid(0)
 
 
 def drop_to(account: Account) -> None:

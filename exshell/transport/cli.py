@@ -380,10 +380,10 @@ def _run_loop(main: Any, kind: str) -> int:
     if kind != "asyncio":
         try:
             import uvloop
-
-            return uvloop.run(main)  # type: ignore[no-any-return]
         except ImportError:
-            pass
+            uvloop = None
+        if uvloop is not None:  # an ImportError raised by the engine itself must not restart it on asyncio
+            return uvloop.run(main)  # type: ignore[no-any-return]
     return asyncio.run(main)
 
 
