@@ -117,7 +117,7 @@ def main() -> None:
                     break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise SystemExit("engine did not start")
+                        raise SystemExit("engine did not start") from None
                     time.sleep(0.1)
             idle, _ = rss(proc.pid)
             started = time.monotonic()

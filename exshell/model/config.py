@@ -8,7 +8,8 @@ imports (and builds the dataclasses of) receive connectors, permissions or IP ra
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.model.connector import ReceiveConnector
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from exshell.model.permissions import ACE
     from exshell.model.send_connector import SendConnector
     from exshell.model.server import ExchangeServer
-    from exshell.model.settings import TransportSettings
+    from exshell.model.settings import TransportSettings as TransportSettings  # re-exported lazily (__getattr__)
     from exshell.model.transport_service import TransportService
 
 SERVERS = "servers"

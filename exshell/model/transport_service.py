@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from exshell.model.errors import ModelDataError, ModelError
 from exshell.model.records import Prop, coerce_fields, decode_props, encode_props

@@ -11,11 +11,12 @@ The first object of a formatting run picks its shape from `view_for(type_names)`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Union
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from exshell.output.objects import get_or_none
 
-PropertyRef = Union[str, Callable[[Any], Any]]
+PropertyRef = str | Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +53,13 @@ class TableView:
 class ListView:
     """A list view: entries are property names or Columns (label + property/function)."""
 
-    properties: tuple[Union[str, Column], ...]
+    properties: tuple[str | Column, ...]
 
     def columns(self) -> tuple[Column, ...]:
         return tuple(p if isinstance(p, Column) else Column(p) for p in self.properties)
 
 
-View = Union[TableView, ListView]
+View = TableView | ListView
 
 
 class ViewRegistry:

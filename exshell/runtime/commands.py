@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
 
 from exshell.errors import Category, ErrorRecord, ParseError, PSRuntimeError
 from exshell.lang import ast

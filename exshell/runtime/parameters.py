@@ -10,7 +10,8 @@ these names) and script functions (exshell.runtime.commands) both describe thems
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 # --------------------------------------------------------------------------- parameter types
 

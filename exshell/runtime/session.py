@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from exshell.errors import Category, ErrorRecord, ExitRequested, ParseError, PSRuntimeError
 from exshell.lang.parser import parse
@@ -158,7 +159,7 @@ class Session:
                     ev.statement_text = stmt.span.text
                     output: list[Any] = []
                     try:
-                        ev.exec_statement(stmt, lambda v: ev.emit_unrolled(v, output.append))
+                        ev.exec_statement(stmt, lambda v: ev.emit_unrolled(v, output.append))  # noqa: B023
                     finally:
                         if output:
                             render_objects(output, self.host, ev.get_variable("FormatEnumerationLimit"),

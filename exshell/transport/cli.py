@@ -381,7 +381,7 @@ def _run_loop(main: Any, kind: str) -> int:
         try:
             import uvloop
         except ImportError:
-            uvloop = None
+            uvloop = None  # type: ignore[assignment]
         if uvloop is not None:  # an ImportError raised by the engine itself must not restart it on asyncio
             return uvloop.run(main)  # type: ignore[no-any-return]
     return asyncio.run(main)

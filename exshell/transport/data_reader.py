@@ -137,8 +137,8 @@ class DataReader:
                 piece = await reader.readuntil(_END)
             except asyncio.LimitOverrunError as e:
                 # At most PIECE bytes a turn (less than the stream allows is as safe): a turn's work stays small.
-                piece = PIECE if self._in_header else BODY_PIECE
-                await self._feed(await reader.read(max(1, min(e.consumed, piece))))
+                step = PIECE if self._in_header else BODY_PIECE
+                await self._feed(await reader.read(max(1, min(e.consumed, step))))
                 await asyncio.sleep(0)  # one socket read per turn: a fast sender never starves the others
                 continue
             except asyncio.IncompleteReadError:
@@ -202,7 +202,6 @@ class DataReader:
         last = head.rfind(b"\r\n")
         complete = last + 2 if last >= 0 else 0  # lines before this offset are whole
         pos = self._pos
-        fields = msg.fields
         limit = self.max_header
         while pos < complete:
             if head[pos:pos + 1] in (b" ", b"\t") and self._field is not None:

@@ -23,7 +23,7 @@ from exshell.transport import metrics
 from exshell.transport.headers import Directory
 from exshell.transport.limits import ResourceGuard
 from exshell.transport.listeners import ListenerManager
-from exshell.transport.log_retention import PRUNE_SECONDS, Retention, prune
+from exshell.transport.log_retention import Retention, prune
 from exshell.transport.policy import PolicyIndex, _limit, _seconds
 from exshell.transport.protocol_log import ProtocolLog
 from exshell.transport.session import EngineContext, ExchangeSMTP
