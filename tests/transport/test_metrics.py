@@ -101,7 +101,7 @@ def test_scraped_counts_equal_what_the_clients_saw(tmp_path):
                     seen["connect_refused"] += e.smtp_code == 421
             after = scrape(mport)
         finally:
-            server.close()
+            et.call(server.close)  # on the engine's loop: asyncio servers are not thread-safe
 
     def delta(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
