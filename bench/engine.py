@@ -118,7 +118,7 @@ async def _session(port: int, count: int, per_connection: int, counter: list[int
 
         async def reply() -> bytes:
             while True:
-                line = await reader.readline()
+                line = await reader.readline()  # noqa: B023 - the reader of this connection, read at once
                 if not line:
                     raise ConnectionError("closed")
                 if line[3:4] != b"-":
