@@ -10,8 +10,8 @@ Each entry keeps the form it was written in because Get-ReceiveConnector prints 
 from __future__ import annotations
 
 import ipaddress
-import socket
 from bisect import bisect_right
+from functools import partial
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from collections.abc import Iterable
@@ -25,11 +25,32 @@ FORMS = ("single", "range", "cidr")
 _MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"  # ::ffff:0:0/96, IPv4-mapped IPv6 (RFC 4291 §2.5.5.2)
 
 
+def _inet_pton4(text: str) -> bytes:
+    """socket.inet_pton(AF_INET, text); socket (with selectors and its enum conversions, ~5 ms) is imported on
+    the first address parsed, not by every start: `Get-Command` or `Get-AcceptedDomain` never parse one."""
+    _bind_inet_pton()
+    return _inet_pton4(text)
+
+
+def _inet_pton6(text: str) -> bytes:
+    """socket.inet_pton(AF_INET6, text), bound on first use like _inet_pton4."""
+    _bind_inet_pton()
+    return _inet_pton6(text)
+
+
+def _bind_inet_pton() -> None:
+    global _inet_pton4, _inet_pton6
+    import socket
+
+    _inet_pton4 = partial(socket.inet_pton, socket.AF_INET)
+    _inet_pton6 = partial(socket.inet_pton, socket.AF_INET6)
+
+
 def _fast_v4(text: str) -> int | None:
     """The integer of a dotted-quad IPv4 address, or None. inet_pton is ~10x quicker than ipaddress and as
     strict; stores with 100,000 ranges are loaded on every Get-ReceiveConnector and engine reload."""
     try:
-        return int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+        return int.from_bytes(_inet_pton4(text), "big")
     except OSError:
         return None
 
@@ -54,11 +75,11 @@ def normalize_address(addr: Address) -> tuple[int, int]:
         # Fast path for the engine's per-connection lookups: inet_pton is ~10x quicker than ipaddress and
         # just as strict (no leading zeros, no short forms).
         try:
-            return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, addr), "big")
+            return 4, int.from_bytes(_inet_pton4(addr), "big")
         except OSError:
             pass
         try:
-            packed = socket.inet_pton(socket.AF_INET6, addr.split("%", 1)[0])
+            packed = _inet_pton6(addr.split("%", 1)[0])
         except OSError:
             packed = None
         if packed is not None:

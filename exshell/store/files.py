@@ -24,10 +24,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import getpass
 import hashlib
 import itertools
-import logging
 import os
 import threading
 import time
@@ -75,11 +73,14 @@ SETTLE_SECONDS = 1.0
 INITIAL_COMMAND = "(initial configuration)"
 MANUAL_EDIT_COMMAND = "(manual edit of config.toml)"
 _CACHE_SIZE = 16
-_log = logging.getLogger("exshell.store")
 _tmp_counter = itertools.count()
 
 
 def os_user() -> str:
+    # getpass and logging are imported where used: a read-only one-shot (`exshell -c Get-...`) never needs
+    # them, and logging (with traceback, textwrap, string) costs ~8 ms of a ~300 ms start.
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name in a container: fall back to the numeric uid
@@ -285,7 +286,9 @@ class FileStore:
             except ConfigFileError as e:
                 self._bad_key = key
                 if self.file_error is None or str(self.file_error) != str(e):
-                    _log.error("%s", e)
+                    import logging  # lazy: see os_user; only a bad hand edit logs
+
+                    logging.getLogger("exshell.store").error("%s", e)
                 self.file_error = e
                 return locked
 
