@@ -13,6 +13,7 @@ from exshell.cmdlets.exchange_support import (
 from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
     current_config,
+    find_all,
     find_one,
     identity_type,
     report_model_error,
@@ -23,9 +24,11 @@ from exshell.model.config import ACCEPTED_DOMAINS
 _AD_ID = identity_type("AcceptedDomainIdParameter")
 
 
-def _find(cmdlet: Cmdlet, domains: Any, ident: str) -> Any:
-    """AcceptedDomainIdParameter: GUID or name, then the domain name."""
-    return find_one(cmdlet, domains, ident, lambda d: (d.guid, d.name), lambda d: (d.domain_name,))
+def _find(cmdlet: Cmdlet, domains: Any, ident: str, get: bool = False) -> Any:
+    """AcceptedDomainIdParameter: GUID or name, then the domain name. get: every object a Get- returns (a
+    list), else the one object or None."""
+    return (find_all if get else find_one)(
+        cmdlet, domains, ident, lambda d: (d.guid, d.name), lambda d: (d.domain_name,))
 
 
 class NewAcceptedDomain(ConfigCmdlet):
@@ -89,8 +92,7 @@ class GetAcceptedDomain(Cmdlet):
         domains = current_config(self).accepted_domains
         ident = self.params.get("Identity")
         if ident:
-            d = _find(self, domains, ident)
-            if d is not None:
+            for d in _find(self, domains, ident, get=True):
                 self.write_object(domain_object(d))
             return
         for d in domains:

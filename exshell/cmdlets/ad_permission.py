@@ -19,7 +19,7 @@ from exshell.cmdlets.exchange_support import (
     forced,
     identity_type,
 )
-from exshell.cmdlets.receive_connector import resolve_one
+from exshell.cmdlets.receive_connector import resolve_all, resolve_one
 
 # The seam's operations are imported by the methods that change something: a Get- never builds them.
 _ADRAW_ID = identity_type("ADRawEntryIdParameter")
@@ -217,15 +217,13 @@ class GetADPermission(Cmdlet):
         from exshell.model.permissions import same_principal
 
         config = current_config(self)
-        rc = resolve_one(self, config, self.params["Identity"])
-        if rc is None:
-            return
-        server = config.server(rc.server)
         user = self.params.get("User")
-        for ace in rc.all_aces(server.domain if server else None):
-            if user and not same_principal(user, ace.user):
-                continue
-            self.write_object(ace_object(ace))
+        for rc in resolve_all(self, config, self.params["Identity"]):
+            server = config.server(rc.server)
+            for ace in rc.all_aces(server.domain if server else None):
+                if user and not same_principal(user, ace.user):
+                    continue
+                self.write_object(ace_object(ace))
 
 
 class RemoveADPermission(ConfigCmdlet):

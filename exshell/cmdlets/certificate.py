@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
-from exshell.cmdlets.exchange_support import ConfigCmdlet, forced, not_found, report_model_error, server_name_of
+from exshell.cmdlets.exchange_support import (
+    ConfigCmdlet,
+    find_all,
+    find_one,
+    forced,
+    report_model_error,
+    server_name_of,
+)
 from exshell.cmdlets.secure import SECURE_STRING
 from exshell.config.operations import Create, Delete, Update
 from exshell.model.certificate import CERTIFICATE_TYPE, CERTIFICATES, AllowedServices, ExchangeCertificate
@@ -79,13 +86,12 @@ def _certificates(cmdlet: Cmdlet) -> list[ExchangeCertificate]:
     return certificates_from_data(cmdlet.runtime.services.store.snapshot().data)
 
 
-def _find(cmdlet: Cmdlet, thumbprint: str) -> ExchangeCertificate | None:
+def _find(cmdlet: Cmdlet, thumbprint: str, get: bool = False) -> Any:
+    """This server's certificate with the thumbprint (a wildcard must match one), or None after the error;
+    get: every certificate a Get- returns (a list)."""
     server = server_name_of(cmdlet).lower()
-    for c in _certificates(cmdlet):
-        if c.thumbprint == thumbprint and c.server.lower() == server:
-            return c
-    not_found(cmdlet, "certificate", thumbprint)
-    return None
+    mine = [c for c in _certificates(cmdlet) if c.server.lower() == server]
+    return (find_all if get else find_one)(cmdlet, mine, thumbprint, lambda c: (c.thumbprint,))
 
 
 def _keys(cmdlet: Cmdlet) -> Any:
@@ -328,8 +334,7 @@ class GetExchangeCertificate(Cmdlet):
         p = self.params
         thumb = p.get("Thumbprint") or p.get("Identity")
         if thumb:
-            cert = _find(self, thumb)
-            if cert is not None:
+            for cert in _find(self, thumb, get=True):
                 self.write_object(certificate_object(cert))
             return
         server = server_name_of(self).lower()

@@ -300,17 +300,57 @@ def not_found(cmdlet: "Cmdlet", what: str, identity: str) -> None:
     )
 
 
-def find_one(cmdlet: "Cmdlet", items: Any, ident: str, *tiers: Callable[[Any], Any]) -> Any:
-    """The one object an Identity names, or None after writing Exchange's not-found or ambiguous error.
-    Each tier maps an object to the strings it answers to (GUID and name, then aliases or addresses); the
-    first tier with any match decides, case-insensitively."""
-    key = ident.strip().lower()
-    found: list[Any] = []
+def identity_matcher(ident: str) -> Callable[[str], bool]:
+    """How an Identity compares with the names an object answers to: a PowerShell wildcard (`*`, `?`,
+    `[a-z]`) when it holds one, else the exact text; case-insensitive either way. An invalid pattern raises
+    the runtime's WildcardPatternException."""
+    from exshell.runtime.wildcard import WildcardPattern, has_wildcards
+
+    text = ident.strip()
+    if has_wildcards(text):
+        return WildcardPattern(text).match
+    key = text.lower()
+    return lambda name: name.lower() == key
+
+
+def is_wildcard(ident: str) -> bool:
+    from exshell.runtime.wildcard import has_wildcards
+
+    return has_wildcards(ident.strip())
+
+
+def find_matches(items: Any, ident: str, *tiers: Callable[[Any], Any]) -> list[Any]:
+    """Every object an Identity names. Each tier maps an object to the strings it answers to (GUID and name,
+    then aliases or addresses); the first tier with any match decides. A wildcard never matches a GUID
+    (`*a*` names objects, not every GUID holding an a)."""
+    match = identity_matcher(ident)
+    wild = is_wildcard(ident)
     for tier in tiers:
-        found = [o for o in items if key in {str(k).lower() for k in tier(o)}]
+        found = [o for o in items
+                 if any(match(str(k)) for k in tier(o) if not (wild and k == getattr(o, "guid", None)))]
         if found:
-            break
-    return pick_one(cmdlet, ident, found)
+            return found
+    return []
+
+
+def find_one(cmdlet: "Cmdlet", items: Any, ident: str, *tiers: Callable[[Any], Any]) -> Any:
+    """The one object an Identity names (Set-/Remove-), or None after writing Exchange's not-found or
+    ambiguous error: a wildcard must match exactly one object too."""
+    return pick_one(cmdlet, ident, find_matches(items, ident, *tiers))
+
+
+def find_all(cmdlet: "Cmdlet", items: Any, ident: str, *tiers: Callable[[Any], Any]) -> list[Any]:
+    """The objects an Identity names for a Get- cmdlet (see pick_all)."""
+    return pick_all(cmdlet, ident, find_matches(items, ident, *tiers))
+
+
+def pick_all(cmdlet: "Cmdlet", ident: str, found: list[Any]) -> list[Any]:
+    """Get-: a wildcard returns every match, and nothing without an error when none matches (as EMS does);
+    a plain identity keeps the one-object rules (not-found, ambiguous)."""
+    if is_wildcard(ident):
+        return found
+    one = pick_one(cmdlet, ident, found)
+    return [] if one is None else [one]
 
 
 def pick_one(cmdlet: "Cmdlet", ident: str, found: list[Any]) -> Any:

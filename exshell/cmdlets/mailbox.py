@@ -10,6 +10,7 @@ from exshell.cmdlets.exchange_objects import MAILBOX_TYPE, mailbox_object
 from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
     current_config,
+    find_all,
     find_one,
     identity_type,
     report_model_error,
@@ -21,9 +22,11 @@ from exshell.model.config import MAILBOXES
 _MBX_ID = identity_type("MailboxIdParameter")
 
 
-def _find(cmdlet: Cmdlet, boxes: list[Any], ident: str) -> Any:
-    """MailboxIdParameter: GUID, name or alias, then any of its addresses."""
-    return find_one(cmdlet, boxes, ident, lambda m: (m.guid, m.name, m.alias), lambda m: m.all_addresses)
+def _find(cmdlet: Cmdlet, boxes: list[Any], ident: str, get: bool = False) -> Any:
+    """MailboxIdParameter: GUID, name or alias, then any of its addresses. get: every object a Get- returns
+    (a list), else the one object or None."""
+    return (find_all if get else find_one)(
+        cmdlet, boxes, ident, lambda m: (m.guid, m.name, m.alias), lambda m: m.all_addresses)
 
 
 class NewMailbox(ConfigCmdlet):
@@ -96,8 +99,7 @@ class GetMailbox(Cmdlet):
         boxes = list(current_config(self).mailboxes)
         ident = self.params.get("Identity")
         if ident:
-            mbx = _find(self, boxes, ident)
-            if mbx is not None:
+            for mbx in _find(self, boxes, ident, get=True):
                 self.write_object(mailbox_object(mbx))
             return
         limit = self.params.get("ResultSize", 1000) if self.params.is_bound("ResultSize") else 1000

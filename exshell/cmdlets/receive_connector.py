@@ -29,6 +29,9 @@ from exshell.cmdlets.exchange_support import (
     forced,
     identity_type,
     not_found,
+    identity_matcher,
+    is_wildcard,
+    pick_all,
     pick_one,
     report_model_error,
     server_name_of,
@@ -222,8 +225,7 @@ class GetReceiveConnector(Cmdlet):
         ident = self.params.get("Identity")
         local = server_name_of(self)
         if ident:
-            rc = resolve_one(self, config, ident)
-            if rc is not None:
+            for rc in resolve_all(self, config, ident):
                 self.write_object(connector_object(rc))
             return
         server = self.params.get("Server")
@@ -239,9 +241,20 @@ class GetReceiveConnector(Cmdlet):
             self.write_object(connector_object(rc))
 
 
+def _resolve(config: Any, cmdlet: Cmdlet, ident: str) -> list[Any]:
+    match = identity_matcher(ident) if is_wildcard(ident) else None
+    return config.resolve_receive_connector(ident, server_name_of(cmdlet), match)
+
+
 def resolve_one(cmdlet: Cmdlet, config: Any, ident: str) -> Any:
-    """The one connector an identity names, or None after writing Exchange's not-found/ambiguous error."""
-    return pick_one(cmdlet, ident, config.resolve_receive_connector(ident, server_name_of(cmdlet)))
+    """The one connector an identity names (a wildcard too), or None after writing Exchange's
+    not-found/ambiguous error."""
+    return pick_one(cmdlet, ident, _resolve(config, cmdlet, ident))
+
+
+def resolve_all(cmdlet: Cmdlet, config: Any, ident: str) -> list[Any]:
+    """Get-: the connectors an identity names (every match of a wildcard, none without an error)."""
+    return pick_all(cmdlet, ident, _resolve(config, cmdlet, ident))
 
 
 class SetReceiveConnector(ConfigCmdlet):

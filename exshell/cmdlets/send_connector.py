@@ -10,6 +10,7 @@ from exshell.cmdlets.exchange_support import (
     FQDN,
     ConfigCmdlet,
     current_config,
+    find_all,
     find_one,
     identity_type,
     report_model_error,
@@ -44,9 +45,10 @@ def _parse(kind: str, value: Any) -> Any:
     return Unlimited.parse(text, size=True)
 
 
-def _find(cmdlet: Cmdlet, conns: list[Any], ident: str) -> Any:
-    """SendConnectorIdParameter: GUID or name; `SERVER\\Name` names the same organization-wide object."""
-    return find_one(cmdlet, conns, ident.rsplit("\\", 1)[-1], lambda c: (c.guid, c.name))
+def _find(cmdlet: Cmdlet, conns: list[Any], ident: str, get: bool = False) -> Any:
+    """SendConnectorIdParameter: GUID or name; `SERVER\\Name` names the same organization-wide object.
+    get: every object a Get- returns (a list), else the one object or None."""
+    return (find_all if get else find_one)(cmdlet, conns, ident.rsplit("\\", 1)[-1], lambda c: (c.guid, c.name))
 
 
 _SETTINGS = (
@@ -168,8 +170,7 @@ class GetSendConnector(Cmdlet):
         conns = list(current_config(self).send_connectors)
         ident = self.params.get("Identity")
         if ident:
-            conn = _find(self, conns, ident)
-            if conn is not None:
+            for conn in _find(self, conns, ident, get=True):
                 self.write_object(send_connector_object(conn))
             return
         for conn in conns:

@@ -21,7 +21,8 @@ from exshell.cmdlets.exchange_support import (
     UNLIMITED_SIZE,
     ConfigCmdlet,
     current_config,
-    not_found,
+    find_all,
+    find_one,
 )
 
 
@@ -42,11 +43,8 @@ class GetExchangeServer(Cmdlet):
         config = current_config(self)
         ident = self.params.get("Identity")
         if ident:
-            server = config.server(ident)
-            if server is None:
-                not_found(self, "server", ident)
-                return
-            self.write_object(server_object(server))
+            for server in find_all(self, config.servers, ident, lambda s: (s.name, s.fqdn)):
+                self.write_object(server_object(server))
             return
         for server in config.servers:
             self.write_object(server_object(server))
@@ -132,9 +130,8 @@ class RemoveExchangeServer(ConfigCmdlet):
         from exshell.model.config import SERVERS
 
         ident = str(self.params["Identity"])
-        server = self.config.server(ident)
+        server = find_one(self, self.config.servers, ident, lambda s: (s.name, s.fqdn))
         if server is None:
-            not_found(self, "server", ident)
             return
         # Checked before asking: a removal the rules refuse is reported, not offered (and again at commit,
         # on the newest version: a connector created for it meanwhile refuses it too).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.model.connector import ReceiveConnector
@@ -213,18 +213,22 @@ class Config:
         return [c for c in self.receive_connectors if c.server.lower() == key]
 
     def resolve_receive_connector(
-        self, identity: str, local_server: str | None = None
+        self, identity: str, local_server: str | None = None, match: Callable[[str], bool] | None = None
     ) -> list[ReceiveConnector]:
         """ReceiveConnectorIdParameter: a GUID, `SERVER\\Name`, or a Name (on local_server when given, as
-        Exchange resolves a bare name on the local server; else on any server). Case-insensitive."""
+        Exchange resolves a bare name on the local server; else on any server). Case-insensitive. `match`
+        compares the name part instead of equality (the cmdlets' wildcard identities); it never matches a
+        GUID."""
         text = identity.strip()
         key = text.lower()
-        by_guid = [c for c in self.receive_connectors if c.guid.lower() == key]
-        if by_guid:
-            return by_guid
+        if match is None:
+            by_guid = [c for c in self.receive_connectors if c.guid.lower() == key]
+            if by_guid:
+                return by_guid
+            match = lambda name: name.lower() == key  # noqa: E731
         if "\\" in text:
-            return [c for c in self.receive_connectors if c.identity.lower() == key]
-        named = [c for c in self.receive_connectors if c.name.lower() == key]
+            return [c for c in self.receive_connectors if match(c.identity)]
+        named = [c for c in self.receive_connectors if match(c.name)]
         if local_server is not None:
             local = [c for c in named if c.server.lower() == local_server.lower()]
             if local:
