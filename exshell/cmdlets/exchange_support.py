@@ -10,6 +10,8 @@ is reported instead.
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
@@ -202,6 +204,48 @@ def current_config(cmdlet: "Cmdlet") -> "Config":
     return newest(cmdlet.runtime.services.store)
 
 
+# A variable, ${braced} name or $(subexpression) — not the constants $true/$false/$null.
+_NAMES_A_VALUE = re.compile(r"\$(?!(?:true|false|null)\b)[\w{(:?]", re.IGNORECASE)
+
+
+def history_text(cmdlet: Cmdlet) -> str:
+    """The command recorded with the version (Get-ConfigVersion's Command column): the statement as typed; when
+    it names variables, followed by the values this cmdlet was bound to (`-Bindings $binding` alone tells a
+    reader nothing once the script is gone); and, for a statement from a script file, the file and line.
+    Secrets (SecureString, PSCredential) are never written out."""
+    from exshell.cmdlets.secure import PSCredential, SecureString
+    from exshell.runtime.parameters import COMMON_NAMES, ListModifier
+    from exshell.runtime.values import to_string
+
+    invocation = cmdlet.runtime.invocation
+    text = getattr(invocation, "statement_text", "") or cmdlet.name
+
+    def show(value: Any) -> str:
+        if isinstance(value, (SecureString, PSCredential)):
+            return "********"
+        if isinstance(value, bool):
+            return "$true" if value else "$false"
+        if isinstance(value, ListModifier):
+            parts = [f"{k}={show(list(v))}" for k, v in
+                     (("Add", value.add), ("Remove", value.remove), ("Replace", value.replace)) if v]
+            return "@{" + "; ".join(parts) + "}"
+        if isinstance(value, (list, tuple)):
+            return ",".join(show(v) for v in value) or "@()"
+        shown = to_string(value)
+        return shown if shown and re.fullmatch(r"[\w.:/\\@*-]+", shown) else "'" + shown.replace("'", "''") + "'"
+
+    if _NAMES_A_VALUE.search(text):
+        bound = [f"-{name} {show(cmdlet.params[name])}" for name in cmdlet.params
+                 if name.lower() not in COMMON_NAMES]
+        if bound:
+            text += f"  # {cmdlet.name} " + " ".join(bound)
+    span = getattr(invocation, "span", None)
+    source_name = getattr(getattr(span, "source", None), "name", None)
+    if source_name:
+        text += f"  ({source_name}:{span.line})"  # type: ignore[union-attr]
+    return text
+
+
 class ConfigCmdlet(Cmdlet):
     """A cmdlet that changes the configuration. It declares each change as an operation (exshell.config):
     `self.change(op, target)` checks it on the invocation's view at once (a broken rule is reported for the
@@ -211,8 +255,7 @@ class ConfigCmdlet(Cmdlet):
     def begin(self) -> None:
         from exshell.config.changes import ConfigChanges
 
-        text = getattr(self.runtime.invocation, "statement_text", "") or self.name
-        self.changes = ConfigChanges(self.runtime.services.store, text)
+        self.changes = ConfigChanges(self.runtime.services.store, history_text(self))
         self._emit: list[int] = []  # positions of the operations whose committed object is emitted
 
     @property

@@ -130,10 +130,14 @@ def test_the_five_one_liners_in_sequence_leave_an_open_for_anonymous_relay_conne
     assert listed[-1] == "NT AUTHORITY\\ANONYMOUS LOGON {ms-Exch-SMTP-Accept-Any-Recipient}"
     assert stored_ranges(shell) == ["10.0.0.1", "10.0.0.5", "10.0.0.6", "10.0.0.7", "10.1.1.1"]
     assert stored_aces(shell) == [{"User": ANONYMOUS, "ExtendedRights": ACCEPT_ANY_RECIPIENT, "Deny": False}]
-    # Each change is one version that records the statement as typed (the pipeline, for the CSV import).
+    # Each change is one version that records the statement as typed (the pipeline, for the CSV import) and,
+    # where the statement names variables, the values the cmdlet was bound to.
     assert [v.command for v in shell.store.history()[-4:]] == [
-        GRANT, ADD_TWO, IMPORT_HOSTS.replace("hosts.csv", str(csv)),
-        "Set-ReceiveConnector Relay -RemoteIPRanges $rc.RemoteIPRanges",
+        GRANT, ADD_TWO,
+        IMPORT_HOSTS.replace("hosts.csv", str(csv))
+        + "  # Set-ReceiveConnector -RemoteIPRanges @{Add=10.0.0.7} -Identity Relay",
+        "Set-ReceiveConnector Relay -RemoteIPRanges $rc.RemoteIPRanges  # Set-ReceiveConnector "
+        "-RemoteIPRanges 10.0.0.1,10.0.0.5,10.0.0.6,10.0.0.7,10.1.1.1 -Identity Relay",
     ]
     assert shell.version() == first + 4
     # What the administrator sees afterwards.
