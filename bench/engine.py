@@ -70,12 +70,14 @@ def make_state(workdir: Path, port: int) -> Path:
 
 
 def start_exshell(workdir: Path, port: int, spool_threads: int = 6, workers: int = 1,
-                  loop: str = "uvloop") -> subprocess.Popen:
+                  loop: str = "uvloop", checkout: Path = ROOT) -> subprocess.Popen:
+    """`checkout`: another exshell checkout with its own .venv (a before/after comparison in one run)."""
     state = make_state(workdir, port)
-    proc = subprocess.Popen([sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server",
+    python = str(checkout / ".venv" / "bin" / "python") if checkout != ROOT else sys.executable
+    proc = subprocess.Popen([python, "-m", "exshell.transport.cli", "--state", str(state), "--server",
                              "BENCH", "--log-level", "WARNING", "--spool-threads", str(spool_threads),
                              "--workers", str(workers), "--no-delivery", "--event-loop", loop],
-                            cwd=ROOT, stdout=subprocess.DEVNULL)
+                            cwd=checkout, stdout=subprocess.DEVNULL)
     wait_port(port, proc)
     return proc
 
@@ -201,13 +203,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--timeout", type=float, default=120.0, help="per run")
     p.add_argument("--workers", type=int, default=0, help="also run `exshell serve --workers N` (0: not)")
     p.add_argument("--no-postfix", action="store_true", help="leave Postfix out even when it can run")
+    p.add_argument("--compare", action="append", default=[], metavar="NAME=CHECKOUT",
+                   help="also run the engine of another checkout (with its own .venv), e.g. before=../main")
     p.add_argument("--policy", action="store_true", help="also time the policy lookup with 100,000 ranges")
     args = p.parse_args(argv)
     args.messages = max(20, min(args.messages, 20_000))
     args.repeats = max(1, min(args.repeats, 10))
     workloads = [w for w in args.workloads.split(",") if w]
     results: dict[tuple[str, str], list[float]] = {}
-    client = "?"
+    clients: set[str] = set()
     why_no_postfix = "left out (--no-postfix)" if args.no_postfix else peers.Postfix.available()
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
         work = Path(tmp)
@@ -222,6 +226,11 @@ def main(argv: list[str]) -> int:
                 port = free_port()
                 procs.append(start_exshell(work, port, workers=args.workers))
                 servers.append((f"exshell-{args.workers}w", port))
+            for spec in args.compare:
+                label, _, checkout = spec.partition("=")
+                port = free_port()
+                procs.append(start_exshell(work, port, checkout=Path(checkout).resolve()))
+                servers.append((f"exshell-{label}", port))
             port = free_port()
             procs.append(peers.start_role("sink", port, str(work / "sink-spool")))
             servers.append(("aiosmtpd", port))
@@ -235,6 +244,7 @@ def main(argv: list[str]) -> int:
                         if w == "persist-tls" and not name.startswith("exshell"):
                             continue  # only exshell has a certificate here
                         rate, done, client = run_workload(w, port, args.messages, args.timeout)
+                        clients.add(client)
                         results.setdefault((w, name), []).append(rate)
                         print(f"  repeat {r + 1} {w:8} {name:12} {rate:8.0f} msgs/s", file=sys.stderr)
         finally:
@@ -244,30 +254,31 @@ def main(argv: list[str]) -> int:
                 postfix.stop()
         spooled = len(list((work / f"exshell-state-{servers[0][1]}" / "spool").glob("*.msg")))
     names = [n for n, _ in servers]
-    print(f"client: {client}; {args.messages} messages per run (serial: {max(1, args.messages // 5)}), 1 KiB, "
+    print(f"client: {', '.join(sorted(clients))}; {args.messages} messages per run (serial: {max(1, args.messages // 5)}), 1 KiB, "
           f"median of {args.repeats} interleaved repeats, msgs/s; every server fsyncs before its 250")
     if why_no_postfix:
         print(f"Postfix: {why_no_postfix}")
-    head = f"{'workload':9}" + "".join(f"{n:>13}" for n in names)
     ratios = [n for n in names if n.startswith("exshell")]
-    for base in ("postfix", "aiosmtpd"):
-        if base in names:
-            head += "".join(f"{n + '/' + base:>22}" for n in ratios)
-    print(head)
+    bases = [b for b in ("postfix", "aiosmtpd") if b in names]
+    cols = [(n, n) for n in names] + [(f"{n}/{b}", (n, b)) for b in bases for n in ratios]
+    width = {label: max(10, len(label) + 2) for label, _ in cols}
+    print(f"{'workload':12}" + "".join(f"{label:>{width[label]}}" for label, _ in cols))
     for w in workloads:
         if w == "persist-tls":
             t = statistics.median(results[(w, "exshell")])
             plain = results.get(("persist", "exshell"))
             rel = f" (plain persist {statistics.median(plain):.0f}: ratio {t / statistics.median(plain):.2f})" \
                 if plain else ""
-            print(f"{w:10} {t:14.0f}  exshell's accept throughput with STARTTLS on 20 persistent connections{rel}")
+            print(f"{w:12} {t:8.0f}  exshell's accept throughput with STARTTLS on 20 persistent connections{rel}")
             continue
         med = {n: statistics.median(results[(w, n)]) for n in names}
-        line = f"{w:9}" + "".join(f"{med[n]:13.0f}" for n in names)
-        for base in ("postfix", "aiosmtpd"):
-            if base in names:
-                line += "".join(f"{med[n] / med[base]:21.2f}x" for n in ratios)
-        print(line)
+        cells = []
+        for label, key in cols:
+            if isinstance(key, tuple):
+                cells.append(f"{med[key[0]] / med[key[1]]:>{width[label] - 1}.2f}x")
+            else:
+                cells.append(f"{med[key]:>{width[label]}.0f}")
+        print(f"{w:12}" + "".join(cells))
     print(f"exshell spooled {spooled} messages (expected {sum(len(results[(w, 'exshell')]) * (max(1, args.messages // 5) if w == 'serial' else args.messages) for w in workloads)})")
     if args.policy:
         build, micros = policy_lookup_micros()

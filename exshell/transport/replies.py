@@ -59,6 +59,7 @@ BAD_SEQUENCE_DATA = Reply(503, "5.5.1 Need rcpt command")
 UNRECOGNIZED_COMMAND = Reply(500, "5.3.3 Unrecognized command")
 SYNTAX_ERROR = Reply(501, "5.5.4 Invalid arguments")
 INVALID_DOMAIN = Reply(501, "5.5.4 Invalid domain name")
+NOT_IMPLEMENTED = Reply(502, "5.3.3 Command not implemented")  # EXPN
 LINE_TOO_LONG = Reply(500, "5.5.6 Line too long")  # RFC 5321 §4.5.3.1.6 text line limit
 UNKNOWN_PARAMETER = Reply(555, "5.5.4 Unsupported option")
 BARE_CR = Reply(501, "5.5.2 Bare CR is not allowed in a command")  # smuggling guard (issue 10); counts as an error

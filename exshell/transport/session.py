@@ -1,9 +1,9 @@
-"""The SMTP session: aiosmtpd's protocol with Exchange's verbs, order and replies.
+"""The SMTP session: Exchange's verbs, order and replies on the engine's own protocol core (smtp_core.py).
 
-`ExchangeSMTP` subclasses `aiosmtpd.smtp.SMTP` and keeps its connection handling, command loop, line limits and
-STARTTLS/AUTH plumbing, but replaces the verbs whose behaviour is Exchange's: the greeting (chosen per
-connector at connect time), EHLO/HELO, MAIL, RCPT, DATA (streamed with a byte budget, never buffered without
-bound), RSET/NOOP/QUIT and the two timeouts. Every relay question goes to `policy.decide` with the
+`ExchangeSMTP` subclasses `smtp_core.SMTPProtocol` (connection handling, command loop, line limits, pipelining,
+STARTTLS/AUTH plumbing) and supplies every verb: the greeting (chosen per connector at connect time),
+EHLO/HELO, MAIL, RCPT, DATA (streamed with a byte budget, never buffered without bound), RSET/NOOP/QUIT/VRFY/
+HELP and the two timeouts. Every relay question goes to `policy.decide` with the
 PolicyIndex captured when the session connected, so a configuration change applies to new sessions while
 sessions in progress finish under the version they started with.
 """
@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
-
-import aiosmtpd.smtp as _aiosmtpd_smtp
-from aiosmtpd.smtp import SMTP
 
 from exshell.transport import metrics
 from exshell.transport import limits as L
@@ -31,7 +27,8 @@ from exshell.transport.auth import AUTH_MECHANISM_CODE
 from exshell.transport.data_reader import DataReader, HeaderTooLarge, ReadMessage
 from exshell.transport.headers import Directory, StampContext, rfc2822_now, stamp_head
 from exshell.transport.policy import Decision, PolicyIndex, _limit, _seconds, decide, log_flags, receive_limit
-from exshell.transport.smtp_security import AIOSMTPD_TEXTS, SecurityVerbs, TLSSetupException
+from exshell.transport.smtp_core import DataStream, Envelope, SMTPProtocol, TLSSetupException
+from exshell.transport.smtp_security import SecurityVerbs
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.transport.protocol_log import ProtocolLog
@@ -40,33 +37,10 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("exshell.transport")
 
 
-class _AuthMembersOnly:
-    """Stands in for the `inspect` module inside aiosmtpd.smtp. aiosmtpd 1.4 builds each connection's AUTH table
-    with `inspect.getmembers(session)`, which evaluates every attribute of the session object: ~1 ms of CPU per
-    connection, half the engine's cost for a new connection per message (bench/engine.py, profiled). It keeps
-    only the `auth_*` names, so listing just those gives it the same table (tests/transport/test_aiosmtpd_patch.py);
-    everything else is the real module. pyproject pins aiosmtpd below 1.5 for this reason."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(inspect, name)
-
-    _names: dict[type, tuple[str, ...]] = {}
-
-    def getmembers(self, obj: Any, predicate: Any = None) -> list[tuple[str, Any]]:
-        names = self._names.get(type(obj))
-        if names is None:  # per class: AUTH mechanisms are methods, never per-instance attributes
-            names = self._names[type(obj)] = tuple(n for n in dir(type(obj)) if n.startswith("auth_"))
-        members = [(name, getattr(obj, name)) for name in names]
-        return [(n, v) for n, v in members if predicate is None or predicate(v)]
-
-
-_aiosmtpd_smtp.inspect = _AuthMembersOnly()  # type: ignore[assignment]
-
 # Sessions holding ms-Exch-Bypass-Message-Size-Limit still get a ceiling (the spool's disk is not unlimited);
 # a header is held in memory while it is parsed, so MaxHeaderSize has one too.
 HARD_MAX_MESSAGE = 256 * 1024 * 1024
 HARD_MAX_HEADER = 16 * 1024 * 1024
-_AIOSMTPD_UNRECOGNIZED = ('500 Error: command "', "500 Error: bad syntax")
 MAIL_PARAMS = {"SIZE", "BODY", "RET", "ENVID", "AUTH"}
 RCPT_PARAMS = {"NOTIFY", "ORCPT"}
 
@@ -105,17 +79,12 @@ class EngineContext:
     guard: L.ResourceGuard | None = None  # back pressure at MAIL
 
 
-class _NoHooks:
-    """aiosmtpd wants a handler object; every hook lives on the protocol subclass instead."""
-
-
-class ExchangeSMTP(SecurityVerbs, SMTP):
+class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.index = ctx.index
         self.decision: Decision | None = None
         self._refused = False
-        self._greeted = False
         self._mail_given = False
         self._in_data = False
         self._mail_decision: Decision | None = None
@@ -127,38 +96,22 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         self.local: tuple[str, int] = ("0.0.0.0", 0)
         self.remote: tuple[str, int] = ("0.0.0.0", 0)
         self.session_id = ""
-        self._pending = bytearray()  # replies held back while pipelined commands are still buffered
         self._errors = 0  # protocol errors so far (MaxProtocolErrors)
         self._last_rx = 0.0  # loop time of the last bytes received (ConnectionInactivityTimeout)
-        super().__init__(
-            _NoHooks(),
-            data_size_limit=None,
-            hostname=self.index.server_fqdn,
-            ident="Microsoft ESMTP MAIL Service",
-            timeout=300,
-            loop=asyncio.get_running_loop(),
-        )
+        super().__init__(asyncio.get_running_loop())
+        self.hostname = self.index.server_fqdn
+
+    async def refuse_command(self, verb: str, arg: str | None) -> bool:
         # A bare CR inside a command line is refused before any verb sees it: it would otherwise reach the
         # Received header (EHLO) and become a line end on the way out (header smuggling).
-        self._smtp_methods = {verb: self._guarded(m) for verb, m in self._smtp_methods.items()}
-
-    def _guarded(self, method: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        async def verb(arg: Any) -> None:
-            if isinstance(arg, str) and "\r" in arg:
-                self._plog("<", arg.replace("\r", "\\r"), "")
-                await self.reply(R.BARE_CR)
-                return
-            await method(arg)
-
-        return verb
+        if arg is not None and "\r" in arg:
+            self._plog("<", arg.replace("\r", "\\r"), "")
+            await self.reply(R.BARE_CR)
+            return True
+        return False
 
     # ------------------------------------------------------------------ connection
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self.transport is not None:  # STARTTLS re-entry: aiosmtpd's own handling, then a fresh session
-            super().connection_made(transport)
-            self._reset_transaction()
-            self.tls_started()
-            return
         sock = transport.get_extra_info("sockname") or ("0.0.0.0", 0)
         peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
         self.local = (sock[0], sock[1])
@@ -204,12 +157,16 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         tls = index.tls.get(guid)  # the certificate chosen for this connector (transport/tls.py)
         self.tls_context = tls.context if tls is not None else None
         self.tls_thumbprint = tls.thumbprint if tls is not None else None
-        self._timeout_duration = _seconds(getattr(c, "connection_inactivity_timeout", None)) or 300.0
+        self.idle_seconds = _seconds(getattr(c, "connection_inactivity_timeout", None)) or 300.0
         total = _seconds(getattr(c, "connection_timeout", None))
         if total > 0:
             self._session_timer = asyncio.get_running_loop().call_later(total, self._session_timeout)
         log.debug("session %s from %s:%s on %s:%s -> %s", self.session_id, *self.remote, *self.local, c.identity)
         super().connection_made(transport)
+
+    def tls_started(self) -> None:
+        self._reset_transaction()  # RFC 3207 §4.2: the session starts over after the handshake
+        super().tls_started()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._refused:
@@ -237,12 +194,12 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             return False
         return super().eof_received()
 
-    def _timeout_cb(self) -> None:
+    def idle_timeout(self) -> None:
         # ConnectionInactivityTimeout: Exchange answers before dropping (QA-305565). The timer is armed per
         # command; bytes received since then (a DATA line, half a command) push the deadline on.
         idle = self.loop.time() - self._last_rx
-        if idle < self._timeout_duration - 0.01:
-            self._reset_timeout(self._timeout_duration - idle)
+        if idle < self.idle_seconds - 0.01:
+            self.reset_timeout(self.idle_seconds - idle)
             return
         self._close_with(R.INACTIVITY_TIMEOUT, "inactivity timeout")
 
@@ -257,10 +214,9 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             return
         self._plog(">", str(reply), why)
         try:
-            self.transport.write(bytes(self._pending) + f"{reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
-            self._pending.clear()
+            self.write_now(f"{reply}\r\n".encode("ascii"))
         finally:
-            self.transport.close()
+            self.close()
 
     @property
     def in_transaction(self) -> bool:
@@ -271,20 +227,12 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         self._close_with(R.SHUTTING_DOWN, "service stopping")
 
     # ------------------------------------------------------------------ output helpers
-    async def push(self, status: Any) -> None:
-        if not self._greeted:
-            # The first push is aiosmtpd's greeting: replace it with the connector's banner.
-            self._greeted = True
-            assert self.decision is not None
-            status = str(self.index.greeting(self.decision.connector, rfc2822_now()))
+    async def greet(self) -> None:
+        assert self.decision is not None
+        await self.push(str(self.index.greeting(self.decision.connector, rfc2822_now())))
+
+    async def push(self, status: str | bytes) -> None:
         text = status if isinstance(status, str) else status.decode("ascii", "replace")
-        if text.startswith(_AIOSMTPD_UNRECOGNIZED):
-            # aiosmtpd's own wording for verbs it does not know; Exchange says 500 5.3.3 (TELNET).
-            status = text = str(R.UNRECOGNIZED_COMMAND)
-        elif text == "500 Command line too long":
-            status = text = str(R.LINE_TOO_LONG)
-        elif text in AIOSMTPD_TEXTS:  # aiosmtpd's STARTTLS / AUTH challenge wording -> Exchange's
-            status = text = str(AIOSMTPD_TEXTS[text])
         close = False
         if L.is_protocol_error(text):
             self._errors += 1
@@ -297,39 +245,24 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
                 status = text = str(R.TOO_MANY_ERRORS)
                 close = True
         self._plog(">", text, "")
-        data = (status if isinstance(status, bytes) else status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii"))
-        self._pending += data + b"\r\n"
-        # RFC 2920 pipelining: while the client's next command is already in our buffer, hold this reply and
-        # send the group in one write when the buffer runs dry (one send syscall instead of three for
-        # MAIL/RCPT/DATA; measured in bench/engine.py). A command still being waited for never waits on us.
         if close:
-            self._close_after()
+            self.pending += text.encode("ascii", "replace") + b"\r\n"
+            self.close()  # commands still buffered are not read, as after QUIT
             return
-        reader = self._reader
-        buffered = getattr(reader, "_buffer", None) if reader is not None else None
-        if buffered is not None and b"\n" in buffered and not self._in_data:
-            return
-        assert self._writer is not None
-        self._writer.write(bytes(self._pending))
-        self._pending.clear()
-        await self._writer.drain()
+        # RFC 2920 pipelining: the core holds this reply while the client's next command is already buffered
+        # and sends the group in one write (smtp_core.SMTPProtocol.push).
+        await super().push(status)
 
-    def _close_after(self) -> None:
-        """Send the replies pending (the last one the limit's) and close the connection."""
-        if self.transport is not None:
-            self.transport.write(bytes(self._pending))  # type: ignore[attr-defined]
-            self._pending.clear()
-            self.transport.close()
-        if self._handler_coroutine is not None:
-            self._handler_coroutine.cancel()  # commands still buffered are not read, as after QUIT
+    def hold_back_forbidden(self) -> bool:
+        return self._in_data  # the 354 (and a reply inside DATA) goes out at once
 
     async def _refuse_and_close(self, reply: R.Reply, why: str) -> None:
         self._plog("*", "", why)
         log.info("%s:%s on %s: %s -> %s", *self.remote,
                  self.decision.connector.identity if self.decision and self.decision.connector else "-", why, reply)
         self._plog(">", str(reply), "")
-        self._pending += f"{reply}\r\n".encode("ascii")
-        self._close_after()
+        self.pending += f"{reply}\r\n".encode("ascii")
+        self.close()
 
     async def reply(self, reply: R.Reply) -> None:
         await self.push(str(reply))
@@ -339,10 +272,8 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         text = "".join(f"{code}{'-' if i < len(lines) - 1 else ' '}{line}\r\n" for i, line in enumerate(lines))
         for line in text.splitlines():
             self._plog(">", line, "")
-        assert self._writer is not None
-        self._writer.write(bytes(self._pending) + text.encode("ascii"))
-        self._pending.clear()
-        await self._writer.drain()
+        self.pending += text.encode("ascii", "replace")
+        await self.flush()
 
     async def _answer(self, d: Decision) -> None:
         if d.tarpit > 0:
@@ -434,8 +365,7 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
     async def smtp_QUIT(self, arg: str) -> None:
         self._log_in("QUIT", arg)
         await self.reply(R.QUIT)
-        assert self._handler_coroutine is not None
-        self._handler_coroutine.cancel()
+        self.close()
 
     async def smtp_VRFY(self, arg: str) -> None:
         self._log_in("VRFY", arg)
@@ -443,8 +373,17 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
             return
         await self.push("252 2.1.5 Cannot VRFY user, but will accept message for delivery")
 
+    async def smtp_HELP(self, arg: str | None) -> None:
+        self._log_in("HELP", arg)
+        await self.push_lines(214, ["This server supports the following commands:",
+                                    "HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH"])
+
+    async def smtp_EXPN(self, arg: str | None) -> None:
+        self._log_in("EXPN", arg)
+        await self.reply(R.NOT_IMPLEMENTED)
+
     def _reset_transaction(self) -> None:
-        self._set_rset_state()
+        self.envelope = Envelope()
         self._mail_given = False
         self._mail_decision = None
         self._mail_params = {}
@@ -554,8 +493,8 @@ class ExchangeSMTP(SecurityVerbs, SMTP):
         limit = min(HARD_MAX_MESSAGE, limit if limit is not None else HARD_MAX_MESSAGE)
         max_header = min(_limit(getattr(c, "max_header_size", None)) or HARD_MAX_HEADER, HARD_MAX_HEADER)
         spool = self.ctx.spool
-        reader = DataReader(self._reader, limit=limit, max_header=max_header, tmp_path=spool.new_body_path(),
-                            write=spool.run, account=self._account_bytes)
+        reader = DataReader(DataStream(self.input), limit=limit, max_header=max_header,
+                            tmp_path=spool.new_body_path(), write=spool.run, account=self._account_bytes)
         self._in_data = True  # also makes the 354 go out at once (see push)
         try:
             await self.reply(R.START_MAIL_INPUT)

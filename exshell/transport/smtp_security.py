@@ -4,8 +4,8 @@ A mixin of `ExchangeSMTP` (session.py), kept apart so the verbs of mail transfer
 can change independently. Exchange's behaviour, per connector AuthMechanism (tls-auth.md §1, semantics.md §d):
 - `STARTTLS` is offered when AuthMechanism has Tls and a certificate was found (transport/tls.py); not again
   after TLS. A blind STARTTLS where it isn't offered gets `500 5.3.3 Unrecognized command`; a second one 503.
-  The handshake is aiosmtpd's (its public `tls_context` attribute and `smtp_STARTTLS`), on asyncio's
-  non-blocking SSLProtocol. After it the session starts over (RFC 3207 §4.2): a new EHLO is needed.
+  The handshake is the protocol core's (smtp_core.SMTPProtocol.start_tls: the event loop's public
+  `start_tls`). After it the session starts over (RFC 3207 §4.2): a new EHLO is needed.
 - RequireTLS: before STARTTLS every command other than EHLO, HELO, STARTTLS, NOOP, QUIT and RSET gets
   `451 5.7.3 Must issue a STARTTLS command first`.
 - AUTH LOGIN / PLAIN (transport/auth.py) when BasicAuth is set, hidden before TLS under BasicAuthRequireTLS;
@@ -23,22 +23,16 @@ import email.utils
 import logging
 from typing import Any
 
-from aiosmtpd.smtp import MISSING, TLSSetupException
 
 from exshell.transport import auth as A
 from exshell.transport import metrics
 from exshell.transport import replies as R
 from exshell.transport.policy import _seconds, log_flags, receive_limit
+from exshell.transport.smtp_core import MISSING, TLSSetupException
 
 log = logging.getLogger("exshell.transport")
 
 ALLOWED_BEFORE_TLS = frozenset({"EHLO", "HELO", "STARTTLS", "NOOP", "QUIT", "RSET"})
-# aiosmtpd's own texts from challenge_auth(), mapped to the catalogue by ExchangeSMTP.push.
-AIOSMTPD_TEXTS = {
-    "220 Ready to start TLS": R.STARTTLS_READY,
-    "501 5.7.0 Auth aborted": R.AUTH_CANCELLED,
-    "501 5.5.2 Can't decode base64": R.AUTH_BAD_BASE64,
-}
 
 
 def ehlo_extensions(index: Any, connector: Any, *, starttls: bool, tls_active: bool, authenticated: bool) -> list[str]:
@@ -111,8 +105,8 @@ class SecurityVerbs:
             return
         self._plog("*", "", "Sending certificate")  # type: ignore[attr-defined]
         self._plog("*", f"{self.tls_thumbprint}", "Certificate thumbprint")  # type: ignore[attr-defined]
-        await super().smtp_STARTTLS("")  # type: ignore[misc]
-        # The handshake finished: connection_made ran again (ExchangeSMTP.tls_started).
+        await self.start_tls(str(R.STARTTLS_READY))  # type: ignore[attr-defined]
+        # The handshake finished and the session started over (ExchangeSMTP.tls_started).
 
     def tls_started(self) -> None:
         self.tls_active = True
@@ -262,4 +256,4 @@ def header_from(data: bytes) -> str | None:
     return None
 
 
-__all__ = ["SecurityVerbs", "header_from", "ALLOWED_BEFORE_TLS", "AIOSMTPD_TEXTS", "TLSSetupException"]
+__all__ = ["SecurityVerbs", "header_from", "ALLOWED_BEFORE_TLS", "TLSSetupException"]

@@ -145,6 +145,22 @@ def test_require_ehlo_domain_closes_a_session_without_one(tmp_path):
         assert send_one(port)[0] == 250  # EHLO client.example is a domain
 
 
+def test_a_command_line_too_long_is_refused_and_the_session_goes_on(tmp_path):
+    et, port = engine_with(tmp_path)
+    with et:
+        c = Raw(port)
+        c.cmd("EHLO client.example")
+        # 600 and 5,000 octets (RFC 5321 §4.5.3.1.4: 512), each followed by a pipelined NOOP that must still run
+        c.send(b"MAIL FROM:<" + b"a" * 600 + b"@outside.example>\r\nNOOP\r\n")
+        assert c.reply() == str(R.LINE_TOO_LONG)
+        assert c.reply() == str(R.NOOP_OK)
+        c.send(b"NOOP " + b"b" * 5000 + b"\r\nNOOP\r\n")
+        assert c.reply() == str(R.LINE_TOO_LONG)
+        assert c.reply() == str(R.NOOP_OK)
+        assert c.cmd("MAIL FROM:<app@outside.example>") == str(R.SENDER_OK)
+        c.close()
+
+
 def test_bare_cr_in_a_command_is_refused(tmp_path):
     et, port = engine_with(tmp_path)
     with et:

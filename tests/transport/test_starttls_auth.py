@@ -113,6 +113,29 @@ def test_starttls_reply_is_exchanges_and_a_second_starttls_is_a_bad_sequence(eng
     c.quit()
 
 
+def test_commands_pipelined_behind_starttls_are_thrown_away_not_run_inside_tls(engine, ca):
+    # RFC 3207 §5 (the STARTTLS command injection): plaintext sent after STARTTLS must not be answered once the
+    # TLS session has started; the session starts over with nothing said.
+    et, store, port = engine
+    sock = socket.create_connection((LISTEN, port), timeout=15, source_address=(TLS_ONLY, 0))
+    sock.recv(4096)
+    sock.sendall(b"EHLO copier.domain.example\r\n")
+    while b"250 " not in sock.recv(4096):
+        pass
+    sock.sendall(b"STARTTLS\r\nRSET\r\nMAIL FROM:<injected@outside.example>\r\n")
+    reply = b""
+    while b"\r\n" not in reply:
+        reply += sock.recv(4096)
+    assert reply.decode().strip() == str(R.STARTTLS_READY)
+    tls = client_context(ca).wrap_socket(sock, server_hostname=FQDN)
+    tls.sendall(b"NOOP\r\n")
+    first = tls.recv(4096).decode()
+    assert first.strip() == str(R.NOOP_OK), first  # not the answers to the injected RSET / MAIL
+    tls.sendall(b"MAIL FROM:<x@domain.example>\r\n")
+    assert tls.recv(4096).decode().strip() == str(R.SEND_HELLO_FIRST)  # the session started over
+    tls.close()
+
+
 def test_auth_before_tls_under_basic_auth_require_tls_is_an_unrecognized_type(engine):
     et, store, port = engine
     c = smtp(port, BASIC_REQUIRE_TLS)
