@@ -20,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 _END = b"\r\n.\r\n"
 _FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")  # RFC 5322 ftext, optional WSP (obs-), ':'
@@ -76,14 +77,25 @@ class ReadMessage:
         return next((f for f in self.fields if f.name == name), None)
 
 
+class ByteStream(Protocol):
+    """What DataReader reads from: asyncio.StreamReader's contract (the SMTP core's DataStream keeps it, with
+    `readuntil` raising LimitOverrunError for what is here instead of waiting for its limit)."""
+
+    async def readuntil(self, separator: bytes) -> bytes: ...
+
+    async def readexactly(self, n: int) -> bytes: ...
+
+    async def read(self, n: int) -> bytes: ...
+
+
 class DataReader:
-    """Reads one DATA section from an asyncio StreamReader.
+    """Reads one DATA section from a ByteStream (the SMTP core's input; an asyncio StreamReader in tests).
 
     `write` runs a blocking file operation off the event loop (the spool's executor); `tmp_path` is the body's
     temporary file; `limit` is the size past which nothing more is kept (the rest is drained so the reply lands
     after the terminator, RFC 5321 §4.2.5); `max_header` raises HeaderTooLarge at once."""
 
-    def __init__(self, reader: asyncio.StreamReader, *, limit: int, max_header: int, tmp_path: str,
+    def __init__(self, reader: ByteStream, *, limit: int, max_header: int, tmp_path: str,
                  write: Callable[..., Awaitable[object]], account: Callable[[int], None] | None = None) -> None:
         self.reader = reader
         self.limit = limit

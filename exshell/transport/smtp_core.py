@@ -408,7 +408,7 @@ class SMTPProtocol(asyncio.Protocol):
         try:
             transport = await self.loop.start_tls(self.transport, self, self.tls_context, server_side=True,
                                                   ssl_handshake_timeout=60.0)
-        except (ConnectionError, OSError, ssl.SSLError, asyncio.TimeoutError) as e:
+        except (TimeoutError, ConnectionError, OSError, ssl.SSLError) as e:
             raise TLSSetupException(str(e)) from e
         if transport is None:
             raise TLSSetupException("the connection closed during the handshake")

@@ -27,8 +27,10 @@ LISTEN = "127.0.0.17"
 
 
 def free_port() -> int:
+    """A port free on every address: the seed binds it on 0.0.0.0 as well as on 127.0.0.17, so a port that is
+    only free on 127.0.0.1 (another test's listener on 127.0.0.x) would make the engine's bind fail."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind(("0.0.0.0", 0))
         return s.getsockname()[1]
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import asyncio.selector_events
 import asyncio.sslproto
+import importlib
+import inspect
 import ssl
 from pathlib import Path
 
@@ -21,7 +24,8 @@ def _private_names_of_dependencies() -> set[str]:
         asyncio.StreamReader, asyncio.StreamWriter, asyncio.StreamReaderProtocol, asyncio.Transport,
         asyncio.BaseTransport, asyncio.Protocol, asyncio.Server, asyncio.Task, asyncio.Future,
         asyncio.TimerHandle, asyncio.Handle, asyncio.BaseEventLoop, asyncio.sslproto.SSLProtocol,
-        ssl.SSLContext, ssl.SSLObject, ssl.SSLSocket,
+        asyncio.sslproto._SSLProtocolTransport, asyncio.selector_events._SelectorSocketTransport,  # noqa: SLF001
+        asyncio.selector_events.BaseSelectorEventLoop, ssl.SSLContext, ssl.SSLObject, ssl.SSLSocket,
     ]
     names = {n for cls in classes for n in vars(cls) if n.startswith("_") and not n.startswith("__")}
     # instance attributes set in __init__ (StreamReader._buffer, SSLProtocol._app_transport, ...)
@@ -37,13 +41,49 @@ def _private_names_of_dependencies() -> set[str]:
 SUBCLASS_PRIVATE = {"_handler_coroutine", "_set_rset_state", "_reset_timeout", "_timeout_cb", "_reader", "_writer",
                     "_smtp_methods", "_tls_protocol", "_original_transport", "_timeout_duration", "_auth_methods"}
 PRIVATE = _private_names_of_dependencies()
+PROTOCOL_DEPENDENCIES = {"asyncio", "ssl", "aiosmtpd", "uvloop"}
 
 
 def _modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
 
-def _findings(path: Path) -> list[str]:
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _inherited_private(cls: type) -> set[str]:
+    """The private names a class inherits from the protocol layer's dependencies (asyncio.Protocol for the SMTP
+    core): `self._x` inside it is then a dependency's internal, not the class's own field."""
+    names: set[str] = set()
+    for base in cls.__mro__[1:]:
+        if base.__module__.split(".")[0] not in PROTOCOL_DEPENDENCIES:
+            continue
+        names |= {n for n in vars(base) if n.startswith("_") and not n.startswith("__")}
+        code = getattr(vars(base).get("__init__"), "__code__", None)
+        if code is not None:
+            names |= {n for n in code.co_names if n.startswith("_") and not n.startswith("__")}
+    return names
+
+
+def _class_findings(path: Path, tree: ast.AST, module: object) -> list[str]:
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        cls = getattr(module, node.name, None)
+        if not inspect.isclass(cls):
+            continue
+        inherited = _inherited_private(cls)
+        for sub in ast.walk(node):
+            if (isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in ("self", "cls")
+                    and sub.attr in inherited):
+                out.append(f"{path.name}:{sub.lineno}: self.{sub.attr} is private to a base class of {node.name}")
+    return out
+
+
+def _findings(path: Path, module: object = None) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     modules: set[str] = set()  # names bound to imported modules in this file
     out = []
@@ -68,12 +108,48 @@ def _findings(path: Path) -> list[str]:
             elif node.attr in SUBCLASS_PRIVATE or (
                     node.attr in PRIVATE and not (isinstance(owner, ast.Name) and owner.id in ("self", "cls"))):
                 out.append(f"{path.name}:{node.lineno}: {ast.unparse(owner)}.{node.attr} is private to a dependency")
+    if module is not None:
+        out += _class_findings(path, tree, module)
     return out
 
 
 def test_the_package_uses_no_private_attribute_of_a_dependency():
-    findings = [f for path in _modules() for f in _findings(path)]
+    findings = []
+    for path in _modules():
+        name = _module_name(path)
+        module = importlib.import_module(name) if name != "exshell.__main__" else None
+        findings += _findings(path, module)
     assert findings == []
+
+
+def test_the_protocol_layer_is_checked_as_a_subclass_of_asyncio_protocol():
+    """The SMTP core and the session are in the scan, as classes derived from asyncio.Protocol: what they read
+    through `self` is checked against what asyncio's classes define."""
+    from exshell.transport.session import ExchangeSMTP
+    from exshell.transport.smtp_core import SMTPProtocol
+
+    scanned = {_module_name(p) for p in _modules()}
+    assert {"exshell.transport.smtp_core", "exshell.transport.session", "exshell.transport.smtp_security"} <= scanned
+    assert issubclass(SMTPProtocol, asyncio.Protocol) and issubclass(ExchangeSMTP, SMTPProtocol)
+    assert "import aiosmtpd" not in (PACKAGE / "transport" / "smtp_core.py").read_text(encoding="utf-8")
+
+
+def test_the_check_finds_a_subclass_reaching_into_its_base(tmp_path):
+    bad = tmp_path / "reader_protocol.py"
+    bad.write_text(
+        "import asyncio\n"
+        "class P(asyncio.StreamReaderProtocol):\n"
+        "    def data_received(self, data):\n        self._stream_reader.feed_data(data)\n",
+        encoding="utf-8",
+    )
+    namespace: dict[str, object] = {}
+    exec(compile(bad.read_text(encoding="utf-8"), str(bad), "exec"), namespace)  # noqa: S102 - the fixture above
+
+    class Module:
+        P = namespace["P"]
+
+    found = _findings(bad, Module)
+    assert any("self._stream_reader is private to a base class of P" in f for f in found), found
 
 
 def test_the_check_finds_what_the_old_engine_did(tmp_path):

@@ -243,6 +243,7 @@ def test_unreachable_message_is_resubmitted_after_a_connector_is_added(
         wait_until(lambda: host.messages, what="delivery after resubmit")
 
 
+@pytest.mark.timeout(240)  # eight shell commands and four waits: generous bounds for a loaded machine
 def test_suspend_resume_and_remove_message_through_the_engine(shell: Shell, host: SmartHost) -> None:
     host.stop()
     state = shell.state
@@ -250,22 +251,22 @@ def test_suspend_resume_and_remove_message_through_the_engine(shell: Shell, host
     with ServiceThread(state, shell.store):
         spool_message(state, "scanner@contoso.com", ["bob@external.example"], subject="First")
         spool_message(state, "scanner@contoso.com", ["carol@external.example"], subject="Second")
-        wait_until(lambda: len(events(state, event_id="DEFER")) == 2, what="both deferred")
+        wait_until(lambda: len(events(state, event_id="DEFER")) == 2, timeout=60, what="both deferred")
         ids = shell.values("Get-Message -Queue EX01\\1 | Sort-Object Subject | ForEach-Object Identity")
         assert len(ids) == 2
         shell.ok(f"Suspend-Message -Identity '{ids[0]}' -Confirm:$false")
         assert shell.values(f"(Get-Message '{ids[0]}').Status") == ["Suspended"]
         shell.ok(f"Resume-Message '{ids[0]}'")
         # Resumed = attempted again at once (the host is still down, so a third DEFER, back to Retry).
-        wait_until(lambda: len(events(state, event_id="DEFER")) == 3, what="the attempt after Resume-Message")
+        wait_until(lambda: len(events(state, event_id="DEFER")) == 3, timeout=60, what="the attempt after Resume-Message")
         assert shell.values(f"(Get-Message '{ids[0]}').Status") in (["Ready"], ["Retry"])
         shell.ok(f"Get-Message '{ids[1]}' | Remove-Message -WithNDR $true -Confirm:$false")
-        wait_until(lambda: maildir_messages(state, "scanner"), what="the NDR for the removed message")
+        wait_until(lambda: maildir_messages(state, "scanner"), timeout=60, what="the NDR for the removed message")
         assert shell.values("Get-Message -Queue EX01\\1 | ForEach-Object Subject") == ["First"]
         text = maildir_messages(state, "scanner")[0].get_payload()[0].get_content()
         assert "QUEUE.Admin; message deleted by administrative action" in text
         shell.ok(f"Remove-Message '{ids[0]}' -WithNDR $false -Confirm:$false")
-        wait_until(lambda: spool_empty(state), what="the spool to empty")
+        wait_until(lambda: spool_empty(state), timeout=60, what="the spool to empty")
     assert len(maildir_messages(state, "scanner")) == 1  # no NDR for the silent removal
     assert host.messages == []
 
@@ -455,6 +456,7 @@ def test_ignore_starttls_sends_in_clear(tmp_path: Path) -> None:
         tls_host.stop()
 
 
+@pytest.mark.timeout(180)  # under a loaded machine the bounce alone has waited 60 s
 def test_organization_max_send_size_bounces_a_message_the_send_connector_would_take(shell: Shell) -> None:
     shell.ok("Set-TransportConfig -MaxSendSize 1KB")
     assert shell.values("\"$((Get-TransportConfig).MaxSendSize)\"") == ["1 KB (1,024 bytes)"]
