@@ -109,7 +109,8 @@ def build_group() -> Any:
             done = copy_store(source, target)
         except StoreError as e:
             raise click.ClickException(str(e)) from None
-        click.echo(f"Copied {done.versions} version(s) from {done.source} to {done.target}.")
+        click.echo(f"Copied {done.versions} version(s) and {done.secrets} key(s) and secret(s) from {done.source} to "
+                   f"{done.target}.")
         return 0
 
     @store_group.command(

@@ -17,15 +17,18 @@ from typing import Any
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.exchange_support import (
     ConfigCmdlet,
+    current_config,
     find_all,
     find_one,
     forced,
+    not_found,
     report_model_error,
     server_name_of,
 )
 from exshell.cmdlets.secure import SECURE_STRING
 from exshell.config.operations import Create, Delete, Update
 from exshell.model.certificate import CERTIFICATE_TYPE, CERTIFICATES, AllowedServices, ExchangeCertificate
+from exshell.runtime.values import PSObject
 
 EXPORT_TYPE = "Microsoft.Exchange.Management.SystemConfigurationTasks.BinaryFileDataObject"
 NOT_SERVED = ("IIS", "IMAP", "POP", "UM", "UMCallRouter", "Federation")
@@ -62,17 +65,18 @@ BYTES = T.custom("System.Byte[]", _bytes, display="Byte[]")
 
 
 def certificate_object(cert: ExchangeCertificate) -> Any:
-    from exshell.runtime.values import PSObject
 
     props = cert.to_properties()
     return PSObject(list(props.items()), type_names=[CERTIFICATE_TYPE, "System.Object"], to_string=cert.thumbprint)
 
 
 def _thumb(value: Any) -> str:
+    """The thumbprint, upper case without spaces; an -Identity SERVER\\THUMBPRINT keeps its server part."""
+    if isinstance(value, PSObject) and value.has("Thumbprint"):  # a certificate: its Identity names its server
+        value = value.get("Identity") or value.get("Thumbprint")
     text = str(getattr(value, "Thumbprint", None) or value).strip()
-    if "\\" in text:  # -Identity SERVER\THUMBPRINT
-        text = text.rsplit("\\", 1)[1]
-    return text.replace(" ", "").upper()
+    server, _, thumb = text.rpartition("\\")
+    return (server.strip() + "\\" if server else "") + thumb.replace(" ", "").upper()
 
 
 THUMBPRINT = T.custom("System.String", _thumb, display="String")
@@ -86,18 +90,39 @@ def _certificates(cmdlet: Cmdlet) -> list[ExchangeCertificate]:
     return certificates_from_data(cmdlet.runtime.services.store.snapshot().data)
 
 
-def _find(cmdlet: Cmdlet, thumbprint: str, get: bool = False) -> Any:
-    """This server's certificate with the thumbprint (a wildcard must match one), or None after the error;
+def target_server(cmdlet: Cmdlet, named: str = "") -> str | None:
+    """The server whose certificates the cmdlet handles: the SERVER\\ of an -Identity, else -Server (a server of
+    the organization, by name or FQDN), else this shell's server. None after the not-found error. Exchange keeps
+    certificates per server, and manages any server's from any shell."""
+    wanted = named or str(cmdlet.params.get("Server") or "").strip()
+    if not wanted:
+        return server_name_of(cmdlet)
+    config = cmdlet.config if isinstance(cmdlet, ConfigCmdlet) else current_config(cmdlet)
+    server = config.server(wanted)
+    if server is None:
+        not_found(cmdlet, "server", wanted)
+        return None
+    return server.name
+
+
+def _find(cmdlet: Cmdlet, identity: str, get: bool = False) -> Any:
+    """The server's certificate with the thumbprint (a wildcard must match one), or None after the error;
     get: every certificate a Get- returns (a list)."""
-    server = server_name_of(cmdlet).lower()
-    mine = [c for c in _certificates(cmdlet) if c.server.lower() == server]
+    named, _, thumbprint = identity.rpartition("\\")
+    server = target_server(cmdlet, named)
+    if server is None:
+        return [] if get else None
+    mine = [c for c in _certificates(cmdlet) if c.server.lower() == server.lower()]
     return (find_all if get else find_one)(cmdlet, mine, thumbprint, lambda c: (c.thumbprint,))
 
 
 def _keys(cmdlet: Cmdlet) -> Any:
-    from exshell.store.keystore import KeyStore
+    """The key store of this shell's store: a fleet's shared table (any server's certificate is made or read
+    from any shell), else the state folder."""
+    from exshell.store.secrets import key_store
 
-    return KeyStore(cmdlet.runtime.services.state_dir)
+    services = cmdlet.runtime.services
+    return key_store(services.store, services.state_dir, cache=False)
 
 
 def _warn_not_served(cmdlet: Cmdlet, services: AllowedServices) -> None:
@@ -125,13 +150,15 @@ class _Confirmed:
 
 class NewExchangeCertificate(ConfigCmdlet):
     name = "New-ExchangeCertificate"
-    synopsis = "Creates a self-signed certificate for this server (STARTTLS) and records it."
+    synopsis = "Creates a self-signed certificate for a server (STARTTLS) and records it."
     description = (
         "Without parameters: subject CN=<server>, the server name and FQDN as names, RSA 2048, five years, "
         "services IMAP, POP and SMTP, as Exchange setup does. -DomainName gives the names (the first is the "
         "subject unless -SubjectName says otherwise). With SMTP among the services the new certificate replaces "
         "the default SMTP certificate after a confirmation (-Force: without asking). The private key is kept "
-        "under the state folder, readable by its owner only; the configuration records only its metadata. "
+        "with the configuration store's secrets (a state folder's secrets/, owner-only; a shared store's secrets "
+        "table), never in the configuration, which records only its metadata. -Server makes it for another server "
+        "of the fleet. "
         "Certificate requests (-GenerateRequest) are not supported: import the CA's certificate with its key "
         "(Import-ExchangeCertificate)."
     )
@@ -150,7 +177,8 @@ class NewExchangeCertificate(ConfigCmdlet):
         Parameter("IncludeAcceptedDomains", T.SWITCH, help="Add every accepted domain to the names."),
         Parameter("GenerateRequest", T.SWITCH, help="Not supported by this server (refused)."),
         Parameter("Force", T.SWITCH, help="Replace the default SMTP certificate without asking."),
-        Parameter("Server", T.STRING, completer="server", help="Accepted for compatibility: this server."),
+        Parameter("Server", T.STRING, completer="server",
+                  help="The server whose certificates these are (default: this shell's server)."),
     )
     examples = (
         Example("New-ExchangeCertificate", "A self-signed certificate for this server, like setup makes."),
@@ -169,7 +197,9 @@ class NewExchangeCertificate(ConfigCmdlet):
                              "CA and import it with its private key (Import-ExchangeCertificate -FileData ... "
                              "-Password ...).", f"GenerateRequestNotSupported,{self.name}", "NotImplemented")
             return
-        server_name = server_name_of(self)
+        server_name = target_server(self)
+        if server_name is None:
+            return
         server = self.config.server(server_name)
         fqdn = server.fqdn if server is not None else server_name
         names = [str(d).strip() for d in (p.get("DomainName") or []) if str(d).strip()]
@@ -220,7 +250,8 @@ class ImportExchangeCertificate(ConfigCmdlet):
         Parameter("Password", SECURE_STRING, help="The PFX (or encrypted key) password, a SecureString."),
         Parameter("PrivateKeyExportable", T.BOOL, help="$true lets Export-ExchangeCertificate export the key."),
         Parameter("FriendlyName", T.STRING, help="A display name."),
-        Parameter("Server", T.STRING, completer="server", help="Accepted for compatibility: this server."),
+        Parameter("Server", T.STRING, completer="server",
+                  help="The server whose certificates these are (default: this shell's server)."),
     )
     examples = (Example(
         "Import-ExchangeCertificate -FileData ([System.IO.File]::ReadAllBytes('/root/mail.pfx')) "
@@ -251,7 +282,9 @@ class ImportExchangeCertificate(ConfigCmdlet):
         except ModelError as exc:
             report_model_error(self, exc)
             return
-        server_name = server_name_of(self)
+        server_name = target_server(self)
+        if server_name is None:
+            return
         if any(c.thumbprint == bundle.thumbprint and c.server.lower() == server_name.lower()
                for c in _certificates(self)):
             self.write_error(f"The certificate with thumbprint {bundle.thumbprint} already exists on {server_name}.",
@@ -284,7 +317,8 @@ class EnableExchangeCertificate(ConfigCmdlet):
         Parameter("Force", T.SWITCH, help="Replace the default SMTP certificate without asking."),
         Parameter("DoNotRequireSsl", T.SWITCH, help="IIS only: recorded, not in force here."),
         Parameter("NetworkServiceAllowed", T.SWITCH, help="Accepted for compatibility (no Windows ACLs here)."),
-        Parameter("Server", T.STRING, completer="server", help="Accepted for compatibility: this server."),
+        Parameter("Server", T.STRING, completer="server",
+                  help="The server whose certificates these are (default: this shell's server)."),
     )
     examples = (Example("Enable-ExchangeCertificate -Thumbprint 5113AE0233A72FCCB75D1D9E3B1C3E51A7B8E0AF "
                         "-Services SMTP -Force", "Use the certificate for STARTTLS and as default SMTP certificate."),)
@@ -317,14 +351,15 @@ class EnableExchangeCertificate(ConfigCmdlet):
 
 class GetExchangeCertificate(Cmdlet):
     name = "Get-ExchangeCertificate"
-    synopsis = "Lists this server's certificates (Thumbprint, Services, Subject; Format-List for the rest)."
+    synopsis = "Lists a server's certificates (Thumbprint, Services, Subject; Format-List for the rest)."
     output_type = CERTIFICATE_TYPE
     parameters = (
         Parameter("Thumbprint", THUMBPRINT, position=0, pipeline=True, by_property_name=True,
                   help="One certificate's thumbprint."),
         Parameter("Identity", THUMBPRINT, help="SERVER\\Thumbprint or the thumbprint."),
         Parameter("DomainName", T.STRINGS, help="Only certificates whose subject or names match."),
-        Parameter("Server", T.STRING, completer="server", help="Accepted for compatibility: this server."),
+        Parameter("Server", T.STRING, completer="server",
+                  help="The server whose certificates these are (default: this shell's server)."),
     )
     examples = (Example("Get-ExchangeCertificate | Format-List Thumbprint,Services,CertificateDomains,NotAfter",
                         "What each certificate is for and when it expires."),)
@@ -337,7 +372,10 @@ class GetExchangeCertificate(Cmdlet):
             for cert in _find(self, thumb, get=True):
                 self.write_object(certificate_object(cert))
             return
-        server = server_name_of(self).lower()
+        named = target_server(self)
+        if named is None:
+            return
+        server = named.lower()
         domains = [str(d) for d in p.get("DomainName") or []]
         for cert in _certificates(self):
             if cert.server.lower() != server:
@@ -362,7 +400,8 @@ class ExportExchangeCertificate(Cmdlet):
         Parameter("Password", SECURE_STRING, help="Protects the exported .pfx."),
         Parameter("BinaryEncoded", T.SWITCH, help="FileData as bytes (DER PKCS#12) rather than Base64 text."),
         Parameter("FileName", T.STRING, help="Write the .pfx to this path (mode 0600)."),
-        Parameter("Server", T.STRING, completer="server", help="Accepted for compatibility: this server."),
+        Parameter("Server", T.STRING, completer="server",
+                  help="The server whose certificates these are (default: this shell's server)."),
     )
     examples = (Example("$c = Export-ExchangeCertificate 5113AE02... -BinaryEncoded -Password (Read-Host "
                         "-AsSecureString 'Password'); [System.IO.File]::WriteAllBytes('/root/mail.pfx', $c.FileData)",
@@ -371,7 +410,6 @@ class ExportExchangeCertificate(Cmdlet):
 
     def process(self) -> None:
         from exshell.model import x509
-        from exshell.runtime.values import PSObject
         from exshell.store.keystore import KeyStoreError
 
         p = self.params
@@ -417,7 +455,8 @@ class RemoveExchangeCertificate(ConfigCmdlet):
         Parameter("Thumbprint", THUMBPRINT, position=0, pipeline=True, by_property_name=True,
                   help="The certificate's thumbprint."),
         Parameter("Identity", THUMBPRINT, help="SERVER\\Thumbprint or the thumbprint."),
-        Parameter("Server", T.STRING, completer="server", help="Accepted for compatibility: this server."),
+        Parameter("Server", T.STRING, completer="server",
+                  help="The server whose certificates these are (default: this shell's server)."),
     )
     related = ("Get-ExchangeCertificate",)
 
@@ -434,8 +473,8 @@ class RemoveExchangeCertificate(ConfigCmdlet):
             return
         # Refused while STARTTLS depends on it: a connector that presents it now would have no certificate after.
         certs = _certificates(self)
-        before = PolicyIndex.build(self.config, server_name_of(self), certificates=certs)
-        after = PolicyIndex.build(self.config, server_name_of(self),
+        before = PolicyIndex.build(self.config, cert.server, certificates=certs)
+        after = PolicyIndex.build(self.config, cert.server,
                                   certificates=[c for c in certs if c.thumbprint != cert.thumbprint])
         stranded = []
         for rc in before.connectors:

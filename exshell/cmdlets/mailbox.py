@@ -177,9 +177,11 @@ class RemoveMailbox(ConfigCmdlet):
 
 
 def sealed_password_hash(cmdlet: Any, password: str) -> str:
-    """The scrypt hash of a mailbox password, sealed in the owner-only key store (never in config.toml, parsed.json
-    or history, which are readable by more than the owner); the record keeps the reference."""
+    """The scrypt hash of a mailbox password, sealed in the owner-only key store, or a fleet's shared secrets table
+    (every engine checks AUTH against it, as every Exchange server reads AD): never in config.toml, parsed.json or
+    history, which are readable by more than the owner; the record keeps the reference."""
     from exshell.model.mailbox import hash_password
-    from exshell.store.keystore import KeyStore
+    from exshell.store.secrets import key_store
 
-    return KeyStore(cmdlet.runtime.services.state_dir).seal(hash_password(password).encode("ascii"))
+    services = cmdlet.runtime.services
+    return key_store(services.store, services.state_dir, cache=False).seal(hash_password(password).encode("ascii"))

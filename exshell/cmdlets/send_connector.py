@@ -100,9 +100,10 @@ def _sealed(cmdlet: Cmdlet, cred: PSCredential) -> Any:
     """The password goes to the owner-only key store, encrypted; the configuration keeps the user name and a
     reference (never the password, so Get-SendConnector, history and diffs can't show it)."""
     from exshell.model.send_connector import SmartHostCredential
-    from exshell.store.keystore import KeyStore
+    from exshell.store.secrets import key_store
 
-    ref = KeyStore(cmdlet.runtime.services.state_dir).seal(cred.Password.reveal().encode("utf-8"))
+    services = cmdlet.runtime.services  # a fleet's shared store: every server's delivery reads it
+    ref = key_store(services.store, services.state_dir, cache=False).seal(cred.Password.reveal().encode("utf-8"))
     return SmartHostCredential(cred.UserName, ref)
 
 

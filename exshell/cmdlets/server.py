@@ -58,7 +58,9 @@ class NewExchangeServer(ConfigCmdlet):
     synopsis = "Adds a transport server to the organization (what Exchange setup does on a new machine)."
     description = (
         "Creates the server object and, as Exchange setup does, its two setup receive connectors "
-        "(Default <SERVER> on 0.0.0.0:25, Client <SERVER> on 0.0.0.0:587). The new server's engine is "
+        "(Default <SERVER> on 0.0.0.0:25, Client <SERVER> on 0.0.0.0:587) and its self-signed certificate "
+        "(CN=<SERVER>, the name and FQDN, IMAP/POP/SMTP, the server's default SMTP certificate; its key with the "
+        "store's secrets). The new server's engine is "
         "`exshell serve --server <NAME> --store <URL>` on its own machine, with a state folder of its own."
     )
     supports_should_process = True
@@ -76,7 +78,9 @@ class NewExchangeServer(ConfigCmdlet):
     def process(self) -> None:
         from exshell.config.operations import Create
         from exshell.model.config import RECEIVE_CONNECTORS, SERVERS
-        from exshell.model.defaults import server_setup
+        from exshell.model.certificate import CERTIFICATES
+        from exshell.model.defaults import server_setup, setup_certificate
+        from exshell.store.secrets import key_store
         from exshell.model.domain import validate_domain_name
 
         name = str(self.params["Name"]).strip()
@@ -102,10 +106,13 @@ class NewExchangeServer(ConfigCmdlet):
         if not self.should_process(name, description=f'Adding Exchange server "{name}" ({server.fqdn}) with its '
                                    "setup receive connectors."):
             return
+        services = self.runtime.services
+        cert = setup_certificate(key_store(services.store, services.state_dir, cache=False), name, server.fqdn)
         if self.change(Create(SERVERS, server), name, emit=True) is None:
             return
         for rc in connectors:
             self.change(Create(RECEIVE_CONNECTORS, rc), rc.identity)
+        self.change(Create(CERTIFICATES, cert), cert.identity)
 
     def emit(self, obj: Any) -> None:
         self.write_object(server_object(obj))

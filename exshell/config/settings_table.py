@@ -255,7 +255,7 @@ E(SEND, "TlsDomain", "transport/delivery/smtp_client.py", HOSTAUTH + "test_setti
 CERT = "tests/cmdlets/test_certificate_cmdlets.py::"
 CERT_ALL = ("New-ExchangeCertificate", "Import-ExchangeCertificate", "Enable-ExchangeCertificate",
             "Remove-ExchangeCertificate")
-I(CERT_ALL, "Server")  # "Accepted for compatibility: this server."
+E(CERT_ALL, "Server", "cmdlets/certificate.py", CERT + "test_server_parameter_and_identity_name_another_servers_certificates")
 N(("Enable-ExchangeCertificate", "Remove-ExchangeCertificate"), "Thumbprint", "Identity")
 N(("New-ExchangeCertificate", "Enable-ExchangeCertificate"), "Force")
 E("New-ExchangeCertificate", "DomainName", "cmdlets/certificate.py", CERT + "test_new_import_enable_export_and_remove")

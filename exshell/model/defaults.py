@@ -63,7 +63,9 @@ def initial_config(server_name: str, fqdn: str | None = None, domain: str | None
         SETTINGS: {TRANSPORT_SETTINGS_KEY: TransportSettings().to_record()},
     }
     if state_dir is not None:
-        cert = setup_certificate(Path(state_dir), name, server.fqdn)
+        from exshell.store.secrets import initial_key_store  # lazy: the store package only when creating one
+
+        cert = setup_certificate(initial_key_store(Path(state_dir)), name, server.fqdn)
         data[CERTIFICATES] = {cert.thumbprint: cert.to_record()}
     return data
 
@@ -103,12 +105,12 @@ def server_setup(
     return server, (default, client)
 
 
-def setup_certificate(state_dir: Path, server_name: str, server_fqdn: str) -> ExchangeCertificate:
-    """Exchange setup's self-signed certificate, its key written to the key store."""
-    from exshell.model import x509  # lazy: cryptography only when a fresh store is created
-    from exshell.store.keystore import KeyStore
+def setup_certificate(keys: Any, server_name: str, server_fqdn: str) -> ExchangeCertificate:
+    """Exchange setup's self-signed certificate, its key written to `keys` (store/secrets.py: the state folder's
+    key store, or a fleet's shared secrets table) before any version names it."""
+    from exshell.model import x509  # lazy: cryptography only when a fresh store or server is created
 
     bundle = x509.new_self_signed(server_name, [server_name, server_fqdn])
-    KeyStore(state_dir).put_certificate(bundle.thumbprint, bundle.to_pem())
+    keys.put_certificate(bundle.thumbprint, bundle.to_pem())
     cert = x509.describe(bundle, server=server_name, services="IMAP, POP, SMTP", friendly_name="Microsoft Exchange")
     return dataclasses.replace(cert, default_smtp=True)

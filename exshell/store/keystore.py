@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import secrets as _secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 from exshell.errors import ExshellError
@@ -29,6 +30,11 @@ _THUMB = re.compile(r"^[0-9A-F]{40}$")
 
 class KeyStoreError(ExshellError):
     """Key material that is missing, unreadable or was tampered with."""
+
+
+def sealed_ref() -> str:
+    """A new sealed secret's reference: random, never reused."""
+    return _secrets.token_hex(16)
 
 
 class KeyStore:
@@ -75,6 +81,13 @@ class KeyStore:
         self._write_private(path, pem)
         return path
 
+    def certificate_file(self, thumbprint: str) -> Path:
+        """The PEM file ssl loads (a shared store's key store fetches it into this folder first)."""
+        path = self.certificate_path(thumbprint)
+        if not path.is_file():
+            raise KeyStoreError(f"its key file {path} is missing")
+        return path
+
     def read_certificate(self, thumbprint: str) -> bytes:
         path = self.certificate_path(thumbprint)
         try:
@@ -115,18 +128,47 @@ class KeyStore:
 
     def seal(self, data: bytes) -> str:
         """Encrypt `data` at rest; return the reference the configuration keeps."""
-        token = self._fernet(create=True).encrypt(data)  # type: ignore[attr-defined]
-        ref = _secrets.token_hex(16)
-        self._dir("sealed")
-        self._write_private(self.root / "sealed" / ref, token)
+        ref = sealed_ref()
+        self.put_sealed(ref, data)
         return ref
+
+    def put_sealed(self, ref: str, data: bytes) -> None:
+        token = self._fernet(create=True).encrypt(data)  # type: ignore[attr-defined]
+        path = self.sealed_path(ref)
+        self._dir("sealed")
+        self._write_private(path, token)
+
+    def sealed_path(self, ref: str) -> Path:
+        if not _REF.match(ref or ""):
+            raise KeyStoreError(f"'{ref}' is not a sealed secret reference.")
+        return self.root / "sealed" / ref
+
+    def entries(self) -> Iterator[tuple[str, str, bytes]]:
+        """(kind, reference, content) of everything held, sealed secrets unsealed: what `exshell store export`
+        copies into another store's key material."""
+        certs = self.root / "certificates"
+        for path in sorted(certs.iterdir()) if certs.is_dir() else []:
+            if path.suffix == ".pem" and _THUMB.match(path.stem):
+                yield "certificate", path.stem, path.read_bytes()
+        sealed = self.root / "sealed"
+        for path in sorted(sealed.iterdir()) if sealed.is_dir() else []:
+            if _REF.match(path.name):
+                yield "sealed", path.name, self.unseal(path.name)
+
+    def put(self, kind: str, ref: str, data: bytes) -> None:
+        """Keep `data` under a reference made elsewhere (an import)."""
+        if kind == "certificate":
+            self.put_certificate(ref, data)
+        else:
+            self.put_sealed(ref, data)
+
+    def prefetch(self, refs: list[str]) -> None:
+        """Nothing to fetch: the folder is the only place (a shared store's key store fetches here)."""
 
     def unseal(self, ref: str) -> bytes:
         from cryptography.fernet import InvalidToken
 
-        if not _REF.match(ref or ""):
-            raise KeyStoreError(f"'{ref}' is not a sealed secret reference.")
-        path = self.root / "sealed" / ref
+        path = self.sealed_path(ref)
         try:
             token = path.read_bytes()
         except OSError as e:

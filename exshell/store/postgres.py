@@ -56,6 +56,7 @@ from exshell.store.base import (
 )
 from exshell.store.files import INITIAL_COMMAND, SNAPSHOT_EVERY, os_user
 from exshell.store.history import object_ref
+from exshell.store.secrets import CREATING
 from exshell.store.records import (
     RecordValueError,
     apply_changes,
@@ -115,6 +116,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                fields text NOT NULL)""",
         "CREATE INDEX exshell_tracking_at ON exshell_tracking (at)",
     ),
+    (  # 3: key material the configuration refers to (store/secrets.py): never in a version, a change or a diff
+        """CREATE TABLE exshell_secrets (
+               kind text NOT NULL CHECK (kind IN ('certificate', 'sealed')),
+               ref text NOT NULL,
+               data bytea NOT NULL,
+               at timestamptz NOT NULL DEFAULT now(),
+               who text NOT NULL,
+               PRIMARY KEY (kind, ref))""",
+    ),
 )
 TRACKING_BUFFER = 10_000  # rows an engine keeps while the database is away (its local log has them all)
 
@@ -169,6 +179,7 @@ class PostgresStore:
         self._tracking_dropped = 0
         self._tracking_ready = threading.Event()
         self._tracker: threading.Thread | None = None
+        self._preparing: tuple[int, psycopg.Connection[Any]] | None = None  # (thread, conn) creating version 1
         try:
             # One direct connection first: its error is the one the user needs ("Connection refused", "password
             # authentication failed"), which a pool's timeout would hide.
@@ -319,6 +330,40 @@ class PostgresStore:
         if v:
             self._set_head(v)
         return v
+
+    # ------------------------------------------------------------------ key material (store/secrets.py)
+
+    def put_secret(self, kind: str, ref: str, data: bytes) -> None:
+        """Write once: a reference names one content for ever (a thumbprint, a random id), so a second write of
+        the same reference is the same content and is ignored. While version 1 is being created, inside its
+        transaction (the table may be new in it)."""
+        statement = (
+            "INSERT INTO exshell_secrets (kind, ref, data, who) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (kind, ref) DO NOTHING"
+        )
+        args = (kind, ref, data, os_user())
+        preparing = self._preparing
+        if preparing is not None and preparing[0] == threading.get_ident():
+            preparing[1].execute(statement, args)
+            return
+        with self._conn() as conn:
+            conn.execute(statement, args)
+
+    def secret_entries(self) -> list[tuple[str, str, bytes]]:
+        """Every (kind, reference, content): what `exshell store export` copies."""
+        with self._conn() as conn:
+            rows = conn.execute("SELECT kind, ref, data FROM exshell_secrets ORDER BY kind, ref").fetchall()
+        return [(str(k), str(r), bytes(d)) for k, r, d in rows]
+
+    def get_secrets(self, kind: str, refs: list[str]) -> dict[str, bytes]:
+        """ref -> data for those of `refs` the table holds."""
+        if not refs:
+            return {}
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT ref, data FROM exshell_secrets WHERE kind = %s AND ref = ANY(%s)", (kind, refs)
+            ).fetchall()
+        return {str(ref): bytes(data) for ref, data in rows}
 
     # ------------------------------------------------------------------ message tracking across the fleet
 
@@ -507,10 +552,16 @@ class PostgresStore:
                 conn.execute("UPDATE exshell_schema_version SET version = %s", (len(MIGRATIONS),))
                 _log.info("configuration store %s upgraded from layout %d to %d", self.display, have, len(MIGRATIONS))
             if create and conn.execute("SELECT 1 FROM exshell_head").fetchone() is None:
+                # initial() may write key material (setup's certificate) through put_secret: in this transaction.
+                self._preparing = (threading.get_ident(), conn)
+                token = CREATING.set(self)
                 try:
                     data = normalize_data(initial() if initial is not None else {})
                 except RecordValueError as e:
                     raise StoreError(f"Cannot store the initial configuration: {e}") from None
+                finally:
+                    CREATING.reset(token)
+                    self._preparing = None
                 self._write_version(conn, 1, "", data, changed_objects({}, data), INITIAL_COMMAND, os_user(), None)
 
     def _read_head(self, conn: psycopg.Connection[Any]) -> tuple[int, str]:

@@ -1,16 +1,19 @@
 """Moving a whole store between backends (`exshell store export` / `import`): every version with its when,
 who, command and change records, so that history, Compare-ConfigVersion and Restore-ConfigVersion answer the
 same afterwards. The target must be new (a folder without a store, or a database schema without exshell's
-versions): an import never merges two histories."""
+versions): an import never merges two histories. The key material the versions refer to goes along (a folder's
+secrets/ into the database's secrets table and back), so the copy serves STARTTLS and AUTH as the original did."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from exshell.store import is_store_url
 from exshell.store.base import StoreError
+from exshell.store.keystore import KeyStore, KeyStoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,7 @@ class Copied:
     versions: int
     source: str
     target: str
+    secrets: int = 0
 
 
 def describe(spec: Path | str) -> str:
@@ -45,9 +49,16 @@ def open_source(spec: Path | str) -> Any:
     return FileStore(Path(spec))
 
 
+def _secrets_of(spec: Path | str, store: Any) -> Iterator[tuple[str, str, bytes]]:
+    if is_store_url(spec):
+        return iter(store.secret_entries())
+    return KeyStore(Path(spec)).entries()
+
+
 def copy_store(source: Path | str, target: Path | str) -> Copied:
-    """Copy every version of `source` into the new store `target`; returns how many."""
+    """Copy every version of `source`, and its key material, into the new store `target`."""
     src = open_source(source)
+    copied = 0
     try:
         records = src.version_records()
         if is_store_url(target):
@@ -61,18 +72,29 @@ def copy_store(source: Path | str, target: Path | str) -> Copied:
                         f"The configuration store {describe(target)} already holds {held} version(s): import into "
                         "an empty database or schema."
                     )
+                for kind, ref, data in _secrets_of(source, src):  # first: no version names a missing key
+                    dst.put_secret(kind, ref, data)
+                    copied += 1
                 newest = dst.append_records(records)
             finally:
                 dst.close()
         else:
             from exshell.store.files import FileStore
 
+            if (Path(target) / "CURRENT").exists():
+                raise StoreError(f"'{target}' already holds a configuration store: import into a new folder.")
+            keys = KeyStore(Path(target))
+            for kind, ref, data in _secrets_of(source, src):
+                keys.put(kind, ref, data)
+                copied += 1
             newest = FileStore(Path(target), records=records).current_version()
+    except KeyStoreError as e:
+        raise StoreError(f"Cannot copy the key material of {describe(source)}: {e}") from None
     finally:
         close = getattr(src, "close", None)
         if close is not None:
             close()
-    return Copied(newest, describe(source), describe(target))
+    return Copied(newest, describe(source), describe(target), copied)
 
 
 __all__ = ["Copied", "copy_store", "describe", "open_source"]

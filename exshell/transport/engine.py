@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Callable
 
+from exshell.store.keystore import KeyStoreError
+from exshell.store.secrets import key_store
 from exshell.transport import metrics
 from exshell.transport.headers import Directory
 from exshell.transport.limits import ResourceGuard
@@ -74,7 +76,7 @@ class Engine:
         self.worker, self.workers = worker, workers
         self.spool = Spool(self.state_dir / "spool", fsync=fsync, io_threads=spool_threads,
                            id_stride=workers, id_offset=worker)
-        self.tls = TlsContexts(self.state_dir)
+        self.tls = TlsContexts(self.state_dir, key_store(store, self.state_dir) if store is not None else None)
         self.protocol_log = ProtocolLog(self.state_dir / "logs" / "ProtocolLog" / "SmtpReceive")
         self.ctx: EngineContext | None = None
         self.listeners = ListenerManager(self._new_session, reuse_port=workers > 1)
@@ -95,6 +97,7 @@ class Engine:
             name, state = self.server_name, self.state_dir
             initial = lambda: initial_config(name, state_dir=state)  # noqa: E731
             self._store = open_store(self.store_spec or self.state_dir, initial, validate=validate_records)
+            self.tls.keys = key_store(self._store, self.state_dir)  # a shared store's table, cached in state/
         return self._store
 
     def _compile(self, version: int | None = None) -> PolicyIndex:
@@ -105,6 +108,10 @@ class Engine:
                                   certificates=certificates_from_data(snap.data))
         index.tls = self.tls.for_index(index)  # before the swap: a session sees index and contexts together
         index.keys = self.tls.keys
+        try:  # a shared store's password hashes, cached now: AUTH keeps working through a database outage
+            index.keys.prefetch([m.password_ref for m in index.mailboxes if getattr(m, "password_ref", None)])
+        except KeyStoreError as e:
+            log.warning("mailbox password hashes not cached for version %d: %s", index.version, e)
         return index
 
     def current_bindings(self) -> dict[Any, list[Any]]:

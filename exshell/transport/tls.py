@@ -47,8 +47,8 @@ def server_context(pem_path: Path) -> ssl.SSLContext:
 class TlsContexts:
     """Thumbprint -> SSLContext cache for one engine (thread-safe: versions compile in worker threads)."""
 
-    def __init__(self, state_dir: str | Path) -> None:
-        self.keys = KeyStore(state_dir)
+    def __init__(self, state_dir: str | Path, keys: KeyStore | None = None) -> None:
+        self.keys = keys if keys is not None else KeyStore(state_dir)  # the engine's: its store's key store
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._failed: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -58,10 +58,7 @@ class TlsContexts:
             if thumbprint in self._contexts:
                 return self._contexts[thumbprint], ""
         try:
-            path = self.keys.certificate_path(thumbprint)
-            if not path.is_file():
-                raise KeyStoreError(f"its key file {path} is missing")
-            ctx = server_context(path)
+            ctx = server_context(self.keys.certificate_file(thumbprint))  # a shared store's: fetched first
         except (OSError, ssl.SSLError, KeyStoreError) as e:
             why = f"certificate {thumbprint} can't be loaded: {e}"
             with self._lock:

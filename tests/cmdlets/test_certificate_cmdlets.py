@@ -128,3 +128,37 @@ def test_subject_friendly_name_and_included_names_are_in_the_new_certificate(tmp
     domains = names.split(",")
     # The subject's name, the server's FQDN and NetBIOS name, and the (fresh store's) accepted domain.
     assert domains == ["mail.contoso.com", "EX01", "ex01.exshell.local", "exshell.local"]
+
+
+def test_server_parameter_and_identity_name_another_servers_certificates(tmp_path):
+    state = tmp_path / "s"
+    out = ok(state, "New-ExchangeServer EX02 -Fqdn ex02.contoso.com | Out-Null; "
+                    "$setup = Get-ExchangeCertificate -Server EX02; "
+                    "$new = New-ExchangeCertificate -Server ex02.contoso.com -DomainName relay2.contoso.com "
+                    "-Services SMTP -Force; "
+                    "'setup ' + $setup.Identity + ' ' + $setup.Subject + ' ' + $setup.Services; "
+                    "'new ' + $new.Identity; "
+                    "'mine ' + ((Get-ExchangeCertificate).Identity -join ','); "
+                    "Get-ExchangeCertificate -Server EX02 | Where-Object Thumbprint -eq $new.Thumbprint | "
+                    "Enable-ExchangeCertificate -Services IIS; "
+                    "'enabled ' + (Get-ExchangeCertificate -Identity $new.Identity).Services; "
+                    "Remove-ExchangeCertificate -Identity $setup.Identity -Confirm:$false; "
+                    "'left ' + (Get-ExchangeCertificate -Server EX02).Thumbprint")
+    lines = dict(line.split(" ", 1) for line in out.splitlines() if line.strip())
+    setup_identity, subject, services = lines["setup"].split(" ", 2)
+    assert setup_identity.startswith("EX02\\") and subject == "CN=EX02" and services == "IMAP, POP, SMTP"
+    setup_thumb = setup_identity.split("\\")[1]
+    assert (state / "secrets" / "certificates" / f"{setup_thumb}.pem").is_file()  # New-ExchangeServer made it
+    new_identity = lines["new"]
+    assert new_identity.startswith("EX02\\")
+    assert new_identity not in lines["mine"] and lines["mine"].startswith("EX01\\")  # EX01's own list
+    assert lines["enabled"] == "IIS, SMTP"
+    assert lines["left"] == new_identity.split("\\")[1]
+    for script in ("Get-ExchangeCertificate -Server EX09", "New-ExchangeCertificate -Server EX09 -Force",
+                   f"Get-ExchangeCertificate -Identity EX01\\{new_identity.split(chr(92))[1]}"):
+        before = ok(state, "(Get-ConfigVersion -Last 1).Version")
+        r = run(state, script)
+        assert r.returncode != 0 and "couldn't be found" in r.stdout + r.stderr, script
+        assert "Traceback" not in r.stdout + r.stderr
+        assert ok(state, "(Get-ConfigVersion -Last 1).Version") == before
+    no_key_material(state)

@@ -243,3 +243,65 @@ def test_exshell_store_variable_names_the_shared_store_and_the_state_folder_hold
     assert r.stdout.split() == ["EX01", "EX05"]
     assert not (tmp_path / "local" / "CURRENT").exists() and not (tmp_path / "local" / "config.toml").exists()
     assert ok(pg_url, "EX01", "(Get-ExchangeServer EX05).Name").strip() == "EX05"
+
+
+def test_ex02_offers_starttls_and_auth_with_a_certificate_and_password_made_from_a_third_shell(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    import hashlib
+    import ssl
+    import stat
+
+    import psycopg
+
+    ex01, ex02 = fleet.relays["EX01"], fleet.relays["EX02"]
+    admin = tmp_path / "admin"  # a third machine's state folder
+    r = exshell(
+        fleet.url, "EX01",
+        "(New-ExchangeCertificate -Server EX02 -DomainName ex02.domain.com -Services SMTP -Force).Thumbprint; "
+        "New-Mailbox -Name copier -PrimarySmtpAddress copier@domain.com "
+        "-Password (ConvertTo-SecureString 'Copier-Pass-1' -AsPlainText -Force) | Out-Null; "
+        "Set-ReceiveConnector 'EX02\\Relay' -AuthMechanism 'Tls, BasicAuth, BasicAuthRequireTLS' "
+        "-PermissionGroups 'AnonymousUsers, ExchangeUsers'",
+        state=admin,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    thumbprint = r.stdout.split()[0]
+    assert not (admin / "secrets").exists()  # the administrator's machine keeps no server's key
+    assert thumbprint in ok(fleet.url, "EX01", "Get-ExchangeCertificate -Server EX02 | ForEach-Object Thumbprint")
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+
+    def logged_on() -> tuple[str, int]:
+        with smtplib.SMTP(ex02.host, ex02.port, source_address=(COPIER, 0), timeout=10) as smtp:
+            smtp.ehlo("copier.domain.com")
+            if not smtp.has_extn("starttls"):
+                return "", 0
+            smtp.starttls(context=tls)
+            presented = hashlib.sha1(smtp.sock.getpeercert(binary_form=True)).hexdigest().upper()  # type: ignore[union-attr]
+            smtp.ehlo("copier.domain.com")
+            if presented != thumbprint or not smtp.has_extn("auth"):
+                return "", 0
+            return presented, smtp.login("copier@domain.com", "Copier-Pass-1")[0]
+
+    assert wait_for(logged_on, "EX02 to present the new certificate and accept the password", timeout=30) == (
+        thumbprint, 235)
+    with smtplib.SMTP(ex02.host, ex02.port, source_address=(COPIER, 0), timeout=10) as smtp:  # a wrong password
+        smtp.ehlo("copier.domain.com")
+        smtp.starttls(context=tls)
+        smtp.ehlo("copier.domain.com")
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            smtp.login("copier@domain.com", "not-the-password")
+    cached = ex02.state / "secrets" / "certificates" / f"{thumbprint}.pem"  # what EX02 fetched: owner-only
+    assert stat.S_IMODE(cached.stat().st_mode) == 0o600
+    assert stat.S_IMODE((ex02.state / "secrets").stat().st_mode) == 0o700
+    assert not (ex01.state / "secrets" / "certificates" / f"{thumbprint}.pem").exists()  # not EX01's certificate
+    with psycopg.connect(fleet.url) as conn:  # the key material is in the secrets table only, never in a version
+        (versions,) = conn.execute(
+            "SELECT string_agg(coalesce(before, '') || coalesce(after, ''), '') FROM exshell_changes").fetchone()
+        (snapshots,) = conn.execute("SELECT string_agg(data, '') FROM exshell_snapshots").fetchone()
+        secrets = [bytes(d) for (d,) in conn.execute("SELECT data FROM exshell_secrets WHERE kind = 'sealed'")]
+    assert "PRIVATE KEY" not in versions + snapshots
+    assert secrets and not any(s.decode() in versions + snapshots for s in secrets)
+    shown = ok(fleet.url, "EX01", "Get-ConfigVersion | Format-List *; Compare-ConfigVersion 1 | Format-List *")
+    assert "PRIVATE KEY" not in shown and not any(s.decode() in shown for s in secrets)

@@ -43,7 +43,7 @@ def test_a_newer_layout_is_refused_and_left_alone(pg_url: str) -> None:
     open_store(pg_url).close()  # type: ignore[attr-defined]
     with psycopg.connect(pg_url) as conn:
         conn.execute("UPDATE exshell_schema_version SET version = 99")
-    with pytest.raises(StoreError, match="has table layout 99; this exshell knows layouts up to 2. Upgrade exshell"):
+    with pytest.raises(StoreError, match=f"has table layout 99; this exshell knows layouts up to {len(postgres.MIGRATIONS)}. Upgrade exshell"):
         open_store(pg_url)
 
 

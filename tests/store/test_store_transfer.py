@@ -13,6 +13,7 @@ import pytest
 
 from exshell.store import MutableConfig, Store, open_store
 from exshell.store.files import FileStore
+from exshell.store.keystore import KeyStore
 from exshell.store.records import thaw
 
 pytestmark = pytest.mark.timeout(90)
@@ -46,15 +47,18 @@ def _versions(store: Store) -> list[tuple[Any, ...]]:
     return out
 
 
-def test_folder_to_postgresql_and_back_keeps_every_version(tmp_path: Path, pg_url: str) -> None:
+def test_folder_to_postgresql_and_back_keeps_every_version_and_the_key_material(tmp_path: Path, pg_url: str) -> None:
     source = _history(tmp_path / "source")
     expected = _versions(source)
     diffs = [source.diff(v - 1, v) for v in range(2, source.current_version() + 1)]
+    ref = KeyStore(tmp_path / "source").seal(b"smart-host-password")
+    KeyStore(tmp_path / "source").put_certificate("AB" * 20, b"certificate and key")
 
     r = exshell("--state", str(tmp_path / "source"), "store", "export", pg_url)
     assert r.returncode == 0, r.stderr
-    assert f"Copied {len(expected)} version(s)" in r.stdout
+    assert f"Copied {len(expected)} version(s) and 2 key(s) and secret(s)" in r.stdout
     db = open_store(pg_url)
+    assert db.get_secrets("sealed", [ref]) == {ref: b"smart-host-password"}  # type: ignore[attr-defined]
     assert _versions(db) == expected
     assert [db.diff(v - 1, v) for v in range(2, db.current_version() + 1)] == diffs
     assert [h.content_hash for h in db.history()] == [h.content_hash for h in source.history()]
@@ -63,6 +67,8 @@ def test_folder_to_postgresql_and_back_keeps_every_version(tmp_path: Path, pg_ur
     assert r.returncode == 0, r.stderr
     back = open_store(tmp_path / "back")
     assert _versions(back) == expected
+    assert KeyStore(tmp_path / "back").unseal(ref) == b"smart-host-password"
+    assert KeyStore(tmp_path / "back").read_certificate("AB" * 20) == b"certificate and key"
     assert [back.diff(v - 1, v) for v in range(2, back.current_version() + 1)] == diffs
     # the copy is a working store: the next commit follows the imported history
     info = back.commit(lambda d: d.put("c", "new", {"Name": "after"}), command="After import")

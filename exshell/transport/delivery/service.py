@@ -501,10 +501,11 @@ class DeliveryService:
         password = None
         if cred is not None and getattr(connector, "smart_host_auth_mechanism", "None") in ("BasicAuth",
                                                                                            "BasicAuthRequireTLS"):
-            from exshell.store.keystore import KeyStore, KeyStoreError
+            from exshell.store.keystore import KeyStoreError
+            from exshell.store.secrets import key_store
 
-            try:
-                raw = await asyncio.to_thread(KeyStore(self.state_dir).unseal, cred.secret_ref)
+            try:  # a fleet's shared store holds it (organization-wide, as AD does); else the state folder
+                raw = await asyncio.to_thread(key_store(self.store, self.state_dir).unseal, cred.secret_ref)
                 password = raw.decode("utf-8")
             except KeyStoreError as exc:
                 log.error("send connector %s: the smart host password can't be read: %s", connector.name, exc)
