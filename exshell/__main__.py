@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from exshell.cli import main
+from exshell.entry import main
 
 raise SystemExit(main())

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 
 if TYPE_CHECKING:  # pragma: no cover
-    from exshell.store.base import ObjectChange, Store, StoreError, VersionInfo
+    from exshell.store.base import Store, StoreError
+    from exshell.store.history import ObjectChange, VersionInfo
 
 CONFIG_VERSION_TYPE = "Exshell.ConfigVersion"
 CONFIG_DIFFERENCE_TYPE = "Exshell.ConfigVersionDifference"

@@ -99,7 +99,7 @@ def _restore(doc: Any, target: Any, op: Restore, validate: Any) -> None:
     """The restore's content replaces the newest version's, if the store's check accepts every object (the
     one a hand edit passes: validation.validate_records for a store opened by the shell or the engine) and
     the newest version is the one whose differences the administrator confirmed."""
-    from exshell.store.base import diff_data
+    from exshell.store.history import diff_data
     from exshell.store.records import freeze, thaw
 
     problems = validate(target.data) if validate is not None else []

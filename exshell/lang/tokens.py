@@ -6,7 +6,6 @@ A token is scanned at a position *in a mode*: the parser asks for expression-mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 
@@ -32,15 +31,34 @@ MODE_EXPR = "expr"
 MODE_ARG = "arg"
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    kind: str
-    value: Any
-    start: int
-    end: int
-    text: str
-    space_before: bool  # whitespace, a comment or a line continuation precedes it
-    extra: Any = None
+    """One scanned token. A plain slotted class with value equality, not a dataclass: the lexer and parser
+    are on every start-up, and generating a dataclass costs about a millisecond of it."""
+
+    __slots__ = ("kind", "value", "start", "end", "text", "space_before", "extra")
+
+    def __init__(
+        self, kind: str, value: Any, start: int, end: int, text: str, space_before: bool, extra: Any = None
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.start = start
+        self.end = end
+        self.text = text
+        self.space_before = space_before  # whitespace, a comment or a line continuation precedes it
+        self.extra = extra
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.kind, self.value, self.start, self.end, self.text, self.space_before, self.extra)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.start, self.end, self.text))
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.value!r}, {self.start}, {self.end}, {self.text!r})"
 
     def is_op(self, *ops: str) -> bool:
         return self.kind == Kind.OP and self.value in ops

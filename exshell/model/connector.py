@@ -295,15 +295,26 @@ class ReceiveConnector:
         return connector
 
 
-@dataclass(frozen=True, slots=True)
 class UsageTemplate:
     """What -Usage sets at creation. bindings/remote_ip_ranges None = the parameter is required; a value =
-    the parameter is not allowed and this is what the connector gets."""
+    the parameter is not allowed and this is what the connector gets.
 
-    permission_groups: PermissionGroups
-    auth_mechanism: AuthMechanism
-    bindings: tuple[IPBinding, ...] | None
-    remote_ip_ranges: tuple[IPRange, ...] | None
+    A row of the table below, read only by `new`: a plain slotted class, not a dataclass (generating one
+    costs about a millisecond of every start-up that decodes a connector)."""
+
+    __slots__ = ("permission_groups", "auth_mechanism", "bindings", "remote_ip_ranges")
+
+    def __init__(
+        self,
+        permission_groups: PermissionGroups,
+        auth_mechanism: AuthMechanism,
+        bindings: tuple[IPBinding, ...] | None,
+        remote_ip_ranges: tuple[IPRange, ...] | None,
+    ) -> None:
+        self.permission_groups = permission_groups
+        self.auth_mechanism = auth_mechanism
+        self.bindings = bindings
+        self.remote_ip_ranges = remote_ip_ranges
 
 
 USAGE_TEMPLATES: dict[UsageType, UsageTemplate] = {

@@ -7,7 +7,6 @@ A property whose value is $null is left out of the record (TOML has no null).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import functools
 import importlib
 from typing import TYPE_CHECKING, Any
@@ -64,12 +63,17 @@ def _unlimited_record(value: Unlimited) -> Any:
     return str(value.value) if isinstance(value.value, ByteQuantifiedSize) else value.value
 
 
-@dataclass(frozen=True, slots=True)
 class Codec:
-    """How one property kind is coerced from user/record input and written to a record."""
+    """How one property kind is coerced from user/record input and written to a record.
 
-    coerce: Callable[[Any], Any]  # any accepted input → model value (raises ValueError)
-    encode: Callable[[Any], Any]  # model value → plain record value (None = leave out)
+    Codec and Prop are rows of the model's own tables: plain slotted classes, not dataclasses (generating one
+    costs about a millisecond of every start-up)."""
+
+    __slots__ = ("coerce", "encode")
+
+    def __init__(self, coerce: Callable[[Any], Any], encode: Callable[[Any], Any]) -> None:
+        self.coerce = coerce  # any accepted input → model value (raises ValueError)
+        self.encode = encode  # model value → plain record value (None = leave out)
 
 
 def _enum_codec(name: str) -> Codec:
@@ -154,13 +158,19 @@ class _Codecs(dict[str, Codec]):
 CODECS: dict[str, Codec] = _Codecs()
 
 
-@dataclass(frozen=True, slots=True)
 class Prop:
     """One Exchange property of a model object: its PascalCase name, dataclass field and codec kind."""
 
-    name: str
-    field: str
-    kind: str
+    __slots__ = ("name", "field", "kind", "key")
+
+    def __init__(self, name: str, field: str, kind: str) -> None:
+        self.name = name
+        self.field = field
+        self.kind = kind
+        self.key = name.lower()  # how decode_props finds it among a record's lower-cased keys
+
+    def __repr__(self) -> str:
+        return f"Prop({self.name!r}, {self.field!r}, {self.kind!r})"
 
 
 def encode_props(obj: Any, props: tuple[Prop, ...]) -> dict[str, Any]:
@@ -181,9 +191,9 @@ def decode_props(record: Any, props: tuple[Prop, ...], what: str) -> dict[str, A
     lowered = {str(k).lower(): v for k, v in record.items()}
     fields: dict[str, Any] = {}
     for prop in props:
-        if prop.name.lower() not in lowered:
+        if prop.key not in lowered:
             continue
-        raw = lowered[prop.name.lower()]
+        raw = lowered[prop.key]
         try:
             fields[prop.field] = CODECS[prop.kind].coerce(raw)
         except ValueError as exc:

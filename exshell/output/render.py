@@ -7,9 +7,8 @@ objects that do not fit a view run are written out of band; scalars are written 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Iterable
 
 from exshell.errors import ExshellError
@@ -34,10 +33,12 @@ from exshell.output.objects import (
     property_names_of,
     type_names_of,
 )
-from exshell.output.properties import PropertySpec, expand_specs
 from exshell.output.table import OutOfBand, TableColumn, render_table
 from exshell.output.views import DICTIONARY_ENTRY, Column, ListView, TableView, list_view_for, view_for
 from exshell.runtime.values import enumerate_value
+
+if TYPE_CHECKING:
+    from exshell.output.properties import PropertySpec
 
 PROPERTY_COUNT_FOR_TABLE = 4  # displayDescriptionData.cs
 
@@ -123,15 +124,24 @@ def _scalar_lines(obj: Any) -> list[str]:
     return text.replace("\r\n", "\n").split("\n")
 
 
-@dataclass(slots=True)
 class _Col:
-    label: str
-    get: Callable[[Any], Any]
-    width: int | None = None
-    align: str | None = None
+    # Internal to a formatting run; plain slotted classes here and below, not dataclasses: generating a
+    # dataclass costs about a millisecond of every start-up.
+    __slots__ = ("label", "get", "width", "align")
+
+    def __init__(
+        self, label: str, get: Callable[[Any], Any], width: int | None = None, align: str | None = None
+    ) -> None:
+        self.label = label
+        self.get = get
+        self.width = width
+        self.align = align
 
 
 def _spec_columns(specs: list[PropertySpec], first: Any) -> list[_Col]:
+    # Lazy for start-up: only Format-Table/-List with -Property get here, Out-Default never does.
+    from exshell.output.properties import expand_specs
+
     return [_Col(s.name, s.value, s.width, s.align) for s in expand_specs(specs, first)]
 
 
@@ -159,16 +169,26 @@ def _safe(get: Callable[[Any], Any], obj: Any) -> Any:
 # --------------------------------------------------------------------------- table runs
 
 
-@dataclass(slots=True)
 class _TableRun:
-    cols: list[_Col]
-    view: Any = None
-    group_by: tuple[str, Callable[[Any], Any]] | None = None
-    wrap: bool = False
-    hide_headers: bool = False
-    auto_size: bool = False
-    aligns: list[str] | None = None
-    groups: list[tuple[Any, list[Any]]] = field(default_factory=list)
+    __slots__ = ("cols", "view", "group_by", "wrap", "hide_headers", "auto_size", "aligns", "groups")
+
+    def __init__(
+        self,
+        cols: list[_Col],
+        view: Any = None,
+        group_by: tuple[str, Callable[[Any], Any]] | None = None,
+        wrap: bool = False,
+        hide_headers: bool = False,
+        auto_size: bool = False,
+    ) -> None:
+        self.cols = cols
+        self.view = view
+        self.group_by = group_by
+        self.wrap = wrap
+        self.hide_headers = hide_headers
+        self.auto_size = auto_size
+        self.aligns: list[str] | None = None
+        self.groups: list[tuple[Any, list[Any]]] = []
 
     def add(self, obj: Any) -> None:
         if self.aligns is None:
@@ -201,11 +221,13 @@ class _TableRun:
         return out
 
 
-@dataclass(slots=True)
 class _ListRun:
-    cols: list[_Col] | None  # None: each object's own properties
-    blocks: list[list[str] | tuple[str, ...]] = field(default_factory=list)
-    width: int = 120
+    __slots__ = ("cols", "blocks", "width")
+
+    def __init__(self, cols: list[_Col] | None, width: int = 120) -> None:
+        self.cols = cols  # None: each object's own properties
+        self.blocks: list[list[str] | tuple[str, ...]] = []
+        self.width = width
 
     def add(self, obj: Any) -> None:
         cols = self.cols if self.cols is not None else _default_columns(obj)

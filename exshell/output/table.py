@@ -5,23 +5,26 @@ Pure text in, lines out; the caller resolves cell values to text first (cells.ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from exshell.output.cells import display_width, first_line, pad, take_width, truncate, wrap_text
 
 
-@dataclass(frozen=True, slots=True)
 class TableColumn:
-    label: str
-    align: str = "left"  # 'left' | 'right' | 'center'
-    width: int | None = None  # declared width; None = max(header, longest cell)
+    # A plain slotted class, not a dataclass: generating one costs about a millisecond of every start-up.
+    __slots__ = ("label", "align", "width")
+
+    def __init__(self, label: str, align: str = "left", width: int | None = None) -> None:
+        self.label = label
+        self.align = align  # 'left' | 'right' | 'center'
+        self.width = width  # declared width; None = max(header, longest cell)
 
 
-@dataclass(frozen=True, slots=True)
 class OutOfBand:
     """Lines written between table rows (out-of-band objects, output.md §1 step 5)."""
 
-    lines: tuple[str, ...]
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: tuple[str, ...]) -> None:
+        self.lines = lines
 
 
 Row = tuple[str, ...] | OutOfBand

@@ -7,7 +7,6 @@ One binder for cmdlets and script functions: both describe themselves as a tuple
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
@@ -31,38 +30,73 @@ if TYPE_CHECKING:  # pragma: no cover
 BINDING_EXCEPTION = "ParameterBindingException"
 
 
-@dataclass(slots=True)
+# BindArg, CommandMeta and BindState are the binder's own working records: plain slotted classes, not
+# dataclasses, because generating a dataclass costs about a millisecond of every start-up.
+
+
 class BindArg:
     """One element of a command's argument list (binding.md §2).
 
     kind: 'named' (name given; `has_value` when `-Name:value` or from a splat) or 'positional'."""
 
-    kind: str
-    name: str | None = None
-    value: Any = None
-    has_value: bool = False
-    token_text: str | None = None
-    span: Span | None = None
-    splatted: bool = False
-    param: Parameter | None = None  # resolved parameter for named elements
-    consumed: bool = False
-    value_span: Span | None = None  # the argument's own extent (conversion errors point there)
+    __slots__ = ("kind", "name", "value", "has_value", "token_text", "span", "splatted", "param", "consumed",
+                 "value_span")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str | None = None,
+        value: Any = None,
+        has_value: bool = False,
+        token_text: str | None = None,
+        span: Span | None = None,
+        splatted: bool = False,
+        param: Parameter | None = None,
+        consumed: bool = False,
+        value_span: Span | None = None,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.value = value
+        self.has_value = has_value
+        self.token_text = token_text
+        self.span = span
+        self.splatted = splatted
+        self.param = param  # resolved parameter for named elements
+        self.consumed = consumed
+        self.value_span = value_span  # the argument's own extent (conversion errors point there)
+
+    def __repr__(self) -> str:
+        return f"BindArg({self.kind!r}, name={self.name!r}, value={self.value!r})"
 
 
-@dataclass(slots=True)
 class CommandMeta:
     """What the binder needs to know about a command."""
 
-    name: str
-    parameters: tuple[Parameter, ...]  # declared parameters
-    all_parameters: tuple[Parameter, ...]  # declared + common
-    sets: tuple[str, ...]
-    default_set: str | None
-    error_source: str
-    simple_function: bool = False  # non-advanced function: leftovers go to $args instead of errors
-    # A cmdlet (compiled in PowerShell/Exchange): `$null` is not converted to a value type or Boolean as a
-    # script function's typed parameter does (`[int]$x = $null` is 0), it is refused (see Binder.convert).
-    compiled: bool = False
+    __slots__ = ("name", "parameters", "all_parameters", "sets", "default_set", "error_source", "simple_function",
+                 "compiled")
+
+    def __init__(
+        self,
+        name: str,
+        parameters: tuple[Parameter, ...],
+        all_parameters: tuple[Parameter, ...],
+        sets: tuple[str, ...],
+        default_set: str | None,
+        error_source: str,
+        simple_function: bool = False,
+        compiled: bool = False,
+    ) -> None:
+        self.name = name
+        self.parameters = parameters  # declared parameters
+        self.all_parameters = all_parameters  # declared + common
+        self.sets = sets
+        self.default_set = default_set
+        self.error_source = error_source
+        self.simple_function = simple_function  # non-advanced function: leftovers go to $args, not errors
+        # A cmdlet (compiled in PowerShell/Exchange): `$null` is not converted to a value type or Boolean as a
+        # script function's typed parameter does (`[int]$x = $null` is 0), it is refused (see Binder.convert).
+        self.compiled = compiled
 
     @staticmethod
     def of_cmdlet(cls: Any) -> "CommandMeta":
@@ -77,15 +111,24 @@ class CommandMeta:
         )
 
 
-@dataclass(slots=True)
 class BindState:
     """Values bound so far (by lower-case declared name) and the still-possible parameter sets."""
 
-    values: dict[str, tuple[Parameter, Any]] = field(default_factory=dict)
-    valid_sets: list[str] = field(default_factory=list)
-    delay: dict[str, tuple[Parameter, Any]] = field(default_factory=dict)  # delay-bind script blocks
-    extra_args: list[Any] = field(default_factory=list)  # $args of simple functions
-    chosen_set: str | None = None
+    __slots__ = ("values", "valid_sets", "delay", "extra_args", "chosen_set")
+
+    def __init__(
+        self,
+        values: dict[str, tuple[Parameter, Any]] | None = None,
+        valid_sets: list[str] | None = None,
+        delay: dict[str, tuple[Parameter, Any]] | None = None,
+        extra_args: list[Any] | None = None,
+        chosen_set: str | None = None,
+    ) -> None:
+        self.values = {} if values is None else values
+        self.valid_sets = [] if valid_sets is None else valid_sets
+        self.delay = {} if delay is None else delay  # delay-bind script blocks
+        self.extra_args = [] if extra_args is None else extra_args  # $args of simple functions
+        self.chosen_set = chosen_set
 
     def copy(self) -> "BindState":
         return BindState(dict(self.values), list(self.valid_sets), dict(self.delay), list(self.extra_args),

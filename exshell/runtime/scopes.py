@@ -8,35 +8,47 @@ parent's variable unless it names the scope, e.g. `$global:x = 1`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
 from exshell.runtime.values import to_string
 
 
-@dataclass(slots=True)
+# Variable, FunctionInfo and Scope never leave the runtime: plain slotted classes, not dataclasses, because
+# generating a dataclass costs about a millisecond of every start-up.
+
+
 class Variable:
-    name: str
-    value: Any
-    read_only: bool = False
+    __slots__ = ("name", "value", "read_only")
+
+    def __init__(self, name: str, value: Any, read_only: bool = False) -> None:
+        self.name = name
+        self.value = value
+        self.read_only = read_only
+
+    def __repr__(self) -> str:
+        return f"Variable({self.name!r}, {self.value!r}, read_only={self.read_only})"
 
 
-@dataclass(slots=True)
 class FunctionInfo:
     """A function defined in script: its parameter declarations and its body (an ast.ScriptBlock)."""
 
-    name: str
-    params: tuple[Any, ...]
-    body: Any  # ast.ScriptBlock
+    __slots__ = ("name", "params", "body")
+
+    def __init__(self, name: str, params: tuple[Any, ...], body: Any) -> None:
+        self.name = name
+        self.params = params
+        self.body = body  # ast.ScriptBlock
 
 
-@dataclass(slots=True)
 class Scope:
-    parent: "Scope | None" = None
-    variables: dict[str, Variable] = field(default_factory=dict)
-    functions: dict[str, FunctionInfo] = field(default_factory=dict)
-    is_script: bool = False
+    __slots__ = ("parent", "variables", "functions", "is_script")
+
+    def __init__(self, parent: Scope | None = None, is_script: bool = False) -> None:
+        self.parent = parent
+        self.variables: dict[str, Variable] = {}
+        self.functions: dict[str, FunctionInfo] = {}
+        self.is_script = is_script
 
     def child(self, is_script: bool = False) -> "Scope":
         return Scope(parent=self, is_script=is_script)

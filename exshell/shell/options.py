@@ -3,16 +3,18 @@ group (exshell.cli) both read this table, so both accept the same spellings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
 class Option:
-    names: tuple[str, ...]  # every accepted spelling; matched case-insensitively (pwsh's -Command / -command)
-    dest: str
-    help: str
-    metavar: str
-    envvar: str | None = None
+    # A row of the table below: a plain slotted class, not a dataclass (generating one costs about a
+    # millisecond of every start-up, and this module is on every one).
+    __slots__ = ("names", "dest", "help", "metavar", "envvar")
+
+    def __init__(self, names: tuple[str, ...], dest: str, help: str, metavar: str, envvar: str | None = None) -> None:
+        self.names = names  # every accepted spelling; matched case-insensitively (pwsh's -Command / -command)
+        self.dest = dest
+        self.help = help
+        self.metavar = metavar
+        self.envvar = envvar
 
 
 OPTIONS: tuple[Option, ...] = (

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,43 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 
 
-@dataclass(frozen=True, slots=True)
 class Invocation:
-    """What the command line asked for. mode: 'command' (text), 'file' (path + args), 'stdin', 'repl'."""
+    """What the command line asked for. mode: 'command' (text), 'file' (path + args), 'stdin', 'repl'.
 
-    mode: str
-    text: str | None = None
-    path: str | None = None
-    args: tuple[str, ...] = ()
-    state: str | None = None
-    server: str | None = None
-    store: str | None = None
+    A plain slotted class with value equality, not a dataclass: generating one costs about a millisecond of
+    every start-up, which is what this module exists to keep short."""
+
+    __slots__ = ("mode", "text", "path", "args", "state", "server", "store")
+
+    def __init__(
+        self,
+        mode: str,
+        text: str | None = None,
+        path: str | None = None,
+        args: tuple[str, ...] = (),
+        state: str | None = None,
+        server: str | None = None,
+        store: str | None = None,
+    ) -> None:
+        self.mode = mode
+        self.text = text
+        self.path = path
+        self.args = args
+        self.state = state
+        self.server = server
+        self.store = store
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.mode, self.text, self.path, self.args, self.state, self.server, self.store)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Invocation) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Invocation(" + ", ".join(f"{n}={v!r}" for n, v in zip(self.__slots__, self._key())) + ")"
 
 
 def _is_exshell_checkout(folder: Path) -> bool:

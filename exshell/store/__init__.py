@@ -1,4 +1,5 @@
-"""The versioned configuration store: `open_store(spec)` and the `Store` interface (see base.py)."""
+"""The versioned configuration store: `open_store(spec)` and the `Store` interface (see base.py); the history
+types (`VersionInfo`, `ObjectChange`, ...) are in history.py."""
 
 from __future__ import annotations
 
@@ -9,13 +10,9 @@ from typing import Any
 from exshell.store.base import (
     ConfigFileError,
     MutableConfig,
-    ObjectChange,
-    ObjectRef,
-    PropertyChange,
     Snapshot,
     Store,
     StoreError,
-    VersionInfo,
     VersionNotFoundError,
     collection_label,
     register_collection_label,
@@ -50,13 +47,9 @@ def is_store_url(spec: object) -> bool:
 __all__ = [
     "ConfigFileError",
     "MutableConfig",
-    "ObjectChange",
-    "ObjectRef",
-    "PropertyChange",
     "Snapshot",
     "Store",
     "StoreError",
-    "VersionInfo",
     "VersionNotFoundError",
     "collection_label",
     "is_store_url",

@@ -14,18 +14,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
-from exshell.store.records import (
-    changed_objects,
-    display_identity,
-    freeze,
-    normalize,
-    normalize_data,
-    property_changes,
-    thaw,
-)
+from exshell.store.records import changed_objects, freeze, normalize, normalize_data, thaw
+
+if TYPE_CHECKING:  # the history types live in history.py, which only the write and history paths import
+    from exshell.store.history import ObjectChange, VersionInfo
 
 Data = Mapping[str, Mapping[str, Mapping[str, Any]]]
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -69,69 +64,6 @@ class ConfigFileError(StoreError):
         self.path = path
         self.line = line
         self.col = col
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
-    """One object a version touched: enough to filter history by name without loading the records."""
-
-    collection: str
-    key: str
-    name: str
-    identity: str
-    change: str  # 'Added' | 'Removed' | 'Changed'
-
-
-@dataclass(frozen=True, slots=True)
-class VersionInfo:
-    """What `Get-ConfigVersion` shows for one version."""
-
-    version: int
-    when: datetime  # UTC, timezone-aware
-    who: str
-    command: str
-    objects: tuple[ObjectRef, ...] = ()
-    content_hash: str = ""
-
-    @property
-    def summary(self) -> str:
-        """`Added Relay (receive connector); Changed Default EX01 (receive connector)` style."""
-        if not self.objects:
-            return "(no object changes)"
-        parts = [f"{o.change} {o.name or o.key} ({collection_label(o.collection)})" for o in self.objects[:5]]
-        if len(self.objects) > 5:
-            parts.append(f"... {len(self.objects) - 5} more")
-        return "; ".join(parts)
-
-    def touches(self, collection: str | None = None, key: str | None = None) -> bool:
-        return any(
-            (collection is None or o.collection == collection) and (key is None or o.key == key)
-            for o in self.objects
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class PropertyChange:
-    """One changed property of one object. For lists, one PropertyChange per added/removed element
-    (change 'Added' with `after` = the element, 'Removed' with `before` = the element); a list whose elements
-    are the same but reordered is one 'Changed' with the whole lists."""
-
-    property: str
-    change: str  # 'Added' | 'Removed' | 'Changed'
-    before: Any = None
-    after: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectChange:
-    """The difference for one object between two versions."""
-
-    collection: str
-    key: str
-    name: str
-    identity: str
-    change: str  # 'Added' | 'Removed' | 'Changed'
-    properties: tuple[PropertyChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,21 +327,6 @@ class Store(Protocol):
         ...
 
 
-def diff_data(before: Data, after: Data) -> list[ObjectChange]:
-    """What every backend's `diff` returns: per object, per property, lists as element diffs."""
-    out: list[ObjectChange] = []
-    for ch in changed_objects(before, after):
-        name, identity = display_identity(ch["after"] or ch["before"], ch["key"])
-        props: tuple[PropertyChange, ...] = ()
-        if ch["op"] == "Changed":
-            props = tuple(
-                PropertyChange(p, c, thaw(x), thaw(y))
-                for p, c, x, y in property_changes(ch["before"], ch["after"])
-            )
-        out.append(ObjectChange(ch["collection"], ch["key"], name, identity, ch["op"], props))
-    return out
-
-
 # --------------------------------------------------------------------------- labels for display and comments
 
 # How a collection is called in one word, for `# Default EX01 (receive connector)` comments and summaries.
@@ -436,15 +353,10 @@ __all__ = [
     "MutableConfig",
     "Mutator",
     "apply_mutation",
-    "ObjectChange",
-    "ObjectRef",
-    "PropertyChange",
     "Snapshot",
     "Store",
     "StoreError",
-    "VersionInfo",
     "VersionNotFoundError",
     "collection_label",
-    "diff_data",
     "register_collection_label",
 ]

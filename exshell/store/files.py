@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exshell.store import toml_doc
 from exshell.store.base import (
@@ -42,26 +42,24 @@ from exshell.store.base import (
     Data,
     MutableConfig,
     Mutator,
-    ObjectChange,
-    ObjectRef,
     Snapshot,
     StoreError,
-    VersionInfo,
     VersionNotFoundError,
     apply_mutation,
-    diff_data,
 )
 from exshell.store.records import (
     RecordValueError,
     apply_changes,
     changed_objects,
-    display_identity,
     freeze,
     from_json,
     normalize_data,
     thaw,
     to_json,
 )
+
+if TYPE_CHECKING:
+    from exshell.store.history import ObjectChange, VersionInfo
 
 # data -> the problems that make it unacceptable (each with .collection, .key, .prop; str() is the reason)
 Validator = Callable[[Mapping[str, Any]], Sequence[Any]]
@@ -238,6 +236,8 @@ class FileStore:
         return info
 
     def diff(self, a: int, b: int) -> list[ObjectChange]:
+        from exshell.store.history import diff_data  # lazy for start-up: see history.py
+
         with self._guard():
             return diff_data(self._snapshot(a).data, self._snapshot(b).data)
 
@@ -501,16 +501,15 @@ class FileStore:
 
     @staticmethod
     def _info_from_record(rec: dict[str, Any]) -> VersionInfo:
-        objects = []
-        for ch in rec["changes"]:
-            name, identity = display_identity(ch["after"] or ch["before"], ch["key"])
-            objects.append(ObjectRef(ch["collection"], ch["key"], name, identity, ch["op"]))
+        # Lazy for start-up: a read-only one-shot never builds a VersionInfo (see history.py).
+        from exshell.store.history import VersionInfo, object_refs
+
         return VersionInfo(
             version=rec["version"],
             when=datetime.fromisoformat(rec["when"]),
             who=rec["who"],
             command=rec["command"],
-            objects=tuple(objects),
+            objects=object_refs(rec["changes"]),
             content_hash=rec["hash"],
         )
 

@@ -13,18 +13,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from exshell.store.history import ObjectChange, ObjectRef, VersionInfo, diff_data
 from exshell.store.base import (
     ConfigFileError,
     MutableConfig,
     Mutator,
-    ObjectChange,
-    ObjectRef,
     Snapshot,
     StoreError,
-    VersionInfo,
     VersionNotFoundError,
     apply_mutation,
-    diff_data,
 )
 from exshell.store.records import (
     RecordValueError,

@@ -45,17 +45,13 @@ from exshell.store.base import (
     ConfigFileError,
     MutableConfig,
     Mutator,
-    ObjectChange,
-    ObjectRef,
     Snapshot,
     StoreError,
-    VersionInfo,
     VersionNotFoundError,
     apply_mutation,
-    diff_data,
 )
 from exshell.store.files import INITIAL_COMMAND, SNAPSHOT_EVERY, os_user
-from exshell.store.history import object_ref
+from exshell.store.history import ObjectChange, ObjectRef, VersionInfo, diff_data, object_ref
 from exshell.store.secrets import CREATING
 from exshell.store.records import (
     RecordValueError,

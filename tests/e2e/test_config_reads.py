@@ -54,6 +54,9 @@ def test_get_receive_connector_reads_without_the_write_path(state: Path) -> None
     modules = imported(state, "Get-ReceiveConnector")
     assert "exshell.model.connector" in modules
     assert modules & {"exshell.config.operations", "exshell.config.kinds", "tomlkit", "exshell.model.mailbox"} == set()
+    # Start-up (bench/startup.py): no history types (write and history paths only), no socket (the stored
+    # addresses are parsed without it), no Format-Table -Property machinery.
+    assert modules & {"exshell.store.history", "socket", "exshell.output.properties"} == set()
 
 
 def test_a_change_edits_the_file_without_tomlkit(state: Path) -> None:

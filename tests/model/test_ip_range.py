@@ -184,3 +184,31 @@ def test_normalize_address_fast_path_agrees_with_ipaddress(value: int, as_v4: bo
 def test_normalize_address_rejects_malformed_client_addresses(bad: str) -> None:
     with pytest.raises(ValueError):
         normalize_address(bad)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.text(alphabet="0123456789\u0661 +", max_size=4), min_size=3, max_size=5))
+def test_dotted_quad_parsing_is_as_strict_as_ipaddress(parts: list[str]) -> None:
+    # The stored form is parsed without ipaddress or socket (start-up); it must refuse exactly what they do:
+    # leading zeros, signs, inner spaces, non-ASCII digits, octets over 255, too few or too many parts.
+    text = ".".join(parts)
+    try:
+        expected: int | None = int(ipaddress.IPv4Address(text.strip()))
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError):
+            IPRange.parse(text)
+        return
+    parsed = IPRange.parse(text)
+    built = IPRange(expected, expected, 4, "single")
+    assert (parsed, hash(parsed), repr(parsed)) == (built, hash(built), repr(built))
+    assert normalize_address(text.strip()) == (4, expected)
+
+
+def test_a_checked_first_last_range_equals_a_constructed_one() -> None:
+    parsed = IPRange.parse("10.0.0.1-10.0.0.9")
+    assert parsed == IPRange(0x0A000001, 0x0A000009, 4, "range")
+    assert hash(parsed) == hash(IPRange(0x0A000001, 0x0A000009, 4, "range"))
+    with pytest.raises(AttributeError):
+        parsed.first = 5  # type: ignore[misc]  # still frozen
