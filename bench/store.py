@@ -311,6 +311,9 @@ def oneshot(tmp: Path, baseline: Path | None, runs: int, connectors: int, ranges
     for label, code in codes.items():
         envs[label] = dict(os.environ, PYTHONPATH=str(code), NO_COLOR="1")
         envs[label].pop("EXSHELL_STATE", None)
+        # The bytecode is written by the first run (below), as an installed package has it: without this,
+        # PYTHONDONTWRITEBYTECODE (set on some machines) recompiles every edited module on every run.
+        envs[label].pop("PYTHONDONTWRITEBYTECODE", None)
         small, copy = tmp / f"small-{len(states)}", tmp / f"big-{len(states)}"
         shutil.copytree(big, copy)
         states[label] = {"small": small, "big": copy}
@@ -325,6 +328,7 @@ def oneshot(tmp: Path, baseline: Path | None, runs: int, connectors: int, ranges
             "big", 'Set-ReceiveConnector "Relay 0007" -RemoteIPRanges @{{Add="10.250.{n}.{m}"}}'),
     }
     base_env = dict(os.environ)
+    base_env.pop("PYTHONDONTWRITEBYTECODE", None)
     times: dict[tuple[str, str], list[float]] = {}
     passes: list[float] = []
     for r in range(runs):  # round by round: every variant sees the same load

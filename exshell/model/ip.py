@@ -172,6 +172,24 @@ class IPRange:
         return cls(int(ip), int(ip), ip.version, "single", zone=zone)
 
     @classmethod
+    def parse_many(cls, values: Iterable[str | IPRange]) -> tuple[IPRange, ...]:
+        """parse() of each value. The stored form (a dotted-quad IPv4 address) is decoded inline: a store of
+        1,000 connectors x 100 ranges decodes 100,000 of them on every Get-ReceiveConnector and engine
+        reload, and the calls per value cost more than the parsing."""
+        out: list[IPRange] = []
+        append = out.append
+        octet = _OCTETS
+        for value in values:
+            try:
+                a, b, c, d = value.split(".")  # type: ignore[union-attr]
+                n = (octet[a] << 24) | (octet[b] << 16) | (octet[c] << 8) | octet[d]
+            except (ValueError, KeyError, AttributeError):  # another form, or not a str: the general parse
+                append(cls.parse(value))
+                continue
+            append(_checked(n, n, 4, "single"))
+        return tuple(out)
+
+    @classmethod
     def _parse_cidr(cls, whole: str) -> IPRange:
         addr_text, _, bits_text = whole.partition("/")
         ip = _parse_address(addr_text, whole)

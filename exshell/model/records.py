@@ -116,6 +116,9 @@ def _flags_codec(name: str) -> Codec:
 
 def _list_codec(module: str, name: str) -> Codec:
     cls = getattr(importlib.import_module(module), name)
+    parse_many = getattr(cls, "parse_many", None)  # a type with a quicker way to parse a whole list
+    if parse_many is not None:
+        return Codec(lambda v: parse_many(_list(v)), lambda v: [str(x) for x in v])
     return Codec(lambda v: tuple(cls.parse(x) for x in _list(v)), lambda v: [str(x) for x in v])
 
 
@@ -149,9 +152,37 @@ _FACTORIES: dict[str, Callable[[], Codec]] = {
 }
 
 
+# Kinds whose values are immutable and spelled the same way in record after record (a thousand connectors
+# hold the same few defaults): each distinct text is parsed once per process (see _remembered).
+_REMEMBERED = frozenset({
+    "size", "optsize", "unlimited", "unlimited_size", "timespan", "auth", "groups", "MessageRateSource",
+    "ProtocolLoggingLevel", "ExtendedProtectionPolicy", "TransportRole", "SizeMode", "AcceptedDomainType",
+})
+_REMEMBER_AT_MOST = 4096  # distinct texts per kind; beyond that, parse as usual
+
+
+def _remembered(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    seen: dict[str, Any] = {}
+
+    def coerce(value: Any) -> Any:
+        if type(value) is not str:
+            return parse(value)
+        hit = seen.get(value)
+        if hit is None:
+            hit = parse(value)  # raises ValueError for a bad text: nothing is remembered
+            if len(seen) < _REMEMBER_AT_MOST:
+                seen[value] = hit
+        return hit
+
+    return coerce
+
+
 class _Codecs(dict[str, Codec]):
     def __missing__(self, kind: str) -> Codec:
-        codec = self[kind] = _FACTORIES[kind]()
+        codec = _FACTORIES[kind]()
+        if kind in _REMEMBERED:
+            codec = Codec(_remembered(codec.coerce), codec.encode)
+        self[kind] = codec
         return codec
 
 

@@ -45,10 +45,16 @@ class PSObject:
         to_string: str | Callable[["PSObject"], str] | None = None,
         methods: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
-        self._props: dict[str, list[Any]] = {}
+        props: dict[str, list[Any]] = {}
         items = properties.items() if isinstance(properties, Mapping) else properties
-        for name, value in items:
-            self.set(str(name), value)
+        for name, value in items:  # set() inlined: a cmdlet emitting a thousand objects builds 60,000 of these
+            name = str(name)
+            entry = props.get(name.lower())
+            if entry is None:
+                props[name.lower()] = [name, value]
+            else:
+                entry[1] = value
+        self._props = props
         self.type_names: list[str] = list(type_names)
         self._to_string = to_string
         self.methods: dict[str, Callable[..., Any]] = {k.lower(): v for k, v in (methods or {}).items()}

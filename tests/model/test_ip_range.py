@@ -199,10 +199,13 @@ def test_dotted_quad_parsing_is_as_strict_as_ipaddress(parts: list[str]) -> None
     if expected is None:
         with pytest.raises(ValueError):
             IPRange.parse(text)
+        with pytest.raises(ValueError):
+            IPRange.parse_many(["10.0.0.1", text])
         return
     parsed = IPRange.parse(text)
     built = IPRange(expected, expected, 4, "single")
     assert (parsed, hash(parsed), repr(parsed)) == (built, hash(built), repr(built))
+    assert IPRange.parse_many([text]) == (built,)
     assert normalize_address(text.strip()) == (4, expected)
 
 
@@ -212,3 +215,11 @@ def test_a_checked_first_last_range_equals_a_constructed_one() -> None:
     assert hash(parsed) == hash(IPRange(0x0A000001, 0x0A000009, 4, "range"))
     with pytest.raises(AttributeError):
         parsed.first = 5  # type: ignore[misc]  # still frozen
+
+
+def test_parse_many_reads_every_form_as_parse_does() -> None:
+    texts = ["10.0.0.1", "10.0.0.1-10.0.0.9", "192.168.1.1/24", "2001:db8::1", " 10.0.0.2 ", "fe80::1%11"]
+    assert IPRange.parse_many(texts) == tuple(IPRange.parse(t) for t in texts)
+    assert [str(r) for r in IPRange.parse_many(texts)] == [str(IPRange.parse(t)) for t in texts]
+    with pytest.raises(ValueError):
+        IPRange.parse_many(["10.0.0.1", 7])  # type: ignore[list-item]

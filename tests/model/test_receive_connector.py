@@ -363,3 +363,17 @@ def test_to_properties_follows_format_list_order_and_reports_derived_groups() ->
     assert props["Identity"] == "MYEXCHANGESERVER\\RelayConnector"
     assert props["Bindings"] == [IPBinding.parse("192.168.1.17:25")]
     assert props["RemoteIPRanges"] == [IPRange.parse("192.168.1.100")]
+
+
+def test_decoding_many_records_parses_each_value_text_once_and_never_remembers_a_bad_one() -> None:
+    # Sizes, time spans and flag sets are immutable and repeated in every record: decoded once per text.
+    record = {"Name": "A", "Server": "EX01", "MaxMessageSize": "10MB", "ConnectionTimeout": "00:05:00",
+              "AuthMechanism": "Tls, BasicAuth"}
+    a = ReceiveConnector.from_record("g1", record)
+    b = ReceiveConnector.from_record("g2", dict(record, Name="B"))
+    assert a.max_message_size is b.max_message_size and a.auth_mechanism is b.auth_mechanism
+    assert a.max_message_size == ByteQuantifiedSize.parse("10MB")
+    assert a.connection_timeout == EnhancedTimeSpan.parse("00:05:00")
+    for _ in range(2):  # a bad text is refused every time, not remembered as anything
+        with pytest.raises(ModelDataError, match="MaxMessageSize"):
+            ReceiveConnector.from_record("g3", dict(record, MaxMessageSize="ten megabytes"))
