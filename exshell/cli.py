@@ -101,17 +101,27 @@ def build_group() -> Any:
         parent = ctx.find_root().obj or {}
         return resolve_store(parent.get("store")) or str(resolve_state(parent.get("state")))
 
-    def copy(source: str, target: str) -> int:
+    def copy(source: str, target: str, show_progress: bool) -> int:
         from exshell.store import StoreError
         from exshell.store.transfer import copy_store
 
+        reporter = _copy_progress("Copying the store") if show_progress else None
         try:
-            done = copy_store(source, target)
+            done = copy_store(source, target, None if reporter is None else
+                              lambda n, total: reporter.step(n, total, "versions"))
         except StoreError as e:
             raise click.ClickException(str(e)) from None
+        finally:
+            if reporter is not None:
+                reporter.done()
         click.echo(f"Copied {done.versions} version(s) and {done.secrets} key(s) and secret(s) from {done.source} to "
                    f"{done.target}.")
         return 0
+
+    no_progress = click.option(
+        "--no-progress", "show_progress", flag_value=False, default=True,
+        help="Draw no progress bar (one is drawn on stderr when it is a terminal and the copy takes a while).",
+    )
 
     @store_group.command(
         "export",
@@ -119,9 +129,10 @@ def build_group() -> Any:
         "folder, or an empty postgresql:// database or schema.",
     )
     @click.argument("target")
+    @no_progress
     @click.pass_context
-    def store_export(ctx: Any, target: str) -> int:
-        return copy(this_store(ctx), target)
+    def store_export(ctx: Any, target: str, show_progress: bool) -> int:
+        return copy(this_store(ctx), target, show_progress)
 
     @store_group.command(
         "import",
@@ -129,11 +140,31 @@ def build_group() -> Any:
         "of SOURCE: a state folder or a postgresql:// URL.",
     )
     @click.argument("source")
+    @no_progress
     @click.pass_context
-    def store_import(ctx: Any, source: str) -> int:
-        return copy(source, this_store(ctx))
+    def store_import(ctx: Any, source: str, show_progress: bool) -> int:
+        return copy(source, this_store(ctx), show_progress)
 
     return group
+
+
+def _copy_progress(activity: str) -> Any:
+    """A progress reporter drawing on stderr when it is a terminal (None in a pipe or a file, as PowerShell
+    shows progress only where someone watches)."""
+    try:
+        if not sys.stderr.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    from exshell.output.progress import TerminalProgress
+    from exshell.runtime.progress import ProgressReporter
+
+    try:
+        width = os.get_terminal_size(sys.stderr.fileno()).columns - 1  # one column spare: no auto-wrap
+    except (AttributeError, ValueError, OSError):
+        width = -1
+    view = TerminalProgress(sys.stderr, width if width >= 20 else 79, before_draw=sys.stdout.flush)
+    return ProgressReporter(view.update, activity)
 
 
 # Sub-commands, imported only when used (or listed by --help): the REPL's start-up pays for none of them.

@@ -92,9 +92,12 @@ class GetAcceptedDomain(Cmdlet):
         domains = current_config(self).accepted_domains
         ident = self.params.get("Identity")
         if ident:
-            for d in _find(self, domains, ident, get=True):
+            found = _find(self, domains, ident, get=True)
+            self.expect_output(len(found))
+            for d in found:
                 self.write_object(domain_object(d))
             return
+        self.expect_output(len(domains))
         for d in domains:
             self.write_object(domain_object(d))
 

@@ -86,6 +86,10 @@ class Cmdlet:
     # The .NET-style class name used in FullyQualifiedErrorIds of built-in cmdlets, e.g.
     # 'Microsoft.PowerShell.Commands.WhereObjectCommand'. Exchange cmdlets use their own name.
     error_source: ClassVar[str | None] = None
+    # A cmdlet that changes things shows progress over many pipeline input objects
+    # (`Get-ReceiveConnector | Set-ReceiveConnector ...`): the pipeline reports it (exshell.runtime.progress) and
+    # leaves the reporter in self.runtime.progress for the cmdlet's own long end (a ConfigCmdlet's commit).
+    input_progress: ClassVar[bool] = False
 
     runtime: "CommandRuntime"
     params: BoundParameters
@@ -107,6 +111,10 @@ class Cmdlet:
 
     def write_object(self, obj: Any, enumerate_collection: bool = False) -> None:
         self.runtime.write_object(obj, enumerate_collection)
+
+    def expect_output(self, count: int) -> None:
+        """About to write `count` objects (lets a bulk Set-/Remove- after it show a percentage)."""
+        self.runtime.expect_output(count)
 
     def write_error(
         self,

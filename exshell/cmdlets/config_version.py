@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
+from exshell.cmdlets.progress import LoopProgress
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.store.base import Store, StoreError
@@ -309,13 +310,24 @@ class RestoreConfigVersion(Cmdlet):
     related = ("Get-ConfigVersion", "Compare-ConfigVersion")
 
     def process(self) -> None:
-        from exshell.store import StoreError
-
         store = _store(self)
         version = int(self.params["Version"])
+        # A large store takes a while: reading the version, comparing, and above all checking every object
+        # of it against the model's rules before it is committed. The bar appears only if it does.
+        progress = LoopProgress(self, "Restore-ConfigVersion")
+        try:
+            self._restore(store, version, progress)
+        finally:
+            progress.done()
+
+    def _restore(self, store: Any, version: int, progress: Any) -> None:
+        from exshell.store import StoreError
+
         try:
             current = store.current_version()
+            progress.phase(f"Reading version {version}")
             store.snapshot(version)  # raises when the version does not exist
+            progress.phase(f"Comparing version {version} with version {current}")
             changes = store.diff(current, version)
         except StoreError as e:
             _store_error(self, e, version)
@@ -342,10 +354,16 @@ class RestoreConfigVersion(Cmdlet):
         from exshell.config.operations import Restore
         from exshell.model.errors import ModelError
 
+        def checking(done: int, total: int) -> None:
+            if done + 1 < total:
+                progress.step(done, total, "checking its objects")
+            else:
+                progress.phase(f"Saving version {version}'s content as version {current + 1}", 100)
+
         changes_ = ConfigChanges(store, self.runtime.invocation.statement_text)
         changes_.add(Restore(version, expected=tuple(changes)))
         try:
-            changes_.commit()
+            changes_.commit(checking)
         except StoreError as e:
             _store_error(self, e, version)
             return

@@ -252,6 +252,8 @@ class ConfigCmdlet(Cmdlet):
     input object that broke it) and queues it; end() commits every queued operation as one version, applied
     to the newest version under the writer lock, and emits what was committed (`emit`)."""
 
+    input_progress = True
+
     def begin(self) -> None:
         from exshell.config.changes import ConfigChanges
 
@@ -290,8 +292,13 @@ class ConfigCmdlet(Cmdlet):
     def end(self) -> None:
         from exshell.model.errors import ModelError
 
+        progress = self.runtime.progress  # set when objects came through the pipeline
+
+        def saving(done: int, total: int) -> None:
+            progress.step(done, total, "saving as one configuration version")
+
         try:
-            results = self.changes.commit()
+            results = self.changes.commit(saving if progress is not None else None)
         except ModelError as exc:  # a rule broken by a concurrent writer, or a guard's risk that changed
             report_model_error(self, exc)
             return

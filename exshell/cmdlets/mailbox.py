@@ -99,10 +99,13 @@ class GetMailbox(Cmdlet):
         boxes = list(current_config(self).mailboxes)
         ident = self.params.get("Identity")
         if ident:
-            for mbx in _find(self, boxes, ident, get=True):
+            found = _find(self, boxes, ident, get=True)
+            self.expect_output(len(found))
+            for mbx in found:
                 self.write_object(mailbox_object(mbx))
             return
         limit = self.params.get("ResultSize", 1000) if self.params.is_bound("ResultSize") else 1000
+        self.expect_output(len(boxes) if limit is None else min(len(boxes), limit))
         for i, mbx in enumerate(boxes):
             if limit is not None and i >= limit:
                 self.write_warning(f"By default, only the first {limit} items are returned. Use the ResultSize "

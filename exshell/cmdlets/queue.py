@@ -415,6 +415,7 @@ class _MessageAction(Cmdlet):
         "within a few seconds; the shell never edits the queue itself."
     )
     supports_should_process = True
+    input_progress = True  # `Get-Message -Filter ... | Remove-Message`: one request per piped message
     default_set = "Identity"
     action = ""
     verb = ""

@@ -225,7 +225,9 @@ class GetReceiveConnector(Cmdlet):
         ident = self.params.get("Identity")
         local = server_name_of(self)
         if ident:
-            for rc in resolve_all(self, config, ident):
+            found = resolve_all(self, config, ident)
+            self.expect_output(len(found))
+            for rc in found:
                 self.write_object(connector_object(rc))
             return
         server = self.params.get("Server")
@@ -237,6 +239,7 @@ class GetReceiveConnector(Cmdlet):
             connectors = config.connectors_on(srv.name)
         else:
             connectors = config.connectors_on(local) if config.server(local) else list(config.receive_connectors)
+        self.expect_output(len(connectors))
         for rc in connectors:
             self.write_object(connector_object(rc))
 

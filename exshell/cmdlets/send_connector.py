@@ -171,9 +171,12 @@ class GetSendConnector(Cmdlet):
         conns = list(current_config(self).send_connectors)
         ident = self.params.get("Identity")
         if ident:
-            for conn in _find(self, conns, ident, get=True):
+            found = _find(self, conns, ident, get=True)
+            self.expect_output(len(found))
+            for conn in found:
                 self.write_object(send_connector_object(conn))
             return
+        self.expect_output(len(conns))
         for conn in conns:
             self.write_object(send_connector_object(conn))
 

@@ -304,7 +304,7 @@ class WriteProgress(Cmdlet):
 
     def process(self) -> None:
         from exshell.cmdlets import progress
-        from exshell.output.progress import ProgressRecord
+        from exshell.runtime.progress import ProgressRecord
 
         p = self.params
         completed = bool(p.get("Completed"))

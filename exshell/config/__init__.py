@@ -28,12 +28,13 @@ def __getattr__(name: str) -> Any:
 
 
 
-def validate_records(data: Any) -> list[Any]:
+def validate_records(data: Any, progress: Any = None) -> list[Any]:
     """The problems that keep `data` (a whole configuration) from becoming a version: what a hand edit of
-    config.toml must pass (`open_store(..., validate=validate_records)`). Imports the model on first use."""
+    config.toml must pass (`open_store(..., validate=validate_records)`). Imports the model on first use.
+    `progress(done, total)`: called per object checked (Restore-ConfigVersion's progress)."""
     from exshell.config.validation import validate_records as check
 
-    return check(data)
+    return check(data, progress)
 
 
 __all__ = [

@@ -12,6 +12,7 @@ the newest version, runs the rules there again and returns what was committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from exshell.config.apply import Applied, ConcurrentChangeError, apply
@@ -61,9 +62,10 @@ class ConfigChanges:
 
     # ------------------------------------------------------------------ the commit
 
-    def commit(self) -> list[Applied]:
+    def commit(self, progress: Callable[[int, int], None] | None = None) -> list[Applied]:
         """One version for every queued operation, applied to the newest version under the writer lock.
-        Returns what each operation committed (empty when nothing was queued or nothing changed)."""
+        Returns what each operation committed (empty when nothing was queued or nothing changed).
+        `progress(done, total)` is called before each operation is re-applied (a bulk change's progress)."""
         if not self._ops:
             return []
         ops, self._ops = list(self._ops), []
@@ -73,10 +75,12 @@ class ConfigChanges:
         def mutate(doc: Any) -> None:
             results.clear()
             working = _working(doc)
-            for op in ops:
+            for done, op in enumerate(ops):
+                if progress is not None and not isinstance(op, Restore):  # a restore reports its objects
+                    progress(done, len(ops))
                 if isinstance(op, Restore):
                     working.write(doc)
-                    _restore(doc, targets[op.version], op, getattr(self.store, "validate", None))
+                    _restore(doc, targets[op.version], op, getattr(self.store, "validate", None), progress)
                     working = _working(doc)
                     results.append(Applied(None, None))
                 else:
@@ -95,14 +99,20 @@ def _working(doc: Any) -> Working:
     return Working(doc.view, prior, doc.version)
 
 
-def _restore(doc: Any, target: Any, op: Restore, validate: Any) -> None:
+def _restore(doc: Any, target: Any, op: Restore, validate: Any,
+             progress: Callable[[int, int], None] | None = None) -> None:
     """The restore's content replaces the newest version's, if the store's check accepts every object (the
     one a hand edit passes: validation.validate_records for a store opened by the shell or the engine) and
     the newest version is the one whose differences the administrator confirmed."""
     from exshell.store.history import diff_data
     from exshell.store.records import freeze, thaw
 
-    problems = validate(target.data) if validate is not None else []
+    if validate is None:
+        problems = []
+    elif progress is not None:  # the store's validator is exshell.config.validate_records, which reports
+        problems = validate(target.data, progress=progress)
+    else:
+        problems = validate(target.data)
     if problems:
         raise ModelError(
             f"Version {target.version} can't be restored: {problems[0]}", "InvalidConfigVersion"

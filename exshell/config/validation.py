@@ -5,7 +5,7 @@ every record decodes, has no unknown key, and every object keeps its rules with 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,11 @@ def nearest(word: str, choices: list[str]) -> str | None:
     return lowered[found[0]] if found else None
 
 
-def validate_records(data: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[Problem]:
-    """Every problem of a configuration's records (empty when the model accepts all of it)."""
+def validate_records(
+    data: Mapping[str, Mapping[str, Mapping[str, Any]]], progress: Callable[[int, int], None] | None = None
+) -> list[Problem]:
+    """Every problem of a configuration's records (empty when the model accepts all of it). `progress(done,
+    total)` is called before each object's rules are checked (the long part for a large configuration)."""
     kinds = known_kinds()
     problems: list[Problem] = []
     working = Working.over_data(data)
@@ -55,6 +58,8 @@ def validate_records(data: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> lis
         problems.extend(_record_problems(kind, records))
     if problems:
         return problems
+    total = sum(len(records) for collection, records in data.items() if collection in kinds)
+    done = 0
     for collection in data:
         kind = kinds.get(collection)
         if kind is None:
@@ -65,6 +70,9 @@ def validate_records(data: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> lis
             problems.append(_from_error(collection, None, exc))
             continue
         for key, obj in objects.items():
+            if progress is not None:
+                progress(done, total)
+            done += 1
             if kind.singleton is not None and key != kind.singleton:
                 continue
             try:

@@ -104,6 +104,8 @@ class CommandRuntime:
         self.supports_should_process = supports_should_process
         self.current_input: Any = None
         self.expecting_input = False
+        self.progress: Any = None  # the pipeline's progress reporter over this command's input (runtime.progress)
+        self.downstream_processor: Any = None  # the next pipeline element (told how many objects are coming)
         self.params: "BoundParameters | None" = None  # the command-line bound parameters (common ones)
         self.downstream: Any = None  # callable(obj) set by the pipeline
         self.error_redirect: Any = None  # callable(record) when `2>&1` / `2> file` applies
@@ -166,6 +168,13 @@ class CommandRuntime:
                     self._emit(item)
                 return
         self._emit(obj)
+
+    def expect_output(self, count: int) -> None:
+        """This command is about to write `count` objects: the next command's progress can show a percentage
+        (only known for the first command of a pipeline, which runs once)."""
+        nxt = self.downstream_processor
+        if nxt is not None and not self.expecting_input:
+            nxt.input_total = count
 
     def _emit(self, obj: Any) -> None:
         if self._out_var is not None:

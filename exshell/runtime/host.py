@@ -74,6 +74,8 @@ class Host:
 class TextHost(Host):
     """A host writing to text streams (stdout/stderr by default)."""
 
+    _progress: Any = None  # the TerminalProgress drawn on err, once a progress record came on a terminal
+
     def __init__(
         self,
         out: TextIO | None = None,
@@ -90,13 +92,26 @@ class TextHost(Host):
         self.colour_errors = colour_wanted(self.err)
         self.colour_warnings = colour_wanted(self.out)
 
+    def clear_progress(self) -> None:
+        """Erase the progress lines before anything else is written, so output and questions never land below
+        a bar that is later erased over them; the next progress update draws the bar again below them."""
+        view = self._progress
+        if view is not None and view.drawn:
+            view.clear()
+
     def write(self, text: str) -> None:
+        if self._progress is not None:
+            self.clear_progress()
         self.out.write(text)
 
     def write_error_text(self, text: str) -> None:
+        if self._progress is not None:
+            self.clear_progress()
         self.err.write((painted(text, ERROR_COLOUR) if self.colour_errors else text) + "\n")
 
     def write_warning_text(self, text: str) -> None:
+        if self._progress is not None:
+            self.clear_progress()
         self.out.write((painted(text, WARNING_COLOUR) if self.colour_warnings else text) + "\n")
 
     def write_verbose_text(self, text: str) -> None:
@@ -109,17 +124,28 @@ class TextHost(Host):
                 return
         except (AttributeError, ValueError):
             return
-        view = getattr(self, "_progress", None)
+        view = self._progress
         if view is None:
             from exshell.output.progress import TerminalProgress
 
-            view = self._progress = TerminalProgress(self.err, self.width)
+            try:  # the terminal's own width (output may go to a pipe of another width); one column spare
+                width = os.get_terminal_size(self.err.fileno()).columns - 1
+            except (AttributeError, ValueError, OSError):
+                width = -1
+            view = self._progress = TerminalProgress(self.err, width if width >= 20 else self.width,
+                                                     before_draw=self._flush_out)
         view.update(record)
+
+    def _flush_out(self) -> None:
+        try:
+            self.out.flush()
+        except (OSError, ValueError):  # output to a reader that went away: the pipe-safe host deals with it
+            pass
 
     def prompt_line(self, prompt: str) -> str:
         if not self.interactive:
             raise EOFError("the host is not interactive")
-        self.out.write(prompt)
+        self.write(prompt)
         self.out.flush()
         line = self.input.readline()
         if not line:

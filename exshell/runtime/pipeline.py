@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
-from exshell.errors import PipelineStopped
+from exshell.errors import PipelineStopped, PSRuntimeError
 from exshell.lang import ast
 from exshell.runtime.values import PSObject
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from exshell.runtime.binder import Binder, BindState
     from exshell.runtime.context import CommandRuntime
     from exshell.runtime.evaluator import Evaluator
+    from exshell.runtime.progress import LoopProgress
     from exshell.runtime.scopes import Scope
 
 
@@ -30,6 +31,9 @@ class Processor:
     position: int = 1
     expecting_input: bool = False
     downstream: Emit
+    # How many input objects are coming, when the element before knows (an expression's array); else -1.
+    input_total: int = -1
+    next_processor: "Processor | None" = None
 
     def begin(self) -> None:
         pass
@@ -39,6 +43,9 @@ class Processor:
 
     def end(self) -> None:
         pass
+
+    def finish_progress(self) -> None:
+        """Take this element's progress line away (the pipeline ended, or stopped with an error)."""
 
 
 class ExpressionProcessor(Processor):
@@ -52,6 +59,8 @@ class ExpressionProcessor(Processor):
         value = self.ev.eval_expr(self.node.expr)
         if self.ev.is_void_cast(self.node.expr):
             return
+        if self.next_processor is not None and isinstance(value, (list, tuple)):
+            self.next_processor.input_total = len(value)
         self.ev.emit_unrolled(value, self.downstream)
 
 
@@ -67,10 +76,19 @@ class CmdletProcessor(Processor):
         self.instance.runtime = runtime
         self.instance.params = state.bound_parameters()
         runtime.init_common(self.instance.params)
+        self.progress: "LoopProgress | None" = None
+        self.inputs = 0
 
     def begin(self) -> None:
         self.runtime.downstream = self.downstream
+        self.runtime.downstream_processor = self.next_processor
         self.runtime.expecting_input = self.expecting_input
+        if self.expecting_input and getattr(self.cls, "input_progress", False):
+            from exshell.runtime.progress import PIPELINE_ACTIVITY_BASE, LoopProgress  # only for bulk changes
+
+            activity_id = PIPELINE_ACTIVITY_BASE + self.position
+            self.progress = LoopProgress(self.runtime, self.runtime.cmdlet_name, activity_id)
+            self.runtime.progress = self.progress
         self.instance.begin()
 
     def process(self, obj: Any, has_input: bool) -> None:
@@ -82,6 +100,12 @@ class CmdletProcessor(Processor):
             assert state is not None
             self.instance.params = state.bound_parameters()
             self.runtime.current_input = obj
+            if self.progress is not None:
+                self.inputs += 1
+                # Only a clock read per object until a record is due (runtime.progress).
+                progress = self.progress
+                if progress.due():
+                    progress.show(self.inputs - 1, self.input_total, progress.status_of(self.instance.params))
         try:
             self.instance.process()
         finally:
@@ -91,6 +115,14 @@ class CmdletProcessor(Processor):
         # As in PowerShell, end sees the values bound for the last input object (they are only reset when the
         # next object is bound).
         self.instance.end()
+        self.finish_progress()
+
+    def finish_progress(self) -> None:
+        if self.progress is not None and self.progress.shown:
+            try:
+                self.progress.done()
+            except PSRuntimeError:  # $ProgressPreference turned to Stop meanwhile: nothing to take away
+                pass
 
 
 class FunctionProcessor(Processor):
@@ -222,6 +254,7 @@ class Pipeline:
             p.position = i + 1
             p.expecting_input = i > 0
             p.downstream = self._feeder(i + 1) if i + 1 < n else out
+            p.next_processor = processors[i + 1] if i + 1 < n else None
 
     def _feeder(self, k: int) -> Emit:
         proc = self.processors[k]
@@ -238,6 +271,13 @@ class Pipeline:
         return feed
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            for p in self.processors:
+                p.finish_progress()
+
+    def _run(self) -> None:
         for p in self.processors:
             p.begin()
         i = 0

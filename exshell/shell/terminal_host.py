@@ -33,6 +33,7 @@ class TerminalHost(TextHost):
 
     def write_error_text(self, text: str) -> None:
         # In the REPL errors share the screen with output; flushing keeps their order.
+        self.clear_progress()
         self.out.flush()
         self.err.write((painted(text, ERROR_COLOUR) if self.colour_errors else text) + "\n")
         self.err.flush()
@@ -40,6 +41,7 @@ class TerminalHost(TextHost):
     def prompt_line(self, prompt: str) -> str:
         from prompt_toolkit import PromptSession
 
+        self.clear_progress()
         self.out.flush()
         session: PromptSession[str] = PromptSession(input=self._pt_input, output=self._pt_output)
         return session.prompt(prompt)
@@ -47,6 +49,7 @@ class TerminalHost(TextHost):
     def read_secret(self, prompt: str) -> str:
         from prompt_toolkit import PromptSession
 
+        self.clear_progress()
         self.out.flush()
         session: PromptSession[str] = PromptSession(input=self._pt_input, output=self._pt_output)
         return session.prompt(prompt, is_password=True)
@@ -66,6 +69,7 @@ class TerminalHost(TextHost):
         def _enter(event: Any) -> None:
             event.app.exit(result="\n")
 
+        self.clear_progress()
         self.out.flush()
         session: PromptSession[str] = PromptSession(input=self._pt_input, output=self._pt_output,
                                                     key_bindings=bindings, erase_when_done=True)

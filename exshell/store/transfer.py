@@ -6,7 +6,7 @@ secrets/ into the database's secrets table and back), so the copy serves STARTTL
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,12 +55,24 @@ def _secrets_of(spec: Path | str, store: Any) -> Iterator[tuple[str, str, bytes]
     return KeyStore(Path(spec)).entries()
 
 
-def copy_store(source: Path | str, target: Path | str) -> Copied:
+# progress(done, total): called as each version is copied (the CLI draws it on a terminal).
+Progress = Callable[[int, int], None]
+
+
+def _counted(records: Iterable[dict[str, Any]], total: int, progress: Progress) -> Iterator[dict[str, Any]]:
+    for done, rec in enumerate(records, 1):
+        yield rec
+        progress(done, total)
+
+
+def copy_store(source: Path | str, target: Path | str, progress: Progress | None = None) -> Copied:
     """Copy every version of `source`, and its key material, into the new store `target`."""
     src = open_source(source)
     copied = 0
     try:
         records = src.version_records()
+        if progress is not None:
+            records = _counted(records, src.current_version(), progress)
         if is_store_url(target):
             from exshell.store.postgres import PostgresStore
 
