@@ -3,6 +3,11 @@
 The queue belongs to the running engine (architecture.md): these cmdlets READ the queue state files and
 the spool, and ask the delivery service to act through request files (`exshell.transport.delivery.control`),
 waiting a few seconds for its acknowledgement. With no engine running, the actions fail with a clear error.
+
+On a fleet's shared store another server's queue is asked of its engine through the store
+(store/queue_requests.py, answered by transport/queue_agent.py): `-Server EX02`, an identity `EX02\\...`, and,
+with neither, every server of the organization. This server's queue is read from the state folder when it
+holds one (the shell runs beside the engine), else asked of the engine like any other.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
-from exshell.cmdlets.exchange_support import identity_type, not_found, on_this_server
+from exshell.cmdlets.exchange_support import current_config, identity_type, not_found, on_this_server
 from exshell.cmdlets.progress import LoopProgress
+from exshell.errors import ExshellError
 from exshell.output.views import Column, TableView, register_view
 
 QUEUE_TYPE = "Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo"
@@ -74,6 +80,97 @@ def _server(cmdlet: Cmdlet) -> str:
     return str(cmdlet.runtime.services.server_name)
 
 
+class QueueView:
+    """One server's queues and messages, read once per command: from this state folder, or (`remote`) asked
+    of the server's engine through the shared store."""
+
+    def __init__(self, cmdlet: Cmdlet, server: str, remote: bool) -> None:
+        self.cmdlet = cmdlet
+        self.server = server
+        self.remote = remote
+        self._queues: list[Any] | None = None
+        self._messages: list[Any] | None = None
+        self._local: Any = None
+
+    @property
+    def queues(self) -> list[Any]:
+        if self._queues is None:
+            if self.remote:
+                from exshell.transport.queue_agent import QUEUES, decode_queues
+
+                self._queues = decode_queues(self.act(QUEUES, {}))
+            else:
+                self._queues = list(self._reader().queues())
+        return self._queues
+
+    @property
+    def messages(self) -> list[Any]:
+        if self._messages is None:
+            if self.remote:
+                from exshell.transport.queue_agent import MESSAGES, decode_messages
+
+                self._messages = decode_messages(self.act(MESSAGES, {}))
+            else:
+                self._messages = list(self._reader().messages())
+        return self._messages
+
+    def _reader(self) -> Any:
+        if self._local is None:
+            self._local = _reader(self.cmdlet)
+        return self._local
+
+    def act(self, action: str, args: dict[str, Any]) -> Any:
+        """The engine's answer; raises control.EngineNotRunning / EngineNoAnswer (QueueRequestError remotely)."""
+        services = self.cmdlet.runtime.services
+        if self.remote:
+            return services.store.ask_queue(self.server, action, args)
+        from exshell.transport.delivery import control
+
+        return control.send_request(services.state_dir, self.server, action, args)
+
+
+def _shared(cmdlet: Cmdlet) -> bool:
+    """A fleet's store, through which other servers' engines answer."""
+    return hasattr(cmdlet.runtime.services.store, "ask_queue")
+
+
+def _view(cmdlet: Cmdlet, server: str) -> QueueView:
+    local = server.lower() == _server(cmdlet).lower()
+    if local and _shared(cmdlet):
+        local = (cmdlet.runtime.services.state_dir / "queue").is_dir()  # this machine runs the engine
+    return QueueView(cmdlet, server, remote=not local)
+
+
+def views(cmdlet: Cmdlet, what: str, identity: Any = None) -> list[QueueView]:
+    """The servers a queue cmdlet reads: the server an identity names (`EX02\\3`), else -Server, else on a
+    shared store every server of the organization; this server otherwise. A folder store has this server's
+    queue only (another server named: RemoteServerNotAvailable, from on_this_server)."""
+    if not _shared(cmdlet):
+        return [_view(cmdlet, _server(cmdlet))] if on_this_server(cmdlet, what) else []
+    config = current_config(cmdlet)
+    named = _split_server(cmdlet, str(identity))[0] if identity is not None else None
+    if named:
+        return [_view(cmdlet, named)]
+    given = cmdlet.params.get("Server")
+    if given:
+        out = []
+        for wanted in given if isinstance(given, (list, tuple)) else [given]:
+            server = config.server(str(wanted).strip())
+            if server is None:
+                not_found(cmdlet, "server", str(wanted))
+            else:
+                out.append(_view(cmdlet, server.name))
+        return out
+    if identity is not None:
+        return [_view(cmdlet, _server(cmdlet))]
+    return [_view(cmdlet, s.name) for s in config.servers]
+
+
+def unavailable(cmdlet: Cmdlet, view: QueueView, exc: Exception) -> None:
+    """A server whose engine can't be asked: a non-terminating error naming it; the other servers still answer."""
+    cmdlet.write_error(str(exc), f"ServerUnavailable,{cmdlet.name}", "ResourceUnavailable", view.server)
+
+
 def _filter(cmdlet: Cmdlet) -> Any:
     """The parsed -Filter, or None; a syntax error is terminating, as Exchange's."""
     from exshell.transport.delivery.opath import FilterError, parse_filter
@@ -101,20 +198,25 @@ def _keep(cmdlet: Cmdlet, terms: Any, props: dict[str, Any]) -> bool:
 
 
 def _split_server(cmdlet: Cmdlet, text: str) -> tuple[str | None, str]:
-    """`SERVER\\rest` → ('SERVER', 'rest') when the first part names this server; else (None, text)."""
+    """`SERVER\\rest` → ('SERVER', 'rest') when the first part names this server (or, on a shared store, any
+    server of the organization, by name or FQDN); else (None, text)."""
     first, sep, rest = text.strip().partition("\\")
     if sep and first.lower() == _server(cmdlet).lower():
-        return first, rest
+        return _server(cmdlet), rest
+    if sep and _shared(cmdlet):
+        server = current_config(cmdlet).server(first)
+        if server is not None:
+            return server.name, rest
     return None, text.strip()
 
 
-def resolve_queues(cmdlet: Cmdlet, reader: Any, identity: str) -> list[Any]:
+def resolve_queues(cmdlet: Cmdlet, view: QueueView, identity: str) -> list[Any]:
     """A QueueIdentity: `SERVER\\n`, `SERVER\\Submission|Unreachable|Poison`, `SERVER\\NextHopDomain`, or the
     same without the server."""
     _, rest = _split_server(cmdlet, identity)
     key = rest.lower()
     found = []
-    for q in reader.queues():
+    for q in view.queues:
         tail = q.identity.rpartition("\\")[2].lower()
         if key in (tail, q.identity.lower(), q.next_hop_domain.lower()):
             found.append(q)
@@ -152,7 +254,7 @@ class GetQueue(Cmdlet):
             help="An OPATH filter, e.g. \"NextHopDomain -eq 'contoso.com' -and Status -eq 'Retry'\".",
         ),
         Parameter(
-            "Server", T.STRING, pipeline=True, sets=("Server",), help="This shell's server (by name or FQDN); another server's are read on that server."
+            "Server", T.STRING, pipeline=True, sets=("Server",), help="The server (by name or FQDN; default: this server, or on a fleet's shared store every server)."
         ),
         Parameter("ResultSize", _RESULT_SIZE, help="How many queues to return (default 1000, or unlimited)."),
         Parameter(
@@ -175,17 +277,19 @@ class GetQueue(Cmdlet):
     related = ("Get-Message", "Retry-Queue")
 
     def process(self) -> None:
-        if not on_this_server(self, "queues"):
-            return
-        reader = _reader(self)
         terms = _filter(self)
-        if self.params.get("Identity") is not None:  # -Identity $null lists all, as no -Identity
-            queues = resolve_queues(self, reader, self.params["Identity"])
-            if not queues:
-                not_found(self, "queue", self.params["Identity"])
-                return
-        else:
-            queues = reader.queues()
+        identity = self.params.get("Identity")  # -Identity $null lists all, as no -Identity
+        queues: list[Any] = []
+        failed = False
+        for view in views(self, "queues", identity):
+            try:
+                queues += resolve_queues(self, view, identity) if identity is not None else view.queues
+            except ExshellError as exc:
+                unavailable(self, view, exc)  # the other servers still answer
+                failed = True
+        if identity is not None and not queues and not failed:
+            not_found(self, "queue", identity)
+            return
         limit = _limit(self)
         include = [str(v).lower() for v in self.params.get("Include") or ()]
         exclude = [str(v).lower() for v in self.params.get("Exclude") or ()]
@@ -209,13 +313,13 @@ class GetQueue(Cmdlet):
             n += 1
 
 
-def resolve_messages(cmdlet: Cmdlet, reader: Any, identity: str) -> list[Any]:
+def resolve_messages(cmdlet: Cmdlet, view: QueueView, identity: str) -> list[Any]:
     """A MessageIdentity: `SERVER\\queue\\id`, `queue\\id` or the InternalId alone (every queue holding it)."""
     _, rest = _split_server(cmdlet, identity)
     queue_part, _, msg_id = rest.rpartition("\\")
-    found = [m for m in reader.messages() if m.internal_id == msg_id.strip()]
+    found = [m for m in view.messages if m.internal_id == msg_id.strip()]
     if queue_part:
-        queues = {q.key for q in resolve_queues(cmdlet, reader, queue_part)}
+        queues = {q.key for q in resolve_queues(cmdlet, view, queue_part)}
         found = [m for m in found if m.queue_key in queues]
     return found
 
@@ -251,7 +355,7 @@ class GetMessage(Cmdlet):
             sets=("Filter",),
             help="An OPATH filter, e.g. \"FromAddress -like '*@contoso.com'\".",
         ),
-        Parameter("Server", T.STRING, sets=("Filter",), help="This shell's server (by name or FQDN); another server's are read on that server."),
+        Parameter("Server", T.STRING, sets=("Filter",), help="The server (by name or FQDN; default: this server, or on a fleet's shared store every server)."),
         Parameter(
             "IncludeRecipientInfo", T.SWITCH, help="Fill in Recipients (blank without it, as in Exchange)."
         ),
@@ -273,24 +377,29 @@ class GetMessage(Cmdlet):
         self._count = 0
 
     def process(self) -> None:
-        if not on_this_server(self, "queued messages"):
-            return
-        reader = _reader(self)
         terms = _filter(self)
-        if self.params.get("Identity") is not None:  # $null: as if not given
-            messages = resolve_messages(self, reader, self.params["Identity"])
-            if not messages:
-                not_found(self, "message", self.params["Identity"])
-                return
-        elif self.params.get("Queue") is not None:
-            queues = resolve_queues(self, reader, self.params["Queue"])
-            if not queues:
-                not_found(self, "queue", self.params["Queue"])
-                return
-            keys = {q.key for q in queues}
-            messages = [m for m in reader.messages() if m.queue_key in keys]
-        else:
-            messages = reader.messages()
+        identity, queue = self.params.get("Identity"), self.params.get("Queue")  # $null: as if not given
+        messages: list[Any] = []
+        queues_found = failed = False
+        for view in views(self, "queued messages", identity if identity is not None else queue):
+            try:
+                if identity is not None:
+                    messages += resolve_messages(self, view, identity)
+                elif queue is not None:
+                    keys = {q.key for q in resolve_queues(self, view, queue)}
+                    queues_found = queues_found or bool(keys)
+                    messages += [m for m in view.messages if m.queue_key in keys]
+                else:
+                    messages += view.messages
+            except ExshellError as exc:
+                unavailable(self, view, exc)  # the other servers still answer
+                failed = True
+        if identity is not None and not messages and not failed:
+            not_found(self, "message", identity)
+            return
+        if identity is None and queue is not None and not queues_found and not failed:
+            not_found(self, "queue", queue)
+            return
         include = bool(self.params.get("IncludeRecipientInfo"))
         limit = _limit(self)
         for m in messages:
@@ -309,13 +418,14 @@ class GetMessage(Cmdlet):
 # ---------------------------------------------------------------------- actions through the engine
 
 
-def _ask(cmdlet: Cmdlet, action: str, args: dict[str, Any], target: str) -> bool:
-    """Send one request to the delivery service; report a refusal as a non-terminating error."""
+def _ask(cmdlet: Cmdlet, view: QueueView, action: str, args: dict[str, Any], target: str) -> bool:
+    """Send one request to the server's delivery service; report a refusal as a non-terminating error. This
+    machine's service not running is terminating (nothing else can be done here); another server's engine that
+    can't be asked is that server's error, and the next server is still asked."""
     from exshell.transport.delivery import control
 
-    services = cmdlet.runtime.services
     try:
-        ack = control.send_request(services.state_dir, _server(cmdlet), action, args)
+        ack = view.act(action, args)
     except control.EngineNotRunning as exc:
         cmdlet.throw_terminating(
             str(exc), f"TransportEngineNotRunning,{cmdlet.name}", "ResourceUnavailable", target
@@ -331,6 +441,16 @@ def _ask(cmdlet: Cmdlet, action: str, args: dict[str, Any], target: str) -> bool
             "WriteError",
             target,
         )
+        return False
+    except ExshellError as exc:  # remote: QueueRequestError (not connected, no answer) or the store's error
+        if getattr(exc, "reason", "") == "no-answer":
+            cmdlet.write_error(str(exc), f"TransportEngineNoAnswer,{cmdlet.name}", "OperationTimeout", target)
+        else:
+            unavailable(cmdlet, view, exc)
+        return False
+    if ack.get("reason") == "not-running":  # another server's agent answered; its delivery service is stopped
+        cmdlet.write_error(str(ack.get("message")), f"TransportEngineNotRunning,{cmdlet.name}",
+                           "ResourceUnavailable", target)
         return False
     if not ack.get("ok"):
         cmdlet.write_error(
@@ -371,7 +491,7 @@ class RetryQueue(Cmdlet):
             "Filter", T.STRING, mandatory=True, sets=("Filter",), help="An OPATH filter on the queues."
         ),
         Parameter(
-            "Server", T.STRING, pipeline=True, sets=("Filter",), help="This shell's server (by name or FQDN); another server's are read on that server."
+            "Server", T.STRING, pipeline=True, sets=("Filter",), help="The server (by name or FQDN; default: this server, or on a fleet's shared store every server)."
         ),
         Parameter(
             "Resubmit",
@@ -389,24 +509,29 @@ class RetryQueue(Cmdlet):
     related = ("Get-Queue",)
 
     def process(self) -> None:
-        if not on_this_server(self, "queues"):
+        identity = self.params["Identity"] if self.params.is_bound("Identity") else None
+        terms = _filter(self) if identity is None else None
+        found: list[tuple[QueueView, Any]] = []
+        failed = False
+        for view in views(self, "queues", identity):
+            try:
+                if identity is not None:
+                    found += [(view, q) for q in resolve_queues(self, view, identity)]
+                else:
+                    found += [(view, q) for q in view.queues if _keep(self, terms, q.to_properties())]
+            except ExshellError as exc:
+                unavailable(self, view, exc)
+                failed = True
+        if identity is not None and not found and not failed:
+            not_found(self, "queue", identity)
             return
-        reader = _reader(self)
-        if self.params.is_bound("Identity"):
-            queues = resolve_queues(self, reader, self.params["Identity"])
-            if not queues:
-                not_found(self, "queue", self.params["Identity"])
-                return
-        else:
-            terms = _filter(self)
-            queues = [q for q in reader.queues() if _keep(self, terms, q.to_properties())]
         resubmit = bool(self.params.get("Resubmit", False))
-        for q in queues:
+        for view, q in found:
             if q.key == "Submission":
                 continue  # nothing to retry: the service routes the Submission queue continuously
             verb = "Resubmitting" if resubmit else "Retrying"
             if self.should_process(q.identity, description=f'{verb} queue "{q.identity}".'):
-                _ask(self, "retry-queue", {"queue": q.key, "resubmit": resubmit}, q.identity)
+                _ask(self, view, "retry-queue", {"queue": q.key, "resubmit": resubmit}, q.identity)
 
 
 class _MessageAction(Cmdlet):
@@ -434,7 +559,7 @@ class _MessageAction(Cmdlet):
             "Filter", T.STRING, mandatory=True, sets=("Filter",), help="An OPATH filter on the messages."
         ),
         Parameter(
-            "Server", T.STRING, pipeline=True, sets=("Filter",), help="This shell's server (by name or FQDN); another server's are read on that server."
+            "Server", T.STRING, pipeline=True, sets=("Filter",), help="The server (by name or FQDN; default: this server, or on a fleet's shared store every server)."
         ),
     )
 
@@ -442,24 +567,26 @@ class _MessageAction(Cmdlet):
         return {}
 
     def process(self) -> None:
-        if not on_this_server(self, "queued messages"):
+        identity = self.params["Identity"] if self.params.is_bound("Identity") else None
+        terms = _filter(self) if identity is None else None
+        found: list[tuple[QueueView, Any]] = []
+        failed = False
+        for view in views(self, "queued messages", identity):
+            try:
+                if identity is not None:
+                    found += [(view, m) for m in resolve_messages(self, view, identity)]
+                else:
+                    found += [(view, m) for m in view.messages
+                              if _keep(self, terms, {**m.to_properties(), "Recipients": list(m.recipients)})]
+            except ExshellError as exc:
+                unavailable(self, view, exc)
+                failed = True
+        if identity is not None and not found and not failed:
+            not_found(self, "message", identity)
             return
-        reader = _reader(self)
-        if self.params.is_bound("Identity"):
-            messages = resolve_messages(self, reader, self.params["Identity"])
-            if not messages:
-                not_found(self, "message", self.params["Identity"])
-                return
-        else:
-            terms = _filter(self)
-            messages = [
-                m
-                for m in reader.messages()
-                if _keep(self, terms, {**m.to_properties(), "Recipients": list(m.recipients)})
-            ]
         progress = LoopProgress(self, f"{self.verb} messages")
-        for done, m in enumerate(messages):
-            progress.step(done, len(messages), m.identity)
+        for done, (view, m) in enumerate(found):
+            progress.step(done, len(found), m.identity)
             if m.queue_key == "Submission":
                 self.write_error(
                     f"The message {m.identity} hasn't been routed yet; try again in a moment.",
@@ -475,6 +602,7 @@ class _MessageAction(Cmdlet):
             ):
                 _ask(
                     self,
+                    view,
                     self.action,
                     {"message": m.internal_id, "queue": m.queue_key, **self.extra_args()},
                     m.identity,

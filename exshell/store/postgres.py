@@ -121,6 +121,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                who text NOT NULL,
                PRIMARY KEY (kind, ref))""",
     ),
+    (  # 4: queue requests between shells and other machines' engines (store/queue_requests.py)
+        """CREATE TABLE exshell_queue_agents (
+               server text PRIMARY KEY,
+               seen timestamptz NOT NULL,
+               host text NOT NULL,
+               pid integer NOT NULL)""",
+        """CREATE TABLE exshell_queue_requests (
+               id bigserial PRIMARY KEY,
+               server text NOT NULL,
+               action text NOT NULL,
+               args text NOT NULL,
+               who text NOT NULL,
+               requested timestamptz NOT NULL DEFAULT now(),
+               answered timestamptz,
+               result text)""",
+        "CREATE INDEX exshell_queue_requests_open ON exshell_queue_requests (server, id) WHERE answered IS NULL",
+    ),
 )
 TRACKING_BUFFER = 10_000  # rows an engine keeps while the database is away (its local log has them all)
 
@@ -360,6 +377,26 @@ class PostgresStore:
                 "SELECT ref, data FROM exshell_secrets WHERE kind = %s AND ref = ANY(%s)", (kind, refs)
             ).fetchall()
         return {str(ref): bytes(data) for ref, data in rows}
+
+    # ------------------------------------------------------------------ queues across the fleet
+
+    def ask_queue(self, server: str, action: str, args: dict[str, Any], timeout: float | None = None) -> Any:
+        """Ask `server`'s engine (its queue agent) to answer `action`: see store/queue_requests.py."""
+        from exshell.store import queue_requests
+
+        if timeout is None:
+            return queue_requests.ask(self, server, action, args)
+        return queue_requests.ask(self, server, action, args, timeout)
+
+    def queue_agent(self, server: str, handler: Callable[[str, dict[str, Any]], Any]) -> Any:
+        """The engine side of ask_queue: a QueueAgent to start() and stop()."""
+        from exshell.store.queue_requests import QueueAgent
+
+        return QueueAgent(self, server, handler)
+
+    def error(self, e: BaseException) -> StoreError:
+        """A database error as the StoreError a user reads (no traceback, no password)."""
+        return self._error(e)
 
     # ------------------------------------------------------------------ message tracking across the fleet
 

@@ -285,6 +285,13 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
         logging.getLogger("exshell.service").info("metrics on http://%s/metrics", shown)
     if delivery is not None:
         await delivery.start()
+    agent = None
+    if worker == 0 and hasattr(engine.store, "queue_agent"):
+        # A shared store: shells on other machines reach this server's queue through it (store/queue_requests.py).
+        from exshell.transport.queue_agent import handler_for
+
+        agent = engine.store.queue_agent(server, handler_for(o.state, server, engine.store))
+        agent.start()
     hooks.started()
     await stop.wait()
     await hooks.stopping()
@@ -292,6 +299,8 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
     if metrics_server is not None:
         metrics_server.close()
     await engine.stop(o.stop_grace)
+    if agent is not None:
+        await loop.run_in_executor(None, agent.stop)
     if delivery is not None:
         await delivery.stop()
     return 0

@@ -262,13 +262,14 @@ def test_ex02_offers_starttls_and_auth_with_a_certificate_and_password_made_from
         "New-Mailbox -Name copier -PrimarySmtpAddress copier@domain.com "
         "-Password (ConvertTo-SecureString 'Copier-Pass-1' -AsPlainText -Force) | Out-Null; "
         "Set-ReceiveConnector 'EX02\\Relay' -AuthMechanism 'Tls, BasicAuth, BasicAuthRequireTLS' "
-        "-PermissionGroups 'AnonymousUsers, ExchangeUsers'",
+        "-PermissionGroups 'AnonymousUsers, ExchangeUsers' -AuthTarpitInterval 00:00:00; "
+        "Get-ExchangeCertificate -Server EX02 | ForEach-Object { 'EX02 has ' + $_.Thumbprint }",
         state=admin,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     thumbprint = r.stdout.split()[0]
     assert not (admin / "secrets").exists()  # the administrator's machine keeps no server's key
-    assert thumbprint in ok(fleet.url, "EX01", "Get-ExchangeCertificate -Server EX02 | ForEach-Object Thumbprint")
+    assert f"EX02 has {thumbprint}" in r.stdout
     tls = ssl.create_default_context()
     tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
 
@@ -305,3 +306,60 @@ def test_ex02_offers_starttls_and_auth_with_a_certificate_and_password_made_from
     assert secrets and not any(s.decode() in versions + snapshots for s in secrets)
     shown = ok(fleet.url, "EX01", "Get-ConfigVersion | Format-List *; Compare-ConfigVersion 1 | Format-List *")
     assert "PRIVATE KEY" not in shown and not any(s.decode() in shown for s in secrets)
+
+
+def test_ex02s_stuck_queue_is_listed_and_retried_from_a_third_shell(fleet: Fleet, tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self) -> None:
+            self.subjects: list[str] = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+            self.subjects += [line.split(":", 1)[1].strip() for line in envelope.content.decode().splitlines()
+                              if line.startswith("Subject:")]
+            return "250 OK"
+
+    ex02 = fleet.relays["EX02"]
+    smart_port = free_port("127.0.0.1")  # nothing listens yet: the smart host refuses connections
+    ok(fleet.url, "EX01", f"New-SendConnector -Name Out -AddressSpaces * -SmartHosts 127.0.0.1 -Port {smart_port} "
+                          "| Out-Null")
+    send(ex02.host, ex02.port, subject="stuck on EX02")
+    admin = tmp_path / "admin"  # a third machine: no queue of its own
+
+    def shell(text: str) -> str:
+        r = exshell(fleet.url, "EX01", text, state=admin)
+        assert r.returncode == 0, f"{text}\n{r.stdout}\n{r.stderr}"
+        assert "Traceback" not in r.stdout + r.stderr
+        return r.stdout
+
+    def stuck_queue() -> str:
+        rows = shell("Get-Queue -Server EX02 | Where-Object { $_.MessageCount -gt 0 -and $_.Status -eq 'Retry' } | "
+                     "ForEach-Object { $_.Identity + '|' + $_.NextHopDomain + '|' + $_.LastError }").splitlines()
+        return rows[0] if rows else ""
+
+    identity, next_hop, error = wait_for(stuck_queue, "EX02's queue to be in Retry", timeout=30).split("|", 2)
+    assert identity.startswith("EX02\\") and next_hop == "Out" and error  # the smart host connector's queue
+    listed = shell("Get-Message -Server EX02 | ForEach-Object { 'EX02 ' + $_.Identity + '|' + $_.Subject }; "
+                   "Get-Queue | ForEach-Object { 'all ' + $_.Identity }; "  # no -Server: every server of the fleet
+                   "Get-Message -Server EX01 | ForEach-Object { 'EX01 ' + $_.Subject }").splitlines()
+    assert any(line.startswith(f"EX02 {identity}\\") and line.endswith("|stuck on EX02") for line in listed)
+    assert f"all {identity}" in listed and "all EX01\\Submission" in listed
+    assert not [line for line in listed if line.startswith("EX01 ")]
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=smart_port)
+    controller.start()
+    try:
+        shell(f"Retry-Queue -Identity '{identity}' -Confirm:$false")
+        wait_for(lambda: "stuck on EX02" in sink.subjects, "the retried message at the smart host", timeout=20)
+    finally:
+        controller.stop()
+    wait_for(lambda: not stuck_queue(), "EX02's queue to empty", timeout=20)
+
+    _stop(ex02.proc)  # its agent leaves: asked at once, the shell says so and still lists EX01
+    r = exshell(fleet.url, "EX01", "Get-Queue | ForEach-Object Identity; Retry-Queue -Identity EX09\\1", state=admin)
+    assert r.returncode == 1 and "EX01\\Submission" in r.stdout
+    assert "The transport engine of EX02 isn't connected to the configuration store" in r.stdout + r.stderr
+    assert "'EX09\\1' couldn't be found" in r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
