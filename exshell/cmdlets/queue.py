@@ -90,7 +90,7 @@ class QueueView:
         self.remote = remote
         self._queues: list[Any] | None = None
         self._messages: list[Any] | None = None
-        self._local: Any = None
+        self._files: Any = None
 
     @property
     def queues(self) -> list[Any]:
@@ -100,7 +100,7 @@ class QueueView:
 
                 self._queues = decode_queues(self.act(QUEUES, {}))
             else:
-                self._queues = list(self._reader().queues())
+                self._queues = list(self._from_files().queues())
         return self._queues
 
     @property
@@ -111,13 +111,13 @@ class QueueView:
 
                 self._messages = decode_messages(self.act(MESSAGES, {}))
             else:
-                self._messages = list(self._reader().messages())
+                self._messages = list(self._from_files().messages())
         return self._messages
 
-    def _reader(self) -> Any:
-        if self._local is None:
-            self._local = _reader(self.cmdlet)
-        return self._local
+    def _from_files(self) -> Any:
+        if self._files is None:
+            self._files = _reader(self.cmdlet)
+        return self._files
 
     def act(self, action: str, args: dict[str, Any]) -> Any:
         """The engine's answer; raises control.EngineNotRunning / EngineNoAnswer (QueueRequestError remotely)."""
