@@ -58,6 +58,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    p.add_argument("--callees", action="append", default=[], metavar="FUNCTION",
+                   help="also print what FUNCTION (a name, e.g. connection_made) spends its time on")
     args = p.parse_args(argv)
     args.messages = max(20, min(args.messages, 20_000))
     prof = cProfile.Profile()
@@ -83,6 +85,8 @@ def main(argv: list[str]) -> int:
         print(f"  {k:20} {v / total:6.1%}  {v / n * 1000:.3f} ms/msg")
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(args.top)
+    for name in args.callees:
+        pstats.Stats(prof, stream=out).sort_stats("cumtime").print_callees(rf"\({name}\)$")
     print(out.getvalue())
     return 0
 

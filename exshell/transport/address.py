@@ -26,6 +26,7 @@ smtp-open-relay script are the regression list, tests/transport/test_open_relay.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -159,6 +160,11 @@ def _closing_bracket(text: str) -> int:
 
 def parse_path(text: str, *, allow_null: bool = False) -> Path:
     """Parse the text between the angle brackets of a path (see the module docstring for the rules)."""
+    return _parse_path(text, allow_null)
+
+
+@functools.lru_cache(maxsize=4096)  # pure, and Path is immutable: the same senders and recipients come back
+def _parse_path(text: str, allow_null: bool) -> Path:
     raw = text
     if len(text) > MAX_PATH:
         raise AddressError("path too long")

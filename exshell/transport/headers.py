@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import time
 from dataclasses import dataclass
 from typing import Protocol
 from collections.abc import Iterable
@@ -105,13 +106,21 @@ def _name(field: bytes) -> bytes:
 
 
 def firewall(fields: Iterable[bytes], rights: frozenset[str]) -> tuple[list[bytes], list[str]]:
+    fields = list(fields)
+    kept, _names, removed = _firewall(fields, [_name(f) for f in fields], rights)
+    return kept, removed
+
+
+def _firewall(fields: list[bytes], names: list[bytes], rights: frozenset[str]
+              ) -> tuple[list[bytes], list[bytes], list[str]]:
+    """The fields kept, their names, and the names of those removed (`names[i]` is `_name(fields[i])`)."""
     keep_org = RIGHT_HEADERS_ORG in rights
     keep_forest = RIGHT_HEADERS_FOREST in rights
     keep_routing = RIGHT_HEADERS_ROUTING in rights
     kept: list[bytes] = []
+    kept_names: list[bytes] = []
     removed: list[str] = []
-    for f in fields:
-        name = _name(f)
+    for f, name in zip(fields, names):
         drop = (
             (name.startswith(_ORG) and not keep_org)
             or (name.startswith(_FOREST) and not keep_forest)
@@ -121,7 +130,8 @@ def firewall(fields: Iterable[bytes], rights: frozenset[str]) -> tuple[list[byte
             removed.append(f.split(b":", 1)[0].decode("ascii", "replace").strip())
         else:
             kept.append(f)
-    return kept, removed
+            kept_names.append(name)
+    return kept, kept_names, removed
 
 
 _SPAM_WORDS = (
@@ -130,15 +140,17 @@ _SPAM_WORDS = (
 )
 
 
-def content_scl(fields: list[bytes], body: bytes) -> int:
-    """A deliberately tiny content heuristic standing in for the Content Filter agent: 0 (clean) to 9."""
+def content_scl(fields: list[bytes], body: bytes, names: list[bytes] | None = None) -> int:
+    """A deliberately tiny content heuristic standing in for the Content Filter agent: 0 (clean) to 9.
+    `names`: the fields' names (`_name`), when the caller has them already."""
     score = 0
-    names = {_name(f) for f in fields}
+    if names is None:
+        names = [_name(f) for f in fields]
     if b"date" not in names:
         score += 1
     if b"message-id" not in names:
         score += 1
-    subject = b"".join(f.split(b":", 1)[1] for f in fields if _name(f) == b"subject").strip()
+    subject = b"".join(f.split(b":", 1)[1] for f, n in zip(fields, names) if n == b"subject").strip()
     letters = [c for c in subject if 65 <= c <= 90 or 97 <= c <= 122]
     if len(letters) >= 8 and all(65 <= c <= 90 for c in letters):
         score += 2
@@ -152,10 +164,11 @@ def content_scl(fields: list[bytes], body: bytes) -> int:
 _FROM_ADDR = re.compile(rb"<([^<>]+)>")
 
 
-def resolve_sender(fields: list[bytes], directory: Directory) -> tuple[list[bytes], str | None]:
+def resolve_sender(fields: list[bytes], directory: Directory, names: list[bytes] | None = None
+                   ) -> tuple[list[bytes], str | None]:
     """Rewrite the header From to the mailbox's display name when the address is a known mailbox."""
     for i, f in enumerate(fields):
-        if _name(f) != b"from":
+        if (names[i] if names is not None else _name(f)) != b"from":
             continue
         value = f.split(b":", 1)[1].decode("utf-8", "replace").strip()
         _, addr = email.utils.parseaddr(value)
@@ -182,12 +195,13 @@ def stamp_head(fields: list[bytes], body_head: bytes, ctx: StampContext,
                directory: Directory | None = None) -> StampResult:
     """The stamped header block (without the separator line) from the received fields (CRLF kept) and the
     start of the body (for the content score). `ctx.add_message_id` adds the Message-ID a message lacked."""
-    fields, removed = firewall(fields, ctx.rights)
+    names = [_name(f) for f in fields]  # once: the firewall, the sender and the content score all need them
+    fields, names, removed = _firewall(fields, names, ctx.rights)
     resolved = None
     if (RIGHT_AUTH_FLAG in ctx.rights or ctx.auth_mechanism) and directory is not None:
-        fields, resolved = resolve_sender(fields, directory)
+        fields, resolved = resolve_sender(fields, directory, names)  # replaces a From field by a From field
     bypass = RIGHT_BYPASS_ANTISPAM in ctx.rights
-    scl = -1 if bypass else content_scl(fields, body_head)
+    scl = -1 if bypass else content_scl(fields, body_head, names)
     auth_as = "Internal" if RIGHT_AUTH_FLAG in ctx.rights or ctx.auth_mechanism else "Anonymous"
     helo = ctx.helo or ctx.remote_ip
     received = (
@@ -235,5 +249,14 @@ def strip_organization_headers(data: bytes) -> bytes:
     return b"".join(f if f.endswith(b"\n") else f + b"\r\n" for f in kept) + (body if body else b"\r\n")
 
 
+_now: tuple[int, str] = (-1, "")
+
+
 def rfc2822_now() -> str:
-    return email.utils.formatdate(localtime=True)
+    """The current local time as RFC 5322 writes it (second resolution), formatted once per second: the
+    greeting and the Received stamp ask for it on every connection and message."""
+    global _now
+    second = int(time.time())
+    if _now[0] != second:
+        _now = (second, email.utils.formatdate(second, localtime=True))
+    return _now[1]

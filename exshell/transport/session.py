@@ -152,7 +152,8 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         metrics.CONNECTIONS.inc(connector=c.identity, code="220")
         ctx.counts.add(guid, source, 1)
         ctx.sessions.add(self)
-        self._plog("*", log_flags(d.rights), "Set Session Permissions")
+        if self._verbose:  # the flag list costs ~0.1 ms to build: only when the protocol log is written
+            self._plog("*", log_flags(d.rights), "Set Session Permissions")
         self.hostname = index.fqdn_of(c)
         tls = index.tls.get(guid)  # the certificate chosen for this connector (transport/tls.py)
         self.tls_context = tls.context if tls is not None else None
@@ -574,7 +575,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         # Exchange keeps the message's own Message-ID and adds one only when it has none.
         own = _message_id_of(msg)
         message_id = own or f"{esmtp_id}@{fqdn}"
-        rights = d.granted_rights
+        rights = self.index.granted_names(d.rights)
         externally_secured = d.principal == "MS Exchange\\Externally Secured Servers"
         received = rfc2822_now()
         rcpts = list(self.envelope.rcpt_tos)

@@ -233,6 +233,7 @@ class SMTPProtocol(asyncio.Protocol):
         self.tls_active = False
         self.task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._last_command = 0.0  # loop time of the last command dispatched (the idle timer's reference)
         self.pending = bytearray()  # replies held back while pipelined commands are waiting
         self._can_write: asyncio.Future[None] | None = None
         self._closed = False
@@ -312,7 +313,11 @@ class SMTPProtocol(asyncio.Protocol):
         if name is None:
             await self.unrecognized(line)
             return
-        self.reset_timeout()
+        # The idle timer is not re-armed per command (a cancel and a new TimerHandle each time): it checks,
+        # when it fires, how long ago the last command came, and waits the rest.
+        self._last_command = self.loop.time()
+        if self._timer is None:
+            self.reset_timeout()
         try:
             if await self.refuse_command(verb, arg):
                 return
@@ -392,10 +397,24 @@ class SMTPProtocol(asyncio.Protocol):
 
     # ---------------------------------------------------------------- timers
     def reset_timeout(self, duration: float | None = None) -> None:
+        """Check for idleness after `duration` (default: idle_seconds from now)."""
         if self._timer is not None:
             self._timer.cancel()
+            self._timer = None
+        if duration is None:
+            self._last_command = self.loop.time()
         if not self._closed:
-            self._timer = self.loop.call_later(duration or self.idle_seconds, self.idle_timeout)
+            self._timer = self.loop.call_later(duration or self.idle_seconds, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        idle = self.loop.time() - self._last_command
+        if idle < self.idle_seconds - 0.01:  # a command came since the timer was armed
+            self._timer = self.loop.call_later(self.idle_seconds - idle, self._idle_check)
+            return
+        self.idle_timeout()
 
     # ---------------------------------------------------------------- STARTTLS and AUTH
     async def start_tls(self, ready: str) -> None:
