@@ -211,6 +211,7 @@ def main(argv: list[str]) -> int:
     args.repeats = max(1, min(args.repeats, 10))
     workloads = [w for w in args.workloads.split(",") if w]
     results: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}  # CPU ms per message of the server's process tree
     clients: set[str] = set()
     why_no_postfix = "left out (--no-postfix)" if args.no_postfix else peers.Postfix.available()
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
@@ -218,32 +219,42 @@ def main(argv: list[str]) -> int:
         procs: list[subprocess.Popen[bytes]] = []
         postfix: peers.Postfix | None = None
         servers: list[tuple[str, int]] = []
+        pids: dict[str, int | None] = {}  # whose CPU time is read around each run
         try:
             port = free_port()
             procs.append(start_exshell(work, port))
             servers.append(("exshell", port))
+            pids["exshell"] = procs[-1].pid
             if args.workers > 1:
                 port = free_port()
                 procs.append(start_exshell(work, port, workers=args.workers))
                 servers.append((f"exshell-{args.workers}w", port))
+                pids[servers[-1][0]] = procs[-1].pid
             for spec in args.compare:
                 label, _, checkout = spec.partition("=")
                 port = free_port()
                 procs.append(start_exshell(work, port, checkout=Path(checkout).resolve()))
                 servers.append((f"exshell-{label}", port))
+                pids[servers[-1][0]] = procs[-1].pid
             port = free_port()
             procs.append(peers.start_role("sink", port, str(work / "sink-spool")))
             servers.append(("aiosmtpd", port))
+            pids["aiosmtpd"] = procs[-1].pid
             if why_no_postfix is None:
                 postfix = peers.Postfix(work, free_port())
                 postfix.start()
                 servers.append(("postfix", postfix.port))
+                pids["postfix"] = postfix.master_pid()
             for r in range(args.repeats):
                 for w in workloads:  # interleaved: the VM's speed drifts between runs
                     for name, port in servers:
                         if w == "persist-tls" and not name.startswith("exshell"):
                             continue  # only exshell has a certificate here
+                        pid = pids.get(name)
+                        cpu0 = peers.tree_cpu_seconds(pid) if pid else 0.0
                         rate, done, client = run_workload(w, port, args.messages, args.timeout)
+                        if pid:
+                            cpu.setdefault((w, name), []).append((peers.tree_cpu_seconds(pid) - cpu0) / done * 1000)
                         clients.add(client)
                         results.setdefault((w, name), []).append(rate)
                         print(f"  repeat {r + 1} {w:8} {name:12} {rate:8.0f} msgs/s", file=sys.stderr)
@@ -279,6 +290,14 @@ def main(argv: list[str]) -> int:
             else:
                 cells.append(f"{med[key]:>{width[label]}.0f}")
         print(f"{w:12}" + "".join(cells))
+    print("\nCPU ms per message (the server's whole process tree, user + system, median; load-independent where "
+          "throughput is not; Postfix's includes its queue manager and discard delivery, which may finish after a "
+          "run)")
+    print(f"{'workload':12}" + "".join(f"{n:>{max(10, len(n) + 2)}}" for n in names))
+    for w in workloads:
+        print(f"{w:12}" + "".join(
+            f"{statistics.median(cpu[(w, n)]):>{max(10, len(n) + 2)}.2f}" if cpu.get((w, n)) else
+            f"{'-':>{max(10, len(n) + 2)}}" for n in names))
     print(f"exshell spooled {spooled} messages (expected {sum(len(results[(w, 'exshell')]) * (max(1, args.messages // 5) if w == 'serial' else args.messages) for w in workloads)})")
     if args.policy:
         build, micros = policy_lookup_micros()

@@ -148,11 +148,43 @@ class Postfix:
     def stop(self) -> None:
         subprocess.run(["postfix", "-c", str(self.conf), "stop"], capture_output=True, timeout=60)
 
+    def master_pid(self) -> int | None:
+        try:
+            return int((self.dir / "queue" / "pid" / "master.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
     def delivered(self) -> int:
         """Messages Postfix logged as sent (to discard: or to the next hop)."""
         if not self.maillog.exists():
             return 0
         return self.maillog.read_text(errors="replace").count("status=sent")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) a process tree has used: every live process under `root` with what it
+    reaped of its children (Postfix's short-lived helpers). Linux /proc only; 0.0 elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        parents[pid] = int(fields[1])  # fields after "(comm)": state, ppid, ..., utime at index 11
+        times[pid] = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    tree = {root}
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree and pid not in tree}
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(pid, 0) for pid in tree) / tick
 
 
 # --------------------------------------------------------------------------- subprocess roles
