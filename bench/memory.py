@@ -1,14 +1,21 @@
-"""Engine memory under many large concurrent messages: N clients each send one message of SIZE bytes at once to
-`exshell serve` (its own process); the engine's peak RSS (VmHWM) and its RSS afterwards are reported.
+"""Engine memory (issue 10 and 13): `exshell serve` in its own process, its RSS read from /proc while a client on
+127.0.0.1 does one of three things:
 
-    python bench/memory.py [--clients 200] [--size-mb 10] [--tree PATH]
+    python bench/memory.py [--scenario large|idle|rejected|all] [--clients 200] [--size-mb 10]
+                           [--idle 1000] [--rejected-mb 100] [--tree PATH]
 
-`--tree` runs the engine from another source tree (e.g. an older commit extracted with `git archive`), so a
-before/after comparison runs the same client against both. Only loopback is used.
+- large:    N clients each send one message of SIZE bytes at once; peak RSS (VmHWM) and RSS afterwards.
+- idle:     `--idle` connections open, greeted and EHLO'd, then silent; RSS before and with all of them open.
+- rejected: one DATA of `--rejected-mb` MB (no SIZE= declared) on a connector with MaxMessageSize 10 MB: the
+            engine drains it and answers 552 after the terminator; peak RSS during it against RSS before.
+Each scenario runs against a fresh engine. `--tree` runs the engine from another source tree (e.g. an older
+commit extracted with `git archive`) for a before/after comparison with the same client. Bounded in
+connections, bytes and time; only loopback is used.
 
 Measured on the shared 2-core VM (200 x 10 MB, same client, one run each):
   before (main at 4506ae9, DATA held in memory):  peak RSS 3667 MB, 219 MB after, 428 s (18.2 MB per message)
   after  (DATA streamed to the spool):            peak RSS  130 MB, 103 MB after,  75 s (0.49 MB per message)
+With the engine's own SMTP core (docs/internals.md has the figures of the idle and rejected scenarios).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -40,10 +48,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_store(state: Path, port: int, clients: int) -> None:
+def make_store(state: Path, port: int, clients: int, max_message_size: str = "50MB") -> None:
     c = ReceiveConnector.new("Bench", "EX01", "Custom", bindings=[f"127.0.0.1:{port}"], remote_ip_ranges=["127.0.0.1"],
                              permission_groups="AnonymousUsers", auth_mechanism="Tls", tarpit_interval="00:00:00",
-                             max_message_size="50MB", max_inbound_connection_per_source=clients + 10)
+                             max_message_size=max_message_size, max_inbound_connection_per_source=clients + 10)
     c = c.add_aces([ACE(c.identity, ANONYMOUS, "ms-Exch-SMTP-Accept-Any-Recipient")])
     server = ExchangeServer(guid="00000000-0000-0000-0000-0000000000e1", name="EX01", fqdn="ex01.bench.example",
                             domain="bench.example")
@@ -96,42 +104,126 @@ async def drive(port: int, clients: int, size: int) -> int:
     return sum(1 for r in results if r is True)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--clients", type=int, default=200)
-    p.add_argument("--size-mb", type=float, default=10.0)
-    p.add_argument("--tree", default=str(HERE))
-    args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="exshell-membench-") as tmp:
-        state = Path(tmp) / "state"
-        port = free_port()
-        make_store(state, port, args.clients)
-        env = dict(os.environ, PYTHONPATH=args.tree)
-        proc = subprocess.Popen([sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server", "EX01",
-                                 "--no-delivery", "--log-level", "WARNING"], env=env, cwd=args.tree)
+async def _reply(reader: asyncio.StreamReader) -> bytes:
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise ConnectionError("closed")
+        if line[3:4] != b"-":
+            return line
+
+
+async def hold_idle(port: int, count: int, pid: int) -> tuple[int, int]:
+    """Open `count` connections (greeted, EHLO answered), read the engine's RSS with all of them open, close them.
+    Returns (connections open, RSS)."""
+    conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        for _ in range(count):
+            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30)
+            conns.append((reader, writer))
+            await asyncio.wait_for(_reply(reader), 30)
+            writer.write(b"EHLO idle.example\r\n")
+            await asyncio.wait_for(_reply(reader), 30)
+        await asyncio.sleep(1)
+        return len(conns), rss(pid)[0]
+    finally:
+        for _, writer in conns:
+            writer.close()
+
+
+async def rejected(port: int, megabytes: float, pid: int) -> tuple[bytes, int, float]:
+    """One message of `megabytes` MB past MaxMessageSize, sent in 1 MB writes while the engine's RSS is sampled.
+    Returns (the final reply, highest RSS sampled, seconds)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await _reply(reader)
+    for cmd in (b"EHLO big.example\r\n", b"MAIL FROM:<a@outside.example>\r\n", b"RCPT TO:<b@example.net>\r\n",
+                b"DATA\r\n"):
+        writer.write(cmd)
+        await _reply(reader)
+    chunk = (b"z" * 1022 + b"\r\n") * 1024  # 1 MB of lines
+    high = 0
+    started = time.monotonic()
+    writer.write(b"Subject: too big\r\n\r\n")
+    for _ in range(int(megabytes)):
+        writer.write(chunk)
+        await writer.drain()
+        high = max(high, rss(pid)[0])
+    writer.write(b".\r\n")
+    final = await asyncio.wait_for(_reply(reader), 120)
+    took = time.monotonic() - started
+    high = max(high, rss(pid)[0])
+    writer.write(b"QUIT\r\n")
+    writer.close()
+    return final.strip(), high, took
+
+
+def start_engine(tree: str, state: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=tree)
+    proc = subprocess.Popen([sys.executable, "-m", "exshell.transport.cli", "--state", str(state), "--server", "EX01",
+                             "--no-delivery", "--log-level", "WARNING"], env=env, cwd=tree)
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("engine did not start") from None
-                    time.sleep(0.1)
-            idle, _ = rss(proc.pid)
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.terminate()
+                raise SystemExit("engine did not start") from None
+            time.sleep(0.1)
+
+
+def run_scenario(name: str, args: argparse.Namespace, tmp: Path) -> str:
+    mb = 1024 * 1024
+    state = tmp / f"state-{name}"
+    port = free_port()
+    clients = {"large": args.clients, "idle": args.idle, "rejected": 1}[name]
+    make_store(state, port, clients, max_message_size="10MB" if name == "rejected" else "50MB")
+    proc = start_engine(args.tree, state, port)
+    try:
+        idle, _ = rss(proc.pid)
+        if name == "large":
             started = time.monotonic()
-            ok = asyncio.run(drive(port, args.clients, int(args.size_mb * 1024 * 1024)))
+            ok = asyncio.run(drive(port, args.clients, int(args.size_mb * mb)))
             took = time.monotonic() - started
             time.sleep(2)
             after, peak = rss(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(60)
-    mb = 1024 * 1024
-    print(f"tree {args.tree}: {ok}/{args.clients} messages of {args.size_mb:g} MB accepted in {took:.1f} s; engine RSS "
-          f"idle {idle / mb:.0f} MB, peak {peak / mb:.0f} MB, after {after / mb:.0f} MB "
-          f"(peak per concurrent message {(peak - idle) / mb / args.clients:.2f} MB)")
+            return (f"large: {ok}/{args.clients} messages of {args.size_mb:g} MB accepted in {took:.1f} s; engine RSS "
+                    f"idle {idle / mb:.0f} MB, peak {peak / mb:.0f} MB, after {after / mb:.0f} MB "
+                    f"(peak per concurrent message {(peak - idle) / mb / args.clients:.2f} MB)")
+        if name == "idle":
+            n, held = asyncio.run(hold_idle(port, args.idle, proc.pid))
+            return (f"idle: {n} connections open (greeted, EHLO answered, then silent): engine RSS {idle / mb:.0f} MB "
+                    f"before, {held / mb:.0f} MB with them open ({(held - idle) / n / 1024:.1f} KB per connection)")
+        final, high, took = asyncio.run(rejected(port, args.rejected_mb, proc.pid))
+        return (f"rejected: a {args.rejected_mb:g} MB DATA over MaxMessageSize 10 MB answered {final.decode()!r} after "
+                f"{took:.1f} s; engine RSS {idle / mb:.0f} MB before, at most {high / mb:.0f} MB while it streamed in "
+                f"(+{(high - idle) / mb:.1f} MB)")
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--scenario", choices=["large", "idle", "rejected", "all"], default="large")
+    p.add_argument("--clients", type=int, default=200)
+    p.add_argument("--size-mb", type=float, default=10.0)
+    p.add_argument("--idle", type=int, default=1000, help="idle connections (scenario idle)")
+    p.add_argument("--rejected-mb", type=float, default=100.0, help="size of the rejected DATA (scenario rejected)")
+    p.add_argument("--tree", default=str(HERE))
+    args = p.parse_args()
+    args.clients = max(1, min(args.clients, 2000))
+    args.idle = max(1, min(args.idle, 5000))
+    args.rejected_mb = max(11.0, min(args.rejected_mb, 1024.0))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # this process and the engine hold one fd per connection
+    want = min(hard, max(soft, 2 * max(args.clients, args.idle) + 256))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    names = ["large", "idle", "rejected"] if args.scenario == "all" else [args.scenario]
+    print(f"tree {args.tree}")
+    with tempfile.TemporaryDirectory(prefix="exshell-membench-") as tmp:
+        for name in names:
+            print(run_scenario(name, args, Path(tmp)), flush=True)
 
 
 if __name__ == "__main__":
