@@ -224,8 +224,11 @@ class Engine:
     async def _watch(self) -> None:
         failing: str | None = None
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the result when a cancel arrives just
+            # as the wait ends (the wake-up set at that moment), swallowing the cancel, and stop() then waits forever.
             try:
-                await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wakeup.wait()
             except TimeoutError:
                 pass
             self._wakeup.clear()
