@@ -19,6 +19,7 @@ from exshell.cmdlets.exchange_support import (
     report_model_error,
 )
 from exshell.model.config import ACCEPTED_DOMAINS
+from exshell.model.errors import ModelError
 
 # The seam's operations are imported by the methods that change something: a Get- never builds them.
 _AD_ID = identity_type("AcceptedDomainIdParameter")
@@ -52,9 +53,9 @@ class NewAcceptedDomain(ConfigCmdlet):
     related = ("Get-AcceptedDomain", "Set-AcceptedDomain")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.operations import Create
         from exshell.model.domain import AcceptedDomain
-        from exshell.model.errors import ModelError
 
         p = self.params
         try:
@@ -120,6 +121,7 @@ class SetAcceptedDomain(ConfigCmdlet):
     related = ("Get-AcceptedDomain",)
 
     def process(self) -> None:
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.operations import Update
 
         p = self.params

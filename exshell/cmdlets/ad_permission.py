@@ -20,14 +20,13 @@ from exshell.cmdlets.exchange_support import (
     identity_type,
 )
 from exshell.cmdlets.receive_connector import resolve_all, resolve_one
+from exshell.runtime.values import PSObject, to_string
 
 # The seam's operations are imported by the methods that change something: a Get- never builds them.
 _ADRAW_ID = identity_type("ADRawEntryIdParameter")
 
 
 def _instance(value: Any) -> Any:
-    from exshell.runtime.values import PSObject
-
     if isinstance(value, PSObject) and ACE_TYPE in value.type_names:
         return value
     raise ValueError("The value is not an ADAcePresentationObject (pipe the output of Get-ADPermission).")
@@ -53,9 +52,9 @@ ACCESS_RIGHTS = T.flags(
 
 
 def _canonical_right(value: Any) -> str:
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.permissions import EXTENDED_RIGHTS as KNOWN
     from exshell.model.permissions import canonical_right
-    from exshell.runtime.values import to_string
 
     text = to_string(value).strip()
     try:
@@ -146,6 +145,7 @@ class AddADPermission(ConfigCmdlet):
     related = ("Get-ADPermission", "Remove-ADPermission", "Test-RelayPolicy")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.operations import AddAces, Guard
         from exshell.model.permissions import ACE, canonical_principal
 
@@ -214,6 +214,7 @@ class GetADPermission(Cmdlet):
     related = ("Add-ADPermission", "Remove-ADPermission")
 
     def process(self) -> None:
+        # Lazy: a model module loads with the objects it decodes.
         from exshell.model.permissions import same_principal
 
         config = current_config(self)
@@ -246,6 +247,7 @@ class RemoveADPermission(ConfigCmdlet):
     related = ("Add-ADPermission", "Get-ADPermission")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.operations import RemoveAces
         from exshell.model.permissions import canonical_principal
 

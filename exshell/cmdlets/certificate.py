@@ -29,14 +29,14 @@ from exshell.cmdlets.secure import SECURE_STRING
 from exshell.config.operations import Create, Delete, Update
 from exshell.model.certificate import CERTIFICATE_TYPE, CERTIFICATES, AllowedServices, ExchangeCertificate
 from exshell.runtime.values import PSObject
+from exshell.output.views import Column, TableView, register_view
+from exshell.model.errors import ModelError
 
 EXPORT_TYPE = "Microsoft.Exchange.Management.SystemConfigurationTasks.BinaryFileDataObject"
 NOT_SERVED = ("IIS", "IMAP", "POP", "UM", "UMCallRouter", "Federation")
 
 
 def _register_views() -> None:
-    from exshell.output.views import Column, TableView, register_view
-
     register_view(CERTIFICATE_TYPE, TableView((Column("Thumbprint", width=40), Column("Services", "ServicesStringForm",
                                                                                       width=9),
                                                Column("Subject"))))
@@ -85,6 +85,7 @@ THUMBPRINT = T.custom("System.String", _thumb, display="String")
 def _certificates(cmdlet: Cmdlet) -> list[ExchangeCertificate]:
     if isinstance(cmdlet, ConfigCmdlet):
         return list(cmdlet.changes.view.objects(CERTIFICATES).values())
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.certificate import certificates_from_data
 
     return certificates_from_data(cmdlet.runtime.services.store.snapshot().data)
@@ -119,7 +120,7 @@ def _find(cmdlet: Cmdlet, identity: str, get: bool = False) -> Any:
 def _keys(cmdlet: Cmdlet) -> Any:
     """The key store of this shell's store: a fleet's shared table (any server's certificate is made or read
     from any shell), else the state folder."""
-    from exshell.store.secrets import key_store
+    from exshell.store.secrets import key_store  # lazy: the store opens on first use
 
     services = cmdlet.runtime.services
     return key_store(services.store, services.state_dir, cache=False)
@@ -188,8 +189,7 @@ class NewExchangeCertificate(ConfigCmdlet):
     related = ("Get-ExchangeCertificate", "Enable-ExchangeCertificate", "Import-ExchangeCertificate")
 
     def process(self) -> None:
-        from exshell.model import x509
-        from exshell.model.errors import ModelError
+        from exshell.model import x509  # lazy: a model module loads with the objects it decodes
 
         p = self.params
         if p.get("GenerateRequest"):
@@ -260,8 +260,7 @@ class ImportExchangeCertificate(ConfigCmdlet):
     related = ("Enable-ExchangeCertificate", "Get-ExchangeCertificate")
 
     def process(self) -> None:
-        from exshell.model import x509
-        from exshell.model.errors import ModelError
+        from exshell.model import x509  # lazy: a model module loads with the objects it decodes
 
         p = self.params
         data = p.get("FileData")
@@ -409,6 +408,7 @@ class ExportExchangeCertificate(Cmdlet):
     related = ("Import-ExchangeCertificate",)
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.model import x509
         from exshell.store.keystore import KeyStoreError
 
@@ -461,6 +461,7 @@ class RemoveExchangeCertificate(ConfigCmdlet):
     related = ("Get-ExchangeCertificate",)
 
     def process(self) -> None:
+        # Lazy: the engine's code, only for the commands that use it.
         from exshell.transport.policy import PolicyIndex
 
         p = self.params

@@ -13,9 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.progress import LoopProgress
+from exshell.cmdlets.exchange_support import report_model_error
+from exshell.model.errors import ModelError
+from exshell.output.views import Column, TableView, register_view
+from exshell.runtime.values import PSObject, to_string
+from exshell.runtime.wildcard import WildcardPattern
+from exshell.store import StoreError, collection_label
 
 if TYPE_CHECKING:  # pragma: no cover
-    from exshell.store.base import Store, StoreError
+    from exshell.store.base import Store
     from exshell.store.history import ObjectChange, VersionInfo
 
 CONFIG_VERSION_TYPE = "Exshell.ConfigVersion"
@@ -24,8 +30,6 @@ OBJECT_PROPERTY = "(object)"  # the Property of a row for a whole object added o
 
 
 def _register_views() -> None:
-    from exshell.output.views import Column, TableView, register_view
-
     register_view(
         CONFIG_VERSION_TYPE,
         TableView((Column("Version", align="right"), Column("When"), Column("Who"), Column("Command"))),
@@ -54,8 +58,6 @@ def _positive(value: Any) -> None:
 
 
 def _psobject(props: list[tuple[str, Any]], type_name: str) -> Any:
-    from exshell.runtime.values import PSObject
-
     return PSObject(
         props, type_names=[type_name, "System.Management.Automation.PSCustomObject", "System.Object"]
     )
@@ -64,8 +66,6 @@ def _psobject(props: list[tuple[str, Any]], type_name: str) -> Any:
 def _display(value: Any) -> Any:
     """Record values as shell values: tables become PSCustomObjects, tuples become arrays."""
     if isinstance(value, Mapping):
-        from exshell.runtime.values import PSObject
-
         return PSObject([(k, _display(v)) for k, v in value.items()])
     if isinstance(value, (list, tuple)):
         return [_display(v) for v in value]
@@ -101,8 +101,6 @@ def version_object(info: VersionInfo) -> Any:
 
 def difference_objects(changes: list[ObjectChange]) -> list[Any]:
     """One object per changed property (per added/removed element of a list); whole objects as one row."""
-    from exshell.store import collection_label
-
     out: list[Any] = []
     for oc in changes:
         # The kind of object as an administrator calls it ("Receive connector"), not the store's table name.
@@ -132,9 +130,6 @@ def difference_objects(changes: list[ObjectChange]) -> list[Any]:
 
 def describe_changes(changes: list[ObjectChange]) -> list[str]:
     """Text lines for -WhatIf: what applying `changes` would do."""
-    from exshell.runtime.values import to_string
-    from exshell.store import collection_label
-
     lines: list[str] = []
     for oc in changes:
         label = collection_label(oc.collection)
@@ -185,8 +180,6 @@ class GetConfigVersion(Cmdlet):
     related = ("Compare-ConfigVersion", "Restore-ConfigVersion")
 
     def process(self) -> None:
-        from exshell.store import StoreError
-
         store = _store(self)
         last = self.params.get("Last")
         try:
@@ -206,8 +199,6 @@ class GetConfigVersion(Cmdlet):
 
     @staticmethod
     def _matching(store: Store, identity: str) -> list[VersionInfo]:
-        from exshell.runtime.wildcard import WildcardPattern
-
         pattern = WildcardPattern(identity)
         # Objects renamed since: match today's names too, by key.
         keys = set()
@@ -264,8 +255,6 @@ class CompareConfigVersion(Cmdlet):
     related = ("Get-ConfigVersion", "Restore-ConfigVersion")
 
     def process(self) -> None:
-        from exshell.store import StoreError
-
         store = _store(self)
         a = int(self.params["ReferenceVersion"])
         try:
@@ -321,8 +310,6 @@ class RestoreConfigVersion(Cmdlet):
             progress.done()
 
     def _restore(self, store: Any, version: int, progress: Any) -> None:
-        from exshell.store import StoreError
-
         try:
             current = store.current_version()
             progress.phase(f"Reading version {version}")
@@ -350,9 +337,9 @@ class RestoreConfigVersion(Cmdlet):
         if not self.should_process(f"version {version}", "Restore-ConfigVersion", desc):
             return
 
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.changes import ConfigChanges
         from exshell.config.operations import Restore
-        from exshell.model.errors import ModelError
 
         def checking(done: int, total: int) -> None:
             if done + 1 < total:
@@ -368,8 +355,6 @@ class RestoreConfigVersion(Cmdlet):
             _store_error(self, e, version)
             return
         except ModelError as e:  # the version breaks a rule, or the configuration changed meanwhile
-            from exshell.cmdlets.exchange_support import report_model_error
-
             report_model_error(self, e, version, terminating=True)
             return
         info = changes_.info

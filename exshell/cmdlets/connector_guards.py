@@ -8,6 +8,7 @@ functions the relay decision uses, so the warning and the engine can't disagree.
 from __future__ import annotations
 
 from typing import Any
+from exshell.model.config import RECEIVE_CONNECTORS
 
 ACCEPT_ANY_RECIPIENT = "ms-Exch-SMTP-Accept-Any-Recipient"
 SUBMIT = "ms-Exch-SMTP-Submit"
@@ -28,7 +29,7 @@ _NON_PUBLIC = (
 
 def covers_public_space(rng: Any) -> bool:
     """True when some address of the range is public (not inside one of the non-public blocks)."""
-    from exshell.model.ip import IPRange
+    from exshell.model.ip import IPRange  # lazy: a model module loads with the objects it decodes
 
     blocks = [IPRange.parse(b) for b in _NON_PUBLIC]
     return not any(b.version == rng.version and b.contains_range(rng) for b in blocks)
@@ -37,6 +38,7 @@ def covers_public_space(rng: Any) -> bool:
 def relay_principal_rights(rc: Any) -> tuple[str, bool]:
     """(principal of an unauthenticated session on rc, whether it may relay: it needs both Submit, to get
     past MAIL FROM, and Accept-Any-Recipient, to get past RCPT TO)."""
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.permissions import granted_rights, unauthenticated_principal
 
     principal = unauthenticated_principal(rc)
@@ -57,6 +59,7 @@ def open_relay_risk(config: Any, before: Any, after: Any) -> str | None:
         old_public = {str(r) for r in before.remote_ip_ranges if covers_public_space(r)}
         if relayed and set(public) <= old_public:
             return None
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.address_space import describe_hosts
 
     who = describe_hosts([r for r in after.remote_ip_ranges if covers_public_space(r)])
@@ -70,6 +73,7 @@ def open_relay_risk(config: Any, before: Any, after: Any) -> str | None:
 
 def permission_loss(before: Any, after: Any) -> str | None:
     """Which rights each principal loses when PermissionGroups (or AuthMechanism) changes."""
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.permissions import effective_rights
 
     if before.permission_groups == after.permission_groups and before.auth_mechanism == after.auth_mechanism:
@@ -107,8 +111,8 @@ def open_relay_guard(before: Any, after: Any, working: Any) -> str | None:
 
 def dropped_entries(prop: str, before: Any, after: Any) -> str | None:
     """A whole-list value that drops entries of the stored list (compared by each element's identity)."""
+    # Lazy: only a change builds operations; a Get- never imports them.
     from exshell.config.kinds import kind_of
-    from exshell.model.config import RECEIVE_CONNECTORS
 
     kind = kind_of(RECEIVE_CONNECTORS)
     fld = kind.field_of(prop)

@@ -8,7 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
-from exshell.errors import Category, PipelineStopped
+from exshell.errors import Category, PipelineStopped, ExshellError
+from exshell.output.objects import (
+    property_names_of,
+    MISSING,
+    property_value,
+    is_psobject,
+    new_object,
+    type_names_of,
+)
+from exshell.output.views import MEMBER_DEFINITION
+from exshell.runtime import members
+from exshell.runtime.members import get_member
+from exshell.runtime.operators import compare_values, binary_op
+from exshell.runtime.values import is_true, to_string, enumerate_value
+from exshell.runtime.wildcard import WildcardPattern, has_wildcards
 
 # --------------------------------------------------------------------------- shared helpers
 
@@ -23,6 +37,7 @@ def _invoker(cmdlet: Cmdlet):
 
 
 def property_specs(cmdlet: Cmdlet, value: Any, allowed: tuple[str, ...]):
+    # Lazy: only this command's formatting uses it.
     from exshell.output.properties import PropertySpecError, parse_property_args
 
     try:
@@ -41,13 +56,10 @@ def compare_for_sort(a: Any, b: Any, case_sensitive: bool = False) -> int:
         return -1
     if b is None:
         return 1
-    from exshell.runtime.operators import compare_values
 
     try:
         return compare_values(a, b, case_sensitive=case_sensitive)
     except Exception:  # incomparable values fall back to their ToString (ObjectCommandComparer)
-        from exshell.runtime.values import to_string
-
         x, y = to_string(a), to_string(b)
         if not case_sensitive:
             x, y = x.lower(), y.lower()
@@ -169,8 +181,6 @@ class WhereObject(Cmdlet):
             )
 
     def process(self) -> None:
-        from exshell.runtime.values import is_true
-
         obj = self.params.get("InputObject")
         if not self.runtime.expecting_input and not self.params.is_bound("InputObject"):
             return
@@ -185,17 +195,12 @@ class WhereObject(Cmdlet):
             if self._negate:
                 keep = not keep
         else:
-            from exshell.runtime.operators import binary_op
-
             keep = is_true(binary_op(self._op, value, self.params["Value"]))
         if keep:
             self.write_object(obj)
 
     @staticmethod
     def _property(obj: Any, name: str) -> Any:
-        from exshell.output.objects import MISSING, property_names_of, property_value
-        from exshell.runtime.wildcard import WildcardPattern, has_wildcards
-
         if obj is None:
             return None
         v = property_value(obj, name)
@@ -207,8 +212,6 @@ class WhereObject(Cmdlet):
             if len(hits) == 1:
                 return property_value(obj, hits[0])
         try:
-            from exshell.runtime.members import get_member
-
             return get_member(obj, name)
         except Exception:  # a missing member reads as $null (no strict mode)
             return None
@@ -291,8 +294,6 @@ class ForEachObject(Cmdlet):
             self._emit(self.runtime.invoke_scriptblock(self._end))
 
     def _member(self, obj: Any, name: str, args: list[Any]) -> None:
-        from exshell.output.objects import MISSING, property_value
-
         if obj is None:
             self.write_object(None)
             return
@@ -301,8 +302,6 @@ class ForEachObject(Cmdlet):
             if v is not MISSING:
                 self.write_object(v, enumerate_collection=True)
                 return
-        from exshell.errors import ExshellError
-        from exshell.runtime import members
 
         try:
             if not args and has_property(obj, name):
@@ -321,8 +320,6 @@ class ForEachObject(Cmdlet):
 
 
 def has_property(obj: Any, name: str) -> bool:
-    from exshell.output.objects import property_names_of
-
     return name.lower() in {n.lower() for n in property_names_of(obj)}
 
 
@@ -368,7 +365,7 @@ class SelectObject(Cmdlet):
     related = ("Where-Object", "Sort-Object")
 
     def begin(self) -> None:
-        from exshell.output.properties import SELECT_KEYS
+        from exshell.output.properties import SELECT_KEYS  # lazy: only this command's formatting uses it
 
         self._specs = property_specs(self, self.params["Property"], SELECT_KEYS) if self.params.is_bound("Property") else []
         self._count = 0
@@ -439,9 +436,6 @@ class SelectObject(Cmdlet):
 
     @staticmethod
     def _unique_key(obj: Any, case_sensitive: bool) -> Any:
-        from exshell.output.objects import is_psobject
-        from exshell.runtime.values import to_string
-
         def norm(v: Any) -> Any:
             text = to_string(v)
             return text if case_sensitive else text.lower()
@@ -451,9 +445,7 @@ class SelectObject(Cmdlet):
         return norm(obj)
 
     def _select(self, obj: Any) -> Any:
-        from exshell.output.objects import new_object, type_names_of
-        from exshell.output.properties import expand_specs
-        from exshell.runtime.wildcard import WildcardPattern
+        from exshell.output.properties import expand_specs  # lazy: only this command's formatting uses it
 
         excludes = [WildcardPattern(p) for p in (self.params.get("ExcludeProperty") or [])]
         pairs: list[tuple[str, Any]] = []
@@ -484,6 +476,7 @@ class SelectObject(Cmdlet):
             return
         if self._specs or self.params.is_bound("ExcludeProperty"):
             if not self._specs:
+                # Lazy: only this command's formatting uses it.
                 from exshell.output.properties import PropertySpec
 
                 self._specs = [PropertySpec("*", is_wildcard=True)]
@@ -492,9 +485,6 @@ class SelectObject(Cmdlet):
         self.write_object(obj)
 
     def _expand(self, obj: Any) -> None:
-        from exshell.output.objects import MISSING, is_psobject, property_value
-        from exshell.runtime.values import enumerate_value
-
         name = self.params["ExpandProperty"]
         value = property_value(obj, name)
         if value is MISSING:
@@ -564,10 +554,7 @@ class GetMember(Cmdlet):
         if obj is None:
             return
         self._any = True
-        from exshell.output.member_info import members_of
-        from exshell.output.objects import new_object, type_names_of
-        from exshell.output.views import MEMBER_DEFINITION
-        from exshell.runtime.wildcard import WildcardPattern
+        from exshell.output.member_info import members_of  # lazy: only this command's formatting uses it
 
         names = type_names_of(obj)
         type_name = names[0] if names else "System.Object"
@@ -590,8 +577,6 @@ class GetMember(Cmdlet):
             )
 
     def _kinds(self) -> set[str] | None:
-        from exshell.runtime.values import to_string
-
         if not self.params.is_bound("MemberType"):
             return None
         raw = self.params["MemberType"]
@@ -643,6 +628,7 @@ class GetDate(Cmdlet):
     def process(self) -> None:
         import datetime as _dt
 
+        # Lazy: only this command's formatting uses it.
         from exshell.output.dateformat import format_datetime, uformat_datetime
 
         when = self.params.get("Date") if self.params.is_bound("Date") else _dt.datetime.now()

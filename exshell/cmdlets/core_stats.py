@@ -11,6 +11,9 @@ from exshell.cmdlets.core import compare_for_sort as _compare
 from exshell.cmdlets.core import has_property as _has_property
 from exshell.cmdlets.core import property_specs as _specs
 from exshell.errors import Category
+from exshell.output.objects import new_object
+from exshell.output.views import GROUP_INFO, GROUP_INFO_NO_ELEMENT, MEASURE_INFO, TEXT_MEASURE_INFO
+from exshell.runtime.values import PSHashtable, to_string
 
 
 def _equal_keys(a: Any, b: Any, case_sensitive: bool) -> bool:
@@ -51,7 +54,7 @@ class SortObject(Cmdlet):
     related = ("Group-Object",)
 
     def begin(self) -> None:
-        from exshell.output.properties import SORT_KEYS
+        from exshell.output.properties import SORT_KEYS  # lazy: only this command's formatting uses it
 
         self._items: list[Any] = []
         self._specs = _specs(self, self.params["Property"], SORT_KEYS) if self.params.is_bound("Property") else []
@@ -68,7 +71,7 @@ class SortObject(Cmdlet):
         self._items.append(self.params.get("InputObject"))
 
     def end(self) -> None:
-        from exshell.output.properties import expand_specs
+        from exshell.output.properties import expand_specs  # lazy: only this command's formatting uses it
 
         items = self._items
         if not items:
@@ -137,7 +140,7 @@ class GroupObject(Cmdlet):
     related = ("Sort-Object", "Measure-Object")
 
     def begin(self) -> None:
-        from exshell.output.properties import GROUP_KEYS
+        from exshell.output.properties import GROUP_KEYS  # lazy: only this command's formatting uses it
 
         self._items: list[Any] = []
         self._specs = _specs(self, self.params["Property"], GROUP_KEYS) if self.params.is_bound("Property") else []
@@ -148,10 +151,7 @@ class GroupObject(Cmdlet):
         self._items.append(self.params.get("InputObject"))
 
     def end(self) -> None:
-        from exshell.output.objects import new_object
-        from exshell.output.properties import expand_specs
-        from exshell.output.views import GROUP_INFO, GROUP_INFO_NO_ELEMENT
-        from exshell.runtime.values import PSHashtable, to_string
+        from exshell.output.properties import expand_specs  # lazy: only this command's formatting uses it
 
         case = bool(self.params.get("CaseSensitive"))
         groups: list[tuple[list[Any], list[Any]]] = []
@@ -266,7 +266,7 @@ class MeasureObject(Cmdlet):
         if any(self.params.get(p) for p in ("Line", "Word", "Character")):
             self._text()
             return
-        from exshell.output.properties import expand_specs
+        from exshell.output.properties import expand_specs  # lazy: only this command's formatting uses it
 
         if not self.params.is_bound("Property"):
             self._emit(len(self._items), self._items, None)
@@ -296,9 +296,6 @@ class MeasureObject(Cmdlet):
                 self._emit(len(values), values, s.name)
 
     def _emit(self, count: int, values: list[Any], prop: str | None) -> None:
-        from exshell.output.objects import new_object
-        from exshell.output.views import MEASURE_INFO
-
         p = self.params
         every = bool(p.get("AllStats"))
         want = {k: every or bool(p.get(k)) for k in ("Sum", "Average", "Maximum", "Minimum", "StandardDeviation")}
@@ -357,10 +354,6 @@ class MeasureObject(Cmdlet):
         )
 
     def _text(self) -> None:
-        from exshell.output.objects import new_object
-        from exshell.output.views import TEXT_MEASURE_INFO
-        from exshell.runtime.values import to_string
-
         lines = words = chars = 0
         for obj in self._items:
             text = to_string(obj)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exshell.output.views import Column, ListView, TableView, register_view
+from exshell.runtime.values import PSObject
 
 RECEIVE_CONNECTOR_TYPE = "Microsoft.Exchange.Data.Directory.SystemConfiguration.ReceiveConnector"
 ACE_TYPE = "Microsoft.Exchange.Management.RecipientTasks.ADAcePresentationObject"
@@ -22,8 +23,8 @@ _TAIL = ("System.Object",)
 
 
 def _psobject(props: dict[str, Any], type_name: str, to_string: str) -> Any:
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.identity import ObjectIdentity
-    from exshell.runtime.values import PSObject
 
     if isinstance(props.get("Identity"), str):
         # Identity is an object in Exchange (ADObjectId): `.Identity.Name`, `.Identity.Parent`; it prints as text.
@@ -63,7 +64,7 @@ def _as(parse: Any, value: Any) -> Any:
 
 
 def domain_object(domain: Any) -> Any:
-    from exshell.model.smtp import SmtpDomain
+    from exshell.model.smtp import SmtpDomain  # lazy: a model module loads with the objects it decodes
 
     props = domain.to_properties()
     props["DomainName"] = _as(SmtpDomain.parse, props.get("DomainName"))
@@ -81,7 +82,7 @@ def settings_object(settings: Any) -> Any:
 
 
 def mailbox_object(mbx: Any) -> Any:
-    from exshell.model.smtp import SmtpAddress
+    from exshell.model.smtp import SmtpAddress  # lazy: a model module loads with the objects it decodes
 
     props = mbx.to_properties()
     props["PrimarySmtpAddress"] = _as(SmtpAddress.parse, props.get("PrimarySmtpAddress"))

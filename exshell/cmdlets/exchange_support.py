@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
 from exshell.cmdlets.base import Cmdlet, ParamType, T
+from exshell.app import default_server_name
+from exshell.runtime.parameters import COMMON_NAMES, ListModifier
+from exshell.runtime.values import to_string, PSObject
+from exshell.runtime.wildcard import WildcardPattern, has_wildcards
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.model.config import Config
@@ -26,7 +30,6 @@ def server_name_of(cmdlet: "Cmdlet") -> str:
     name = getattr(cmdlet.runtime.services, "server_name", None)
     if name:
         return name
-    from exshell.app import default_server_name
 
     return default_server_name()
 
@@ -66,8 +69,6 @@ def _is_this_server(cmdlet: "Cmdlet", wanted: str, what: str) -> bool:
 
 def _convert_with(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
-        from exshell.runtime.values import PSObject, to_string
-
         if isinstance(value, PSObject):
             value = to_string(value)
         try:
@@ -79,36 +80,38 @@ def _convert_with(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _ip_range(value: Any) -> Any:
-    from exshell.model.ip import IPRange
+    from exshell.model.ip import IPRange  # lazy: a model module loads with the objects it decodes
 
     return IPRange.parse(value if isinstance(value, IPRange) else str(value))
 
 
 def _binding(value: Any) -> Any:
-    from exshell.model.binding import IPBinding
+    from exshell.model.binding import IPBinding  # lazy: a model module loads with the objects it decodes
 
     return IPBinding.parse(value if isinstance(value, IPBinding) else str(value))
 
 
 def _size(value: Any) -> Any:
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.size import ByteQuantifiedSize
 
     return ByteQuantifiedSize.parse(value)
 
 
 def _unlimited(value: Any) -> Any:
-    from exshell.model.size import Unlimited
+    from exshell.model.size import Unlimited  # lazy: a model module loads with the objects it decodes
 
     return Unlimited.parse(value)
 
 
 def _unlimited_size(value: Any) -> Any:
-    from exshell.model.size import Unlimited
+    from exshell.model.size import Unlimited  # lazy: a model module loads with the objects it decodes
 
     return Unlimited.parse(value, size=True)
 
 
 def _timespan(value: Any) -> Any:
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.timespan import EnhancedTimeSpan
 
     return EnhancedTimeSpan.parse(value)
@@ -184,8 +187,6 @@ def identity_type(what: str) -> ParamType:
     """An identity parameter: a string, or an object carrying Identity (piped connectors, ACEs)."""
 
     def convert(value: Any) -> str:
-        from exshell.runtime.values import PSObject, to_string
-
         if isinstance(value, PSObject):
             ident = value.get("Identity")
             return to_string(ident if ident is not None else value)
@@ -199,7 +200,7 @@ def identity_type(what: str) -> ParamType:
 
 def current_config(cmdlet: "Cmdlet") -> "Config":
     """The newest version as model objects (decoded once per version per process, per collection)."""
-    from exshell.config.cache import current_config as newest
+    from exshell.config.cache import current_config as newest  # lazy: the configuration is read on first use
 
     return newest(cmdlet.runtime.services.store)
 
@@ -213,9 +214,8 @@ def history_text(cmdlet: Cmdlet) -> str:
     it names variables, followed by the values this cmdlet was bound to (`-Bindings $binding` alone tells a
     reader nothing once the script is gone); and, for a statement from a script file, the file and line.
     Secrets (SecureString, PSCredential) are never written out."""
+    # Lazy: another cmdlet module, loaded when its command runs.
     from exshell.cmdlets.secure import PSCredential, SecureString
-    from exshell.runtime.parameters import COMMON_NAMES, ListModifier
-    from exshell.runtime.values import to_string
 
     invocation = cmdlet.runtime.invocation
     text = getattr(invocation, "statement_text", "") or cmdlet.name
@@ -255,6 +255,7 @@ class ConfigCmdlet(Cmdlet):
     input_progress = True
 
     def begin(self) -> None:
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.changes import ConfigChanges
 
         self.changes = ConfigChanges(self.runtime.services.store, history_text(self))
@@ -267,7 +268,7 @@ class ConfigCmdlet(Cmdlet):
 
     def preview(self, op: Any, target: Any = None) -> Any:
         """What op would do (Applied(before, after)), or None after reporting the broken rule."""
-        from exshell.model.errors import ModelError
+        from exshell.model.errors import ModelError  # lazy: a model module loads with the objects it decodes
 
         try:
             return self.changes.preview(op)
@@ -278,7 +279,7 @@ class ConfigCmdlet(Cmdlet):
     def change(self, op: Any, target: Any = None, emit: bool = False) -> Any:
         """Queue op for this invocation's version; returns Applied(before, after), or None after reporting
         the broken rule (then nothing is queued)."""
-        from exshell.model.errors import ModelError
+        from exshell.model.errors import ModelError  # lazy: a model module loads with the objects it decodes
 
         try:
             result = self.changes.add(op)
@@ -290,7 +291,7 @@ class ConfigCmdlet(Cmdlet):
         return result
 
     def end(self) -> None:
-        from exshell.model.errors import ModelError
+        from exshell.model.errors import ModelError  # lazy: a model module loads with the objects it decodes
 
         progress = self.runtime.progress  # set when objects came through the pipeline
 
@@ -315,6 +316,7 @@ class ConfigCmdlet(Cmdlet):
 
     def remove(self, collection: str, obj: Any, description: str) -> None:
         """Remove-*: ShouldProcess (ConfirmImpact High prompts), then delete the object by its key."""
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.operations import Delete
 
         if self.should_process(obj.identity, description=description):
@@ -354,8 +356,6 @@ def identity_matcher(ident: str) -> Callable[[str], bool]:
     """How an Identity compares with the names an object answers to: a PowerShell wildcard (`*`, `?`,
     `[a-z]`) when it holds one, else the exact text; case-insensitive either way. An invalid pattern raises
     the runtime's WildcardPatternException."""
-    from exshell.runtime.wildcard import WildcardPattern, has_wildcards
-
     text = ident.strip()
     if has_wildcards(text):
         return WildcardPattern(text).match
@@ -364,8 +364,6 @@ def identity_matcher(ident: str) -> Callable[[str], bool]:
 
 
 def is_wildcard(ident: str) -> bool:
-    from exshell.runtime.wildcard import has_wildcards
-
     return has_wildcards(ident.strip())
 
 

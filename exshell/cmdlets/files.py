@@ -10,6 +10,9 @@ from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.errors import Category
+from exshell.output.render import format_objects, FormatRecord
+from exshell.runtime.values import to_string, enumerate_value
+from exshell.runtime.wildcard import has_wildcards
 
 ENCODING = T.enum(
     "System.Text.Encoding",
@@ -22,8 +25,6 @@ QUOTE_KIND = T.enum("Microsoft.PowerShell.Commands.BaseCsvWritingCommand+QuoteKi
 
 
 def _text(v: Any) -> str:
-    from exshell.runtime.values import to_string
-
     return to_string(v)
 
 
@@ -44,8 +45,7 @@ def _not_found(cmdlet: Cmdlet, path: str) -> None:
 
 def _resolve_existing(cmdlet: Cmdlet, patterns: list[str], literal: bool = False) -> list[Path]:
     """Paths that exist; wildcards expand (sorted, as the FileSystem provider lists them)."""
-    from exshell.output.textfile import resolve_path
-    from exshell.runtime.wildcard import has_wildcards
+    from exshell.output.textfile import resolve_path  # lazy: only this command's formatting uses it
 
     out: list[Path] = []
     for text in patterns:
@@ -123,7 +123,7 @@ class OutFile(Cmdlet):
         self._items.append(self.params.get("InputObject"))
 
     def end(self) -> None:
-        from exshell.output.render import format_objects
+        # Lazy: only this command's formatting uses it.
         from exshell.output.textfile import resolve_path, write_text
 
         path = resolve_path(self.params["FilePath"])
@@ -133,6 +133,7 @@ class OutFile(Cmdlet):
         if not self.should_process(str(path), "Output to File"):
             return
         width = self.params["Width"] if self.params.is_bound("Width") else _host_width(self)
+        # Lazy: another cmdlet module, loaded when its command runs.
         from exshell.cmdlets.format import enumeration_limit_of
 
         lines = format_objects(self._items, width, enumeration_limit_of(self))
@@ -171,7 +172,7 @@ class GetContent(Cmdlet):
     )
 
     def process(self) -> None:
-        from exshell.output.textfile import read_text
+        from exshell.output.textfile import read_text  # lazy: only this command's formatting uses it
 
         literal = self.params.is_bound("LiteralPath")
         patterns = list(self.params["LiteralPath"] if literal else self.params["Path"])
@@ -230,13 +231,12 @@ class _ContentWriter(Cmdlet):
         self._values: list[Any] = []
 
     def process(self) -> None:
-        from exshell.runtime.values import enumerate_value
-
         value = self.params.get("Value")
         items = enumerate_value(value)
         self._values.extend(items if items is not None else [value])
 
     def end(self) -> None:
+        # Lazy: only this command's formatting uses it.
         from exshell.output.textfile import resolve_path, write_text
 
         literal = self.params.is_bound("LiteralPath")
@@ -291,6 +291,7 @@ class AddContent(_ContentWriter):
 
 class _CsvReader(Cmdlet):
     def objects_from(self, text: str) -> None:
+        # Lazy: only this command's formatting uses it.
         from exshell.output.csvtext import MISSING_HEADER_WARNING, CsvError, records_to_objects
 
         header = list(self.params["Header"]) if self.params.get("Header") is not None else None
@@ -336,7 +337,7 @@ class ImportCsv(_CsvReader):
     examples = (Example("Import-Csv relays.csv | New-ReceiveConnector ...", "Creates objects from a CSV file."),)
 
     def process(self) -> None:
-        from exshell.output.textfile import read_text
+        from exshell.output.textfile import read_text  # lazy: only this command's formatting uses it
 
         literal = self.params.is_bound("LiteralPath")
         patterns = list((self.params.get("LiteralPath") if literal else self.params.get("Path")) or [])
@@ -373,8 +374,6 @@ class ConvertFromCsv(_CsvReader):
         self._lines: list[str] = []
 
     def process(self) -> None:
-        from exshell.runtime.values import enumerate_value
-
         value = self.params.get("InputObject")
         items = enumerate_value(value)
         for item in items if items is not None else [value]:
@@ -406,7 +405,6 @@ class _CsvWriter(Cmdlet):
         obj = self.params.get("InputObject")
         if obj is None:
             return
-        from exshell.output.render import FormatRecord
 
         if isinstance(obj, FormatRecord):
             self.throw_terminating(
@@ -418,7 +416,7 @@ class _CsvWriter(Cmdlet):
         self._items.append(obj)
 
     def lines(self, columns: list[str] | None = None, no_header: bool = False) -> list[str]:
-        from exshell.output.csvtext import csv_lines
+        from exshell.output.csvtext import csv_lines  # lazy: only this command's formatting uses it
 
         delimiter = _text(self.params["Delimiter"])[:1] if self.params.is_bound("Delimiter") else ","
         quotes = _text(self.params["UseQuotes"]) if self.params.is_bound("UseQuotes") else "Always"
@@ -470,6 +468,7 @@ class ExportCsv(_CsvWriter):
     examples = (Example("Get-ReceiveConnector | Select Identity,Enabled | Export-Csv rc.csv", "Saves two columns."),)
 
     def end(self) -> None:
+        # Lazy: only this command's formatting uses it.
         from exshell.output.csvtext import parse_records, split_preamble
         from exshell.output.textfile import read_text, resolve_path, write_text
 
@@ -552,7 +551,7 @@ class ConvertToJson(Cmdlet):
         self._items.append(self.params.get("InputObject"))
 
     def end(self) -> None:
-        from exshell.output.jsontext import JsonWriter
+        from exshell.output.jsontext import JsonWriter  # lazy: only this command's formatting uses it
 
         if not self._items:
             return
@@ -560,8 +559,6 @@ class ConvertToJson(Cmdlet):
         writer = JsonWriter(depth, bool(self.params.get("Compress")), bool(self.params.get("EnumsAsStrings")))
         value: Any = self._items[0] if len(self._items) == 1 and not self.params.get("AsArray") else list(self._items)
         if len(self._items) == 1 and self.params.get("AsArray"):
-            from exshell.runtime.values import enumerate_value
-
             inner = enumerate_value(self._items[0])
             value = inner if inner is not None else [self._items[0]]
         text = writer.dumps(value)
@@ -593,7 +590,7 @@ class ConvertFromJson(Cmdlet):
             self._parts.append(_text(value))
 
     def end(self) -> None:
-        from exshell.output.jsontext import parse_json
+        from exshell.output.jsontext import parse_json  # lazy: only this command's formatting uses it
 
         text = "\n".join(self._parts)
         if not text.strip():

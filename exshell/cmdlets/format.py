@@ -10,9 +10,13 @@ from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.errors import Category
+from exshell.output import out_default
+from exshell.output.cells import enumeration_limit
+from exshell.output.render import FormatRecord, format_table, format_list, format_wide, format_objects
 
 
 def _property_specs(cmdlet: Cmdlet, value: Any, allowed: tuple[str, ...]) -> list[Any]:
+    # Lazy: only this command's formatting uses it.
     from exshell.output.properties import PropertySpecError, parse_property_args
 
     def invoke(block: Any, obj: Any) -> list:
@@ -55,11 +59,8 @@ class _FormatCommand(Cmdlet):
         raise NotImplementedError
 
     def end(self) -> None:
-        from exshell.output.render import FormatRecord
-
         if not self._items:
             return
-        from exshell.output.cells import enumeration_limit
 
         items = self._items
         cache: dict[int, list[str]] = {}
@@ -117,8 +118,7 @@ class FormatTable(_FormatCommand):
     related = ("Format-List", "Out-String")
 
     def layout(self, items: list[Any], width: int) -> list[str]:
-        from exshell.output.properties import FORMAT_KEYS
-        from exshell.output.render import format_table
+        from exshell.output.properties import FORMAT_KEYS  # lazy: only this command's formatting uses it
 
         specs = _property_specs(self, self.params["Property"], FORMAT_KEYS) if self.params.is_bound("Property") else None
         return format_table(
@@ -147,8 +147,7 @@ class FormatList(_FormatCommand):
     related = ("Format-Table",)
 
     def layout(self, items: list[Any], width: int) -> list[str]:
-        from exshell.output.properties import FORMAT_KEYS
-        from exshell.output.render import format_list
+        from exshell.output.properties import FORMAT_KEYS  # lazy: only this command's formatting uses it
 
         specs = _property_specs(self, self.params["Property"], FORMAT_KEYS) if self.params.is_bound("Property") else None
         return format_list(items, width, specs)
@@ -169,8 +168,7 @@ class FormatWide(_FormatCommand):
     examples = (Example("Get-AcceptedDomain | Format-Wide Name -Column 3", "Names in three columns."),)
 
     def layout(self, items: list[Any], width: int) -> list[str]:
-        from exshell.output.properties import FORMAT_KEYS
-        from exshell.output.render import format_wide
+        from exshell.output.properties import FORMAT_KEYS  # lazy: only this command's formatting uses it
 
         spec = None
         if self.params.is_bound("Property"):
@@ -211,8 +209,6 @@ class OutString(_BufferingOut):
     examples = (Example("Get-ReceiveConnector | Out-String -Width 200", "The table as one wide string."),)
 
     def end(self) -> None:
-        from exshell.output.render import format_objects
-
         width = self.params["Width"] if self.params.is_bound("Width") else _host_width(self)
         lines = format_objects(self._items, width, enumeration_limit_of(self))
         if self.params.get("Stream"):
@@ -238,8 +234,6 @@ class OutDefault(_BufferingOut):
     examples = (Example("Get-ReceiveConnector | Out-Default", "Same as not piping at all."),)
 
     def end(self) -> None:
-        from exshell.output import out_default
-
         out_default(self._items, self.runtime.host, enumeration_limit_of(self))
 
 
@@ -259,11 +253,8 @@ class OutHost(_BufferingOut):
     )
 
     def end(self) -> None:
-        from exshell.output import out_default
-
         if self.params.get("Paging"):
-            from exshell.output.pager import page_lines
-            from exshell.output.render import format_objects
+            from exshell.output.pager import page_lines  # lazy: only -Paging uses it
 
             host = self.runtime.host
             page_lines(format_objects(self._items, getattr(host, "width", 120) or 120,

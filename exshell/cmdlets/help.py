@@ -19,6 +19,8 @@ from exshell.cmdlets.base import (
     SetAttrs,
     T,
 )
+from exshell.runtime.values import PSObject
+from exshell.runtime.wildcard import WildcardPattern
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.cmdlets.registry import CommandEntry, CommandRegistry
@@ -48,14 +50,12 @@ HELP_WIDTH = 80
 
 
 def _version() -> str:
-    from exshell.version import version
+    from exshell.version import version  # lazy: reads the package metadata, only when shown
 
     return version()
 
 
 def _wildcard(pattern: str) -> Any:
-    from exshell.runtime.wildcard import WildcardPattern
-
     return WildcardPattern(pattern)
 
 
@@ -72,8 +72,6 @@ def _registry(cmdlet: Cmdlet) -> CommandRegistry:
 
 def command_info(entry: CommandEntry, alias: str | None = None) -> Any:
     """The CmdletInfo / AliasInfo object Get-Command emits for a manifest entry."""
-    from exshell.runtime.values import PSObject
-
     verb, _, noun = entry.name.partition("-")
     if alias is None:
         props: list[tuple[str, Any]] = [
@@ -286,7 +284,7 @@ def parameter_block(cls: type[Cmdlet], p: Parameter, attributes: bool = True) ->
     head = f"-{p.name}" if p.is_switch else f"-{p.name} {_type_text(p)}"
     lines = [f"{INDENT}{head}"]
     text = p.help
-    from exshell.config.settings_table import NO_EFFECT, is_informational
+    from exshell.config.settings_table import NO_EFFECT, is_informational  # lazy: only Get-Help reads it
 
     if is_informational(cls.name, p.name) and NO_EFFECT not in text:
         text = f"{text} {NO_EFFECT}".strip()  # the settings table's verdict (exshell/config/settings_table.py)
@@ -563,8 +561,6 @@ class GetHelp(Cmdlet):
         self.write_object(help_text(cls, view))
 
     def _list_matches(self, registry: CommandRegistry, pattern: str) -> None:
-        from exshell.runtime.values import PSObject
-
         pat = _wildcard(pattern)
         hits = [e for e in registry.entries() if pat.match(e.name)]
         if len(hits) == 1:

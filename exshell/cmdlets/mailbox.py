@@ -17,6 +17,7 @@ from exshell.cmdlets.exchange_support import (
 )
 from exshell.cmdlets.secure import SECURE_STRING
 from exshell.model.config import MAILBOXES
+from exshell.model.errors import ModelError
 
 # The seam's operations are imported by the methods that change something: a Get- never builds them.
 _MBX_ID = identity_type("MailboxIdParameter")
@@ -51,8 +52,8 @@ class NewMailbox(ConfigCmdlet):
     related = ("Get-Mailbox", "Set-Mailbox")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.operations import Create
-        from exshell.model.errors import ModelError
         from exshell.model.mailbox import Mailbox
 
         p = self.params
@@ -133,6 +134,7 @@ class SetMailbox(ConfigCmdlet):
     examples = (Example('Set-Mailbox bharat -EmailAddresses @{Add="scans@contoso.com"}', ""),)
 
     def process(self) -> None:
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.operations import ListEdit, Update
 
         p = self.params
@@ -183,6 +185,7 @@ def sealed_password_hash(cmdlet: Any, password: str) -> str:
     """The scrypt hash of a mailbox password, sealed in the owner-only key store, or a fleet's shared secrets table
     (every engine checks AUTH against it, as every Exchange server reads AD): never in config.toml, parsed.json or
     history, which are readable by more than the owner; the record keeps the reference."""
+    # Lazy: loaded when this command runs, not at start-up.
     from exshell.model.mailbox import hash_password
     from exshell.store.secrets import key_store
 

@@ -19,6 +19,7 @@ from exshell.cmdlets.exchange_support import current_config, identity_type, not_
 from exshell.cmdlets.progress import LoopProgress
 from exshell.errors import ExshellError
 from exshell.output.views import Column, TableView, register_view
+from exshell.runtime.values import PSObject
 
 QUEUE_TYPE = "Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo"
 MESSAGE_TYPE = "Microsoft.Exchange.Data.QueueViewer.ExtensibleMessageInfo"
@@ -52,8 +53,6 @@ register_view(
 
 
 def _psobject(props: dict[str, Any], type_name: str, text: str) -> Any:
-    from exshell.runtime.values import PSObject
-
     return PSObject(
         props,
         type_names=(type_name, "Microsoft.Exchange.Data.QueueViewer.PagedDataObject", "System.Object"),
@@ -62,11 +61,12 @@ def _psobject(props: dict[str, Any], type_name: str, text: str) -> Any:
 
 
 def _reader(cmdlet: Cmdlet) -> Any:
+    # Lazy: loaded when this command runs, not at start-up.
     from exshell.model.config import Config
     from exshell.transport.delivery.queue_view import QueueReader
 
     services = cmdlet.runtime.services
-    from exshell.model.errors import ModelDataError
+    from exshell.model.errors import ModelDataError  # lazy: a model module loads with the objects it decodes
 
     try:
         settings = Config.from_data(services.store.snapshot().data).settings_for(services.server_name)
@@ -96,6 +96,7 @@ class QueueView:
     def queues(self) -> list[Any]:
         if self._queues is None:
             if self.remote:
+                # Lazy: the engine's code, only for the commands that use it.
                 from exshell.transport.queue_agent import QUEUES, decode_queues
 
                 self._queues = decode_queues(self.act(QUEUES, {}))
@@ -107,6 +108,7 @@ class QueueView:
     def messages(self) -> list[Any]:
         if self._messages is None:
             if self.remote:
+                # Lazy: the engine's code, only for the commands that use it.
                 from exshell.transport.queue_agent import MESSAGES, decode_messages
 
                 self._messages = decode_messages(self.act(MESSAGES, {}))
@@ -124,6 +126,7 @@ class QueueView:
         services = self.cmdlet.runtime.services
         if self.remote:
             return services.store.ask_queue(self.server, action, args)
+        # Lazy: the engine's code, only for the commands that use it.
         from exshell.transport.delivery import control
 
         return control.send_request(services.state_dir, self.server, action, args)
@@ -173,6 +176,7 @@ def unavailable(cmdlet: Cmdlet, view: QueueView, exc: Exception) -> None:
 
 def _filter(cmdlet: Cmdlet) -> Any:
     """The parsed -Filter, or None; a syntax error is terminating, as Exchange's."""
+    # Lazy: the engine's code, only for the commands that use it.
     from exshell.transport.delivery.opath import FilterError, parse_filter
 
     text = cmdlet.params.get("Filter")
@@ -186,6 +190,7 @@ def _filter(cmdlet: Cmdlet) -> Any:
 
 
 def _keep(cmdlet: Cmdlet, terms: Any, props: dict[str, Any]) -> bool:
+    # Lazy: the engine's code, only for the commands that use it.
     from exshell.transport.delivery.opath import FilterError, matches
 
     if terms is None:
@@ -422,6 +427,7 @@ def _ask(cmdlet: Cmdlet, view: QueueView, action: str, args: dict[str, Any], tar
     """Send one request to the server's delivery service; report a refusal as a non-terminating error. This
     machine's service not running is terminating (nothing else can be done here); another server's engine that
     can't be asked is that server's error, and the next server is still asked."""
+    # Lazy: the engine's code, only for the commands that use it.
     from exshell.transport.delivery import control
 
     try:

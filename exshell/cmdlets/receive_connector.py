@@ -37,6 +37,7 @@ from exshell.cmdlets.exchange_support import (
     server_name_of,
 )
 from exshell.model.config import RECEIVE_CONNECTORS
+from exshell.model.errors import ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
     from exshell.config.operations import Guard
@@ -148,9 +149,9 @@ class NewReceiveConnector(ConfigCmdlet):
     related = ("Get-ReceiveConnector", "Set-ReceiveConnector", "Add-ADPermission", "Test-RelayPolicy")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.operations import Create
         from exshell.model.connector import ReceiveConnector
-        from exshell.model.errors import ModelError
 
         p = self.params
         usage = p.get("Usage")
@@ -289,6 +290,7 @@ class SetReceiveConnector(ConfigCmdlet):
     related = ("Get-ReceiveConnector", "New-ReceiveConnector")
 
     def process(self) -> None:
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.operations import ListEdit, Update
 
         p = self.params
@@ -331,6 +333,7 @@ class SetReceiveConnector(ConfigCmdlet):
 def security_in_force(cmdlet: Cmdlet, rc: Any, warn: bool = True) -> bool:
     """A security setting this server can't enforce is refused; one that is partly in force is said to be
     (issue 9: never shown as if it worked). False after writing the error."""
+    # Lazy: loaded when this command runs, not at start-up.
     from exshell.model.certificate import parse_tls_certificate_name
     from exshell.transport.auth import not_in_force, unsupported_dependency
 
@@ -356,6 +359,7 @@ def security_in_force(cmdlet: Cmdlet, rc: Any, warn: bool = True) -> bool:
 def _guard(cmdlet: Cmdlet, check: Any, risk: str | None) -> Guard | None:
     """The risk the administrator saw (or that there was none) is re-checked on the newest version at
     commit; -Force/-Confirm:$false said yes to any risk in advance."""
+    # Lazy: only a change builds operations; a Get- never imports them.
     from exshell.config.operations import Guard
 
     return None if forced(cmdlet) else Guard(check, risk)

@@ -121,7 +121,7 @@ def _source_of(cls: type) -> str:
 
 def default_registry() -> CommandRegistry:
     """The registry of every built-in cmdlet, from the generated manifest (imports no cmdlet module)."""
-    from exshell.cmdlets.manifest import COMMANDS
+    from exshell.cmdlets.manifest import COMMANDS  # lazy: manifest.py imports CommandEntry from here
 
     return CommandRegistry(COMMANDS)
 
@@ -134,7 +134,7 @@ _SKIP = {"base", "registry", "manifest"}
 def collect_entries() -> list[CommandEntry]:
     """Import every module of exshell.cmdlets (except base/registry/manifest) and list its cmdlets."""
     import exshell.cmdlets as pkg
-    from exshell.cmdlets.base import Cmdlet
+    from exshell.cmdlets.base import Cmdlet  # lazy: only regenerating the manifest imports the cmdlet classes
 
     found: dict[str, CommandEntry] = {}
     import pkgutil  # only when regenerating the manifest

@@ -12,6 +12,8 @@ from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.errors import Category
+from exshell.output.views import Column, ListView, TableView, register_list_view, register_view
+from exshell.runtime.values import PSObject
 
 RESULT_TYPE = "Exshell.RelayPolicyResult"
 
@@ -81,8 +83,6 @@ def _lines(name: str) -> Any:
 
 
 def _register_views() -> None:
-    from exshell.output.views import Column, ListView, TableView, register_list_view, register_view
-
     # Default: one row per local endpoint, how far a session gets; Format-List tells the whole story.
     register_view(
         RESULT_TYPE,
@@ -106,6 +106,7 @@ _register_views()
 
 
 def _size(value: Any) -> int:
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.size import ByteQuantifiedSize
 
     return ByteQuantifiedSize.parse(value).bytes
@@ -157,6 +158,7 @@ class TestRelayPolicy(Cmdlet):
     related = ("Get-ReceiveConnector", "Get-ADPermission", "Add-ADPermission")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.model.binding import IPBinding
         from exshell.model.config import Config
         from exshell.transport.policy import PolicyIndex
@@ -170,10 +172,12 @@ class TestRelayPolicy(Cmdlet):
         except Exception as e:  # store / model errors are the user's data problems: one PowerShell error
             self.throw_terminating(str(e), "ConfigurationUnreadable,Test-RelayPolicy", Category.ReadError)
             return
+        # Lazy: a model module loads with the objects it decodes.
         from exshell.model.certificate import certificates_from_data
 
         index = PolicyIndex.build(config, server, version=snap.version, certificates=certificates_from_data(snap.data))
         if self.params.get("AuthenticatedAs"):
+            # Lazy: the engine's code, only for the commands that use it.
             from exshell.transport.auth import find_mailbox
 
             if find_mailbox(index, str(self.params["AuthenticatedAs"])) is None:
@@ -208,7 +212,7 @@ class TestRelayPolicy(Cmdlet):
             self.write_object(r)
 
     def _evaluate(self, index: Any, local: tuple[str, int], remote: str) -> Any:
-        from exshell.runtime.values import PSObject
+        # Lazy: the engine's code, only for the commands that use it.
         from exshell.transport.policy import decide
 
         sender = self.params.get("Sender")
@@ -238,6 +242,7 @@ class TestRelayPolicy(Cmdlet):
         # for -AuthenticatedAs) and NotInForce (AuthMechanism values this server doesn't implement).
         tls_done = bool(self.params.get("Tls")) and c is not None and index.tls_certificate(c)[0] is not None
         if c is not None and getattr(c, "require_tls", False) and not tls_done:
+            # Lazy: the engine's code, only for the commands that use it.
             from exshell.transport import replies as R
 
             props += [("MailFrom", str(R.MUST_ISSUE_STARTTLS)), ("RcptTo", None), ("Data", None), ("Tarpit", None),
@@ -284,6 +289,7 @@ class TestRelayPolicy(Cmdlet):
 def _security_of(cmdlet: Any, index: Any, c: Any, reasons: list[str]) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     """Ehlo / StartTls / Auth / NotInForce for the session the parameters describe, and the `decide` arguments
     of its logon (empty when it stays anonymous)."""
+    # Lazy: the engine's code, only for the commands that use it.
     from exshell.transport import auth as A
     from exshell.transport import replies as R
     from exshell.transport.smtp_security import ehlo_extensions

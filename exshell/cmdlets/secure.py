@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
+from exshell.runtime.values import PSObject
 
 
 class SecureString:
@@ -184,8 +185,6 @@ class NewObject(Cmdlet):
                         "(ConvertTo-SecureString 'P@ss' -AsPlainText -Force))", "A credential for a script."),)
 
     def process(self) -> None:
-        from exshell.runtime.values import PSObject
-
         type_name = str(self.params["TypeName"]).strip().strip("[]")
         low = type_name.lower()
         args = list(self.params.get("ArgumentList") or [])

@@ -17,6 +17,7 @@ from exshell.cmdlets.exchange_support import (
 )
 from exshell.cmdlets.secure import PSCREDENTIAL, PSCredential
 from exshell.model.config import SEND_CONNECTORS
+from exshell.model.errors import ModelError
 
 # The seam's operations are imported by the methods that change something: a Get- never builds them.
 _SC_ID = identity_type("SendConnectorIdParameter")
@@ -34,6 +35,7 @@ SIZE_OR_UNLIMITED = T.custom("Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exch
 
 
 def _parse(kind: str, value: Any) -> Any:
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.send_connector import AddressSpace, SmartHost
     from exshell.model.size import Unlimited
 
@@ -83,6 +85,7 @@ _SETTING_NAMES = tuple(p.name for p in _SETTINGS)
 
 def _changes(cmdlet: Cmdlet, names: tuple[str, ...]) -> dict[str, Any]:
     """Bound parameters by Exchange property name; @{Add=;Remove=} values become list edits."""
+    # Lazy: only a change builds operations; a Get- never imports them.
     from exshell.config.operations import ListEdit
 
     out: dict[str, Any] = {}
@@ -99,6 +102,7 @@ def _changes(cmdlet: Cmdlet, names: tuple[str, ...]) -> dict[str, Any]:
 def _sealed(cmdlet: Cmdlet, cred: PSCredential) -> Any:
     """The password goes to the owner-only key store, encrypted; the configuration keeps the user name and a
     reference (never the password, so Get-SendConnector, history and diffs can't show it)."""
+    # Lazy: loaded when this command runs, not at start-up.
     from exshell.model.send_connector import SmartHostCredential
     from exshell.store.secrets import key_store
 
@@ -131,9 +135,9 @@ class NewSendConnector(ConfigCmdlet):
     related = ("Get-SendConnector", "Get-Queue")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.kinds import kind_of
         from exshell.config.operations import Create, ListEdit
-        from exshell.model.errors import ModelError
         from exshell.model.send_connector import SendConnector
 
         p = self.params
@@ -193,6 +197,7 @@ class SetSendConnector(ConfigCmdlet):
     ) + _SETTINGS
 
     def process(self) -> None:
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.operations import Update
 
         conn = _find(self, list(self.config.send_connectors), self.params["Identity"])

@@ -24,6 +24,7 @@ from exshell.cmdlets.exchange_support import (
     find_all,
     find_one,
 )
+from exshell.model.config import RECEIVE_CONNECTORS, SERVERS, SETTINGS, TRANSPORT_SETTINGS_KEY
 
 
 class GetExchangeServer(Cmdlet):
@@ -76,8 +77,8 @@ class NewExchangeServer(ConfigCmdlet):
     related = ("Get-ExchangeServer", "Remove-ExchangeServer", "New-ReceiveConnector")
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.operations import Create
-        from exshell.model.config import RECEIVE_CONNECTORS, SERVERS
         from exshell.model.certificate import CERTIFICATES
         from exshell.model.defaults import server_setup, setup_certificate
         from exshell.store.secrets import key_store
@@ -133,8 +134,8 @@ class RemoveExchangeServer(ConfigCmdlet):
     related = ("Get-ExchangeServer", "New-ExchangeServer")
 
     def process(self) -> None:
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.operations import Delete
-        from exshell.model.config import SERVERS
 
         ident = str(self.params["Identity"])
         server = find_one(self, self.config.servers, ident, lambda s: (s.name, s.fqdn))
@@ -211,8 +212,8 @@ class SetTransportConfig(ConfigCmdlet):
                         "Answer relay attempts with the Exchange 2016+ wording (5.7.54)."),)
 
     def process(self) -> None:
+        # Lazy: only a change builds operations; a Get- never imports them.
         from exshell.config.operations import ListEdit, Update
-        from exshell.model.config import SETTINGS, TRANSPORT_SETTINGS_KEY
 
         p = self.params
         changes: dict[str, Any] = {}

@@ -6,6 +6,8 @@ from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, ParamType, T
 from exshell.errors import Category
+from exshell.output.render import format_objects
+from exshell.runtime.wildcard import WildcardPattern, has_wildcards
 
 _LONGS = ParamType("long", "System.Int64[]", array=True, display="Int64[]")
 
@@ -78,8 +80,8 @@ class GetAlias(Cmdlet):
     )
 
     def process(self) -> None:
+        # Lazy: another cmdlet module, loaded when its command runs.
         from exshell.cmdlets.help import list_commands
-        from exshell.runtime.wildcard import WildcardPattern, has_wildcards
 
         names = list(self.params.get("Name") or [])
         registry = self.runtime.services.registry
@@ -126,8 +128,7 @@ class More(Cmdlet):
             self._items.append(self.params.get("InputObject"))
 
     def end(self) -> None:
-        from exshell.output.pager import page_lines
-        from exshell.output.render import format_objects
+        from exshell.output.pager import page_lines  # lazy: only -Paging uses it
 
         host = self.runtime.host
         lines: list[str] = []

@@ -11,6 +11,7 @@ from typing import Any
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.exchange_support import on_this_server
 from exshell.output.views import Column, TableView, register_view
+from exshell.runtime.values import PSObject
 
 TRACKING_TYPE = "Microsoft.Exchange.Management.TransportLogSearchTasks.MessageTrackingEvent"
 _RESULT_SIZE = T.custom(
@@ -83,7 +84,7 @@ class GetMessageTrackingLog(Cmdlet):
     related = ("Get-Queue", "Get-Message")
 
     def process(self) -> None:
-        from exshell.runtime.values import PSObject
+        # Lazy: the engine's code, only for the commands that use it.
         from exshell.transport.delivery import tracking
 
         p = self.params
@@ -134,6 +135,7 @@ def _fleet_entries(cmdlet: Cmdlet) -> Any:
     rows = getattr(store, "tracking_rows", None)
     if rows is None:
         return None
+    # Lazy: loaded when this command runs, not at start-up.
     from exshell.cmdlets.exchange_support import current_config, not_found
     from exshell.transport.delivery import tracking
 

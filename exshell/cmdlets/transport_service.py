@@ -17,6 +17,8 @@ from exshell.cmdlets.exchange_support import (
     current_config,
     not_found,
 )
+from exshell.model.config import TRANSPORT_SERVICES
+from exshell.model.errors import ModelError
 
 TRANSPORT_SERVICE_TYPE = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
 
@@ -54,6 +56,7 @@ _NAMES = {p.name: p.name for p in _SETTINGS}
 
 
 def service_object(cmdlet: Cmdlet, config: Any, server: Any) -> Any:
+    # Lazy: a model module loads with the objects it decodes.
     from exshell.model.transport_service import PROPERTIES
 
     settings = config.settings_for(server.name)
@@ -115,9 +118,8 @@ class SetTransportService(ConfigCmdlet):
                         "Keep a week of tracking logs and at most 100 MB of receive protocol logs on EX01."),)
 
     def process(self) -> None:
+        # Lazy: loaded when this command runs, not at start-up.
         from exshell.config.operations import Create, Update
-        from exshell.model.config import TRANSPORT_SERVICES
-        from exshell.model.errors import ModelError
         from exshell.model.transport_service import TransportService
 
         p = self.params

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
-from exshell.errors import Category, ErrorRecord
+from exshell.errors import Category, ErrorRecord, ParseError
+from exshell.runtime.values import enumerate_value, to_string, type_name, PSObject
+from exshell.runtime.wildcard import WildcardPattern, has_wildcards
 
 _CONSOLE_COLOR = T.enum(
     "System.ConsoleColor",
@@ -45,8 +47,6 @@ class WriteOutput(Cmdlet):
 
 
 def _flatten(value: Any, out: list[Any], depth: int = 0) -> None:
-    from exshell.runtime.values import enumerate_value
-
     items = enumerate_value(value)
     if items is None or depth > 20:
         out.append(value)
@@ -74,8 +74,6 @@ class WriteHost(Cmdlet):
     examples = (Example("Write-Host 1,2,3", "Prints `1 2 3`."),)
 
     def process(self) -> None:
-        from exshell.runtime.values import to_string
-
         items: list[Any] = []
         if self.params.is_bound("Object"):
             _flatten(self.params["Object"], items)
@@ -128,8 +126,6 @@ class WriteError(Cmdlet):
     )
 
     def process(self) -> None:
-        from exshell.runtime.values import to_string, type_name
-
         target = self.params.get("TargetObject")
         category = self.params.get("Category")
         # PS5 reports a Write-Error as coming from the code that called it: the function (`f : msg`, its
@@ -179,9 +175,6 @@ class GetVariable(Cmdlet):
     )
 
     def process(self) -> None:
-        from exshell.runtime.values import PSObject
-        from exshell.runtime.wildcard import WildcardPattern, has_wildcards
-
         patterns = self.params.get("Name") or ["*"]
         variables = self.runtime.session.variables()
         for pat in patterns:
@@ -237,8 +230,6 @@ class InvokeExpression(Cmdlet):
     )
 
     def process(self) -> None:
-        from exshell.errors import ParseError
-
         try:
             results = self.runtime.session.invoke(self.params["Command"])
         except ParseError as e:
@@ -303,6 +294,7 @@ class WriteProgress(Cmdlet):
     )
 
     def process(self) -> None:
+        # Lazy: only Write-Progress draws progress.
         from exshell.cmdlets import progress
         from exshell.runtime.progress import ProgressRecord
 
