@@ -95,6 +95,9 @@ def _findings(path: Path, module: object = None) -> list[str]:
                     out.append(f"{path.name}:{node.lineno}: imports aiosmtpd")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "aiosmtpd":
             out.append(f"{path.name}:{node.lineno}: imports aiosmtpd")
+    # aiosmtpd's SMTP internals (`self._reader`, ...) only mean something where aiosmtpd is imported (flagged
+    # above already); elsewhere the same names are a class's own fields.
+    uses_aiosmtpd = any("imports aiosmtpd" in f for f in out)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -105,7 +108,7 @@ def _findings(path: Path, module: object = None) -> list[str]:
             owner = node.value
             if isinstance(owner, ast.Name) and owner.id in modules:
                 out.append(f"{path.name}:{node.lineno}: private module attribute {owner.id}.{node.attr}")
-            elif node.attr in SUBCLASS_PRIVATE or (
+            elif (node.attr in SUBCLASS_PRIVATE and uses_aiosmtpd) or (
                     node.attr in PRIVATE and not (isinstance(owner, ast.Name) and owner.id in ("self", "cls"))):
                 out.append(f"{path.name}:{node.lineno}: {ast.unparse(owner)}.{node.attr} is private to a dependency")
     if module is not None:
