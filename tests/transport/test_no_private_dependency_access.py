@@ -119,9 +119,10 @@ def _findings(path: Path, module: object = None) -> list[str]:
 def test_the_package_uses_no_private_attribute_of_a_dependency():
     findings = []
     for path in _modules():
-        name = _module_name(path)
-        module = importlib.import_module(name) if name != "exshell.__main__" else None
-        findings += _findings(path, module)
+        # The class-aware check (classes derived from asyncio's) needs the module imported: the protocol layer's
+        # modules only, so that the test stays cheap; every other module gets the source checks.
+        in_transport = path.is_relative_to(PACKAGE / "transport")
+        findings += _findings(path, importlib.import_module(_module_name(path)) if in_transport else None)
     assert findings == []
 
 
