@@ -4,12 +4,12 @@ Exactly one certificate per server is the default SMTP certificate: making one t
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exshell.config.kinds import Kind, register_kind
 from exshell.model.certificate import CERTIFICATES, AllowedServices, ExchangeCertificate
 
-if False:  # pragma: no cover - typing only
+if TYPE_CHECKING:  # pragma: no cover
     from exshell.config.working import Working
 
 _PROPERTIES = {

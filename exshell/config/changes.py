@@ -20,6 +20,7 @@ from exshell.config.cache import config_of, decoded_for
 from exshell.config.operations import Restore
 from exshell.config.working import Working
 from exshell.model.errors import ModelError
+from exshell.store.records import freeze, thaw
 
 
 class ConfigChanges:
@@ -104,8 +105,7 @@ def _restore(doc: Any, target: Any, op: Restore, validate: Any,
     """The restore's content replaces the newest version's, if the store's check accepts every object (the
     one a hand edit passes: validation.validate_records for a store opened by the shell or the engine) and
     the newest version is the one whose differences the administrator confirmed."""
-    from exshell.store.history import diff_data
-    from exshell.store.records import freeze, thaw
+    from exshell.store.history import diff_data  # lazy: the history types load only with a restore
 
     if validate is None:
         problems = []

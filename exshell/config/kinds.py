@@ -173,7 +173,7 @@ def _one_default(domain: AcceptedDomain, working: Working) -> None:
 
 def check_mailbox(mbx: Mailbox, working: Working) -> None:
     """Addresses unique among recipients, each in an accepted domain that holds recipients."""
-    from exshell.model.domain import find_accepted_domain
+    from exshell.model.domain import find_accepted_domain  # lazy: loads with the accepted domains
 
     problem = address_conflict(mbx, working.objects(mconfig.MAILBOXES).values())
     if problem:

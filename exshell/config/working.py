@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from exshell.config.cache import unreadable
 from exshell.config.kinds import kind_of
 from exshell.model.config import MODEL_COLLECTIONS, Config
 from exshell.model.errors import ModelDataError
@@ -41,8 +42,6 @@ class Working:
             try:
                 found = self._objects[collection] = self._decode(collection)
             except ModelDataError as exc:  # a stored record the model can't read: say how to repair it
-                from exshell.config.cache import unreadable
-
                 raise unreadable(self.version, exc) from None
         return found
 

@@ -34,7 +34,7 @@ TRANSPORT_SERVICES = "transport_services"  # per-server transport settings, keye
 def _decode_collection(collection: str, records: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
     """The model objects of one stored collection (ModelDataError names the bad object and property)."""
     if collection == SETTINGS:
-        from exshell.model.settings import TransportSettings
+        from exshell.model.settings import TransportSettings  # lazy: see the module docstring
 
         record = records.get(TRANSPORT_SETTINGS_KEY)
         return (TransportSettings.from_record(record) if record else TransportSettings(),)
@@ -243,17 +243,17 @@ class Config:
 
     @property
     def default_accepted_domain(self) -> AcceptedDomain | None:
-        from exshell.model.domain import default_domain
+        from exshell.model.domain import default_domain  # lazy: loads with the accepted domains
 
         return default_domain(self.accepted_domains)
 
     def find_accepted_domain(self, domain: str) -> AcceptedDomain | None:
-        from exshell.model.domain import find_accepted_domain
+        from exshell.model.domain import find_accepted_domain  # lazy: loads with the accepted domains
 
         return find_accepted_domain(self.accepted_domains, domain)
 
 
 def _default_settings() -> tuple[Any, ...]:
-    from exshell.model.settings import TransportSettings
+    from exshell.model.settings import TransportSettings  # lazy: see the module docstring
 
     return (TransportSettings(),)

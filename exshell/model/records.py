@@ -56,7 +56,7 @@ def _list(value: Any) -> list[Any]:
 
 
 def _unlimited_record(value: Unlimited) -> Any:
-    from exshell.model.size import ByteQuantifiedSize
+    from exshell.model.size import ByteQuantifiedSize  # lazy: see _FACTORIES
 
     if value.is_unlimited:
         return "Unlimited"
@@ -77,7 +77,7 @@ class Codec:
 
 
 def _enum_codec(name: str) -> Codec:
-    from exshell.model import enums
+    from exshell.model import enums  # lazy: see _FACTORIES
 
     cls = getattr(enums, name)
     return Codec(cls.parse, lambda v: str(v))
@@ -88,7 +88,7 @@ def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _size_codec(optional: bool = False) -> Codec:
-    from exshell.model.size import ByteQuantifiedSize
+    from exshell.model.size import ByteQuantifiedSize  # lazy: see _FACTORIES
 
     if optional:
         return Codec(_optional(ByteQuantifiedSize.parse), lambda v: None if v is None else str(v))
@@ -96,20 +96,20 @@ def _size_codec(optional: bool = False) -> Codec:
 
 
 def _unlimited_codec(size: bool = False) -> Codec:
-    from exshell.model.size import Unlimited
+    from exshell.model.size import Unlimited  # lazy: see _FACTORIES
 
     parse = (lambda v: Unlimited.parse(v, size=True)) if size else Unlimited.parse
     return Codec(parse, _unlimited_record)
 
 
 def _timespan_codec() -> Codec:
-    from exshell.model.timespan import EnhancedTimeSpan
+    from exshell.model.timespan import EnhancedTimeSpan  # lazy: see _FACTORIES
 
     return Codec(EnhancedTimeSpan.parse, str)
 
 
 def _flags_codec(name: str) -> Codec:
-    from exshell.model import enums
+    from exshell.model import enums  # lazy: see _FACTORIES
 
     return Codec(getattr(enums, name).parse, str)
 

@@ -31,10 +31,10 @@ def open_store(
     the problems that make a hand edit of config.toml unacceptable (the shell and the engine pass
     exshell.config.validate_records: the model's rules)."""
     if is_store_url(spec):
-        from exshell.store.postgres import PostgresStore
+        from exshell.store.postgres import PostgresStore  # lazy: psycopg only for a shared store
 
         return PostgresStore(str(spec), initial)
-    from exshell.store.files import FileStore
+    from exshell.store.files import FileStore  # lazy: the backend loads when a store is opened
 
     return FileStore(Path(spec), initial, validate=validate)
 

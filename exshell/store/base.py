@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from exshell.errors import Category, ErrorRecord, PSRuntimeError
+from exshell.guid import new_guid
 from exshell.store.records import changed_objects, freeze, normalize, normalize_data, thaw
 
 if TYPE_CHECKING:  # the history types live in history.py, which only the write and history paths import
@@ -238,8 +239,6 @@ class MutableConfig:
     @staticmethod
     def new_key() -> str:
         """A fresh object key (a GUID, as Exchange objects have)."""
-        from exshell.guid import new_guid
-
         return new_guid()
 
 

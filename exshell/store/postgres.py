@@ -382,7 +382,7 @@ class PostgresStore:
 
     def ask_queue(self, server: str, action: str, args: dict[str, Any], timeout: float | None = None) -> Any:
         """Ask `server`'s engine (its queue agent) to answer `action`: see store/queue_requests.py."""
-        from exshell.store import queue_requests
+        from exshell.store import queue_requests  # lazy: only the queue cmdlets ask another server
 
         if timeout is None:
             return queue_requests.ask(self, server, action, args)
@@ -390,7 +390,7 @@ class PostgresStore:
 
     def queue_agent(self, server: str, handler: Callable[[str, dict[str, Any]], Any]) -> Any:
         """The engine side of ask_queue: a QueueAgent to start() and stop()."""
-        from exshell.store.queue_requests import QueueAgent
+        from exshell.store.queue_requests import QueueAgent  # lazy: only an engine answers queue requests
 
         return QueueAgent(self, server, handler)
 

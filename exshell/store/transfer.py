@@ -26,7 +26,7 @@ class Copied:
 
 def describe(spec: Path | str) -> str:
     if is_store_url(spec):
-        from exshell.store.postgres import display_url
+        from exshell.store.postgres import display_url  # lazy: psycopg only for a shared store
 
         return display_url(str(spec))
     return str(spec)
@@ -35,14 +35,14 @@ def describe(spec: Path | str) -> str:
 def open_source(spec: Path | str) -> Any:
     """An existing store (never creates one: exporting nothing is an error)."""
     if is_store_url(spec):
-        from exshell.store.postgres import PostgresStore
+        from exshell.store.postgres import PostgresStore  # lazy: psycopg only for a shared store
 
         store = PostgresStore(str(spec), create=False)
         if store.newest_or_zero() == 0:
             store.close()
             raise StoreError(f"The configuration store {describe(spec)} holds no version to copy.")
         return store
-    from exshell.store.files import FileStore
+    from exshell.store.files import FileStore  # lazy: the backend loads when a store is opened
 
     if not (Path(spec) / "CURRENT").exists():
         raise StoreError(f"'{spec}' holds no configuration store to copy.")
@@ -74,7 +74,7 @@ def copy_store(source: Path | str, target: Path | str, progress: Progress | None
         if progress is not None:
             records = _counted(records, src.current_version(), progress)
         if is_store_url(target):
-            from exshell.store.postgres import PostgresStore
+            from exshell.store.postgres import PostgresStore  # lazy: psycopg only for a shared store
 
             dst = PostgresStore(str(target), create=False)
             try:
@@ -91,7 +91,7 @@ def copy_store(source: Path | str, target: Path | str, progress: Progress | None
             finally:
                 dst.close()
         else:
-            from exshell.store.files import FileStore
+            from exshell.store.files import FileStore  # lazy: the backend loads when a store is opened
 
             if (Path(target) / "CURRENT").exists():
                 raise StoreError(f"'{target}' already holds a configuration store: import into a new folder.")
