@@ -80,8 +80,9 @@ def wait_for(predicate, what: str, timeout: float = 15.0):  # noqa: ANN001, ANN2
 def relay(tmp_path):
     state = tmp_path / "state"
     port = free_port()
-    ok(state, "New-AcceptedDomain -Name Domain -DomainName domain.com")
-    ok(state, f"New-ReceiveConnector -Name RelayConnector -Usage Custom -Bindings '{LISTEN}:{port}' "
+    # One shell process for both (each statement is still its own version): the tests are about the engine.
+    ok(state, "New-AcceptedDomain -Name Domain -DomainName domain.com; "
+              f"New-ReceiveConnector -Name RelayConnector -Usage Custom -Bindings '{LISTEN}:{port}' "
               f"-Fqdn server.domain.com -RemoteIPRanges {COPIER}-{OTHER_COPIER} -PermissionGroups AnonymousUsers "
               "-TarpitInterval 00:00:00")
     engine = subprocess.Popen(
