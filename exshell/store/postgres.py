@@ -12,7 +12,8 @@ A commit is one transaction: lock the head row, rebuild the newest version (from
 has it), run `mutate`, insert the version, its change rows and (every SNAPSHOT_EVERY versions) a snapshot,
 move the head and `NOTIFY` the channel of this schema; the notification is delivered at commit. Any version is
 rebuilt like the folder store's: the nearest snapshot at or below it plus at most SNAPSHOT_EVERY-1 change
-records. The content hash chains the previous hash with the change records (hashing the whole configuration
+records; from a version this process holds (an engine following commits), copy-on-write: the new version shares
+every record the change records leave alone (records.apply_changes_shared). The content hash chains the previous hash with the change records (hashing the whole configuration
 would cost a full serialization per commit); a folder store's hashes are kept as they were on import.
 
 Engines call `subscribe(callback)`: a thread LISTENs on a connection of its own (a slow poll of the head row as
@@ -56,6 +57,7 @@ from exshell.store.secrets import CREATING
 from exshell.store.records import (
     RecordValueError,
     apply_changes,
+    apply_changes_shared,
     changed_objects,
     freeze,
     from_json,
@@ -669,7 +671,7 @@ class PostgresStore:
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
 
-    def _rebuild(self, conn: psycopg.Connection[Any], version: int) -> Data:
+    def _rebuild(self, conn: psycopg.Connection[Any], version: int) -> Mapping[str, Mapping[str, Any]]:
         """The nearest cached version or snapshot at or below `version`, then the change records after it."""
         with self._mutex:
             below = [n for n in self._cache if n <= version]
@@ -679,28 +681,28 @@ class PostgresStore:
             "SELECT max(version) FROM exshell_snapshots WHERE version <= %s", (version,)
         ).fetchone()
         stored = row[0] if row and row[0] is not None else 0
-        data: Data
         if cached is not None and best >= stored:
-            start, data = best, thaw(cached.data)
-        elif stored:
-            raw = conn.execute("SELECT data FROM exshell_snapshots WHERE version = %s", (stored,)).fetchone()
-            start, data = stored, from_json(raw[0].encode("utf-8"))  # type: ignore[index]
-        else:
+            # Copy-on-write: an engine following commits copies what each one changed, not the configuration.
+            if best == version:
+                return cached.data
+            return apply_changes_shared(cached.data, self._change_rows(conn, best, version))
+        if not stored:
             raise StoreError(f"The configuration store {self.display} has no snapshot at or below version {version}.")
-        if start < version:
-            rows = conn.execute(
-                "SELECT collection, key, after FROM exshell_changes WHERE version > %s AND version <= %s"
-                " ORDER BY version, seq",
-                (start, version),
-            )
-            apply_changes(
-                data,
-                [
-                    {"collection": c, "key": k, "after": None if a is None else from_json(a.encode("utf-8"))}
-                    for c, k, a in rows
-                ],
-            )
+        raw = conn.execute("SELECT data FROM exshell_snapshots WHERE version = %s", (stored,)).fetchone()
+        data: Data = from_json(raw[0].encode("utf-8"))  # type: ignore[index]
+        if stored < version:
+            apply_changes(data, self._change_rows(conn, stored, version))
         return data
+
+    @staticmethod
+    def _change_rows(conn: psycopg.Connection[Any], start: int, version: int) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            "SELECT collection, key, after FROM exshell_changes WHERE version > %s AND version <= %s"
+            " ORDER BY version, seq",
+            (start, version),
+        )
+        return [{"collection": c, "key": k, "after": None if a is None else from_json(a.encode("utf-8"))}
+                for c, k, a in rows]
 
     def _infos_for(self, conn: psycopg.Connection[Any], versions: list[int]) -> list[VersionInfo]:
         with self._mutex:

@@ -183,6 +183,30 @@ def apply_changes(data: dict[str, dict[str, dict[str, Any]]], changes: list[dict
             data.setdefault(coll, {})[key] = thaw(ch["after"])
 
 
+def apply_changes_shared(
+    base: Mapping[str, Mapping[str, Any]], changes: list[dict[str, Any]]
+) -> dict[str, Mapping[str, Any]]:
+    """Replay change records onto a frozen version without copying it: the result shares every collection and
+    record the changes don't touch with `base`; a touched collection is copied (its records are not), and the
+    new records are frozen. `freeze()` of the result then costs the touched collections only."""
+    out: dict[str, Mapping[str, Any]] = dict(base)
+    copied: dict[str, dict[str, Any]] = {}
+    for ch in changes:
+        coll, key = ch["collection"], ch["key"]
+        objs = copied.get(coll)
+        if objs is None:
+            objs = copied[coll] = dict(out.get(coll) or {})
+            out[coll] = objs
+        if ch["after"] is None:
+            objs.pop(key, None)
+        else:
+            objs[key] = freeze(ch["after"])
+    for coll, objs in copied.items():
+        if not objs:
+            del out[coll]
+    return out
+
+
 def _hashable(v: Any) -> Any:
     if isinstance(v, Mapping):
         return tuple((k, _hashable(x)) for k, x in v.items())

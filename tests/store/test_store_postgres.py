@@ -70,7 +70,8 @@ def test_processes_opening_a_fresh_store_at_once_create_one_version_one(pg_url: 
 
 
 def test_every_version_rebuilds_across_snapshots(pg_url: str) -> None:
-    store = PostgresStore(pg_url, lambda: {"c": {"k0": {"Name": "k0", "N": 0}}}, snapshot_every=3)
+    store = PostgresStore(pg_url, lambda: {"c": {"k0": {"Name": "k0", "N": 0}}, "other": {"o": {"Name": "o"}}},
+                          snapshot_every=3)
     expected = {1: {"k0": {"Name": "k0", "N": 0}}}
     for i in range(1, 11):
 
@@ -89,8 +90,17 @@ def test_every_version_rebuilds_across_snapshots(pg_url: str) -> None:
     fresh = PostgresStore(pg_url, snapshot_every=3)  # no cache: snapshot rows plus change rows
     for v in (11, 2, 7, 5, 10, 1):
         assert {k: dict(r) for k, r in fresh.snapshot(v).collection("c").items()} == expected[v], v
+    # From a cached version (an engine following commits): copy-on-write, sharing what the changes left alone.
+    follower = PostgresStore(pg_url, snapshot_every=3)
+    seven = follower.snapshot(7)
+    eight = follower.snapshot(8)
+    assert {k: dict(r) for k, r in eight.collection("c").items()} == expected[8]
+    assert {k: dict(r) for k, r in seven.collection("c").items()} == expected[7]  # untouched by the replay
+    assert eight.data["other"] is seven.data["other"]  # a collection no change touched: shared, not copied
+    assert eight.get("c", "k2") is seven.get("c", "k2")  # so is an untouched record of a touched collection
     store.close()
     fresh.close()
+    follower.close()
 
 
 def test_subscriber_hears_another_process_commit_within_a_second(pg_url: str) -> None:
