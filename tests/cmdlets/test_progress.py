@@ -71,6 +71,24 @@ def test_bulk_set_through_the_pipeline_shows_its_progress_on_a_terminal_then_lea
     assert final_screen(stream) == ["20"]  # one version made, and no bar left behind
 
 
+def test_bulk_progress_in_the_repl_is_drawn_then_erased_before_the_output(tmp_path: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "exshell", "--state", str(tmp_path / "state")],
+                          env=dict(_env(tmp_path), PROMPT_TOOLKIT_NO_CPR="1"), encoding="utf-8",
+                          dimensions=(30, 100), timeout=60)
+    try:
+        child.expect("exshell>")
+        child.sendline(BULK.replace("(Get-ReceiveConnector", "'do' + 'ne'; (Get-ReceiveConnector"))
+        child.expect("done")  # the output, not the typed line ('do' + 'ne')
+        stream = str(child.before)
+        child.expect("exshell>")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert "Set-ReceiveConnector:" in stream
+    assert not any("Set-ReceiveConnector:" in line for line in final_screen(stream))
+
+
 def test_bulk_progress_is_silent_in_a_pipe_and_with_progress_preference_silentlycontinue(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "exshell", "--state", str(tmp_path / "state"), "-c", BULK],
                        capture_output=True, text=True, env=_env(tmp_path), timeout=60, check=False)
