@@ -29,13 +29,13 @@ from exshell.cli import owner_only_files
 from exshell.service.logs import LogSettings, parse_levels
 from exshell.service.logs import configure as configure_logging
 from exshell.service.logs import reopen as reopen_logs
+from exshell.app import default_server_name as host_default, server_for_store
+from exshell.shell.runner import resolve_state
 
 
 def default_server_name(state: str | None = None, store: Any = None) -> str:
     """The same default as the shell's (exshell.app.server_for_store), so both name the same
     server for the same store: the host's short name when the store has it, else the store's only server."""
-    from exshell.app import default_server_name as host_default, server_for_store
-
     if state is None:
         return host_default()
     return server_for_store(state, store)
@@ -133,7 +133,7 @@ def _size(text: str) -> int:
 def _metrics_address(_ctx: Any, _param: Any, value: str | None) -> tuple[str, int] | None:
     if value is None:
         return None
-    from exshell.transport.metrics import parse_address
+    from exshell.transport.metrics import parse_address  # lazy: only --metrics needs it
 
     try:
         return parse_address(value)
@@ -198,8 +198,6 @@ def serve_command(ctx: click.Context, state: str | None, store: str | None, serv
     """
     parent = ctx.find_root().obj if ctx.parent is not None else None
     if state is None:
-        from exshell.shell.runner import resolve_state
-
         state = str(resolve_state((parent or {}).get("state")))
     server = server or (parent or {}).get("server")
     store = store or (parent or {}).get("store")
@@ -235,6 +233,7 @@ def _worker_argv(o: ServeOptions) -> list[str]:
 
 
 async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
+    # Lazy: the engine loads when serve runs, not when the click group is built (--help, the REPL).
     from exshell.service.lifecycle import ServiceHooks
     from exshell.transport.delivery.service import DeliveryService
     from exshell.transport.engine import Engine
@@ -242,9 +241,9 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
     worker = o.worker or 0
     store = None
     if o.store:
+        # Lazy: the store and the model load when serve opens the store.
         from exshell.config import validate_records
         from exshell.model.defaults import initial_config
-        from exshell.app import default_server_name as host_default
         from exshell.store import open_store
 
         first = o.server or host_default()
@@ -270,6 +269,7 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
         raise NoListenerError(problem)
     metrics_server = None
     if o.metrics is not None:
+        # Lazy: only --metrics needs them.
         from exshell.service.commands import write_serve_info
         from exshell.transport.metrics import start_http
 
@@ -288,7 +288,7 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
     agent = None
     if worker == 0 and hasattr(engine.store, "queue_agent"):
         # A shared store: shells on other machines reach this server's queue through it (store/queue_requests.py).
-        from exshell.transport.queue_agent import handler_for
+        from exshell.transport.queue_agent import handler_for  # lazy: a shared store only
 
         agent = engine.store.queue_agent(server, handler_for(o.state, server, engine.store))
         agent.start()
@@ -313,6 +313,7 @@ def _supervise(o: ServeOptions) -> int:
     import subprocess
     import time
 
+    # Lazy: only serve hands sockets and readiness to systemd.
     from exshell.service import activation
     from exshell.service.notify import Notifier
 
@@ -419,7 +420,7 @@ def _serve(o: ServeOptions) -> int:
         return 2
     account = None
     if o.user is not None:
-        from exshell.service.privileges import PrivilegeError, find_account
+        from exshell.service.privileges import PrivilegeError, find_account  # lazy: only --user needs it
 
         try:
             account = find_account(o.user)

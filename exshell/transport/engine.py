@@ -31,6 +31,9 @@ from exshell.transport.protocol_log import ProtocolLog
 from exshell.transport.session import EngineContext, ExchangeSMTP
 from exshell.transport.spool import Spool
 from exshell.transport.tls import TlsContexts
+from exshell.config.cache import config_of
+from exshell.model.certificate import certificates_from_data
+from exshell.model.config import Config
 
 log = logging.getLogger("exshell.transport")
 
@@ -39,15 +42,11 @@ STOP_GRACE_SECONDS = 10.0
 
 
 def load_config(data: Any) -> Any:
-    from exshell.model.config import Config
-
     return Config.from_data(data)
 
 
 def snapshot_config(snap: Any) -> Any:
     """The snapshot's Config, decoded once per version in this process (shared with the shell's cmdlets)."""
-    from exshell.config.cache import config_of
-
     return config_of(snap)
 
 
@@ -90,6 +89,7 @@ class Engine:
     @property
     def store(self) -> Any:
         if self._store is None:
+            # Lazy: the store opens on first use (a test engine is given one).
             from exshell.config import validate_records
             from exshell.model.defaults import initial_config
             from exshell.store import open_store
@@ -101,8 +101,6 @@ class Engine:
         return self._store
 
     def _compile(self, version: int | None = None) -> PolicyIndex:
-        from exshell.model.certificate import certificates_from_data
-
         snap = self.store.snapshot(version)
         index = PolicyIndex.build(snapshot_config(snap), self.server_name, version=snap.version,
                                   certificates=certificates_from_data(snap.data))

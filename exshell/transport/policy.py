@@ -289,7 +289,7 @@ class PolicyIndex:
 
     def tls_certificate(self, connector: Any) -> tuple[Any, str]:
         """The certificate STARTTLS presents on `connector`, and why; (None, why) when STARTTLS isn't offered."""
-        from exshell.model.certificate import select_for_connector
+        from exshell.model.certificate import select_for_connector  # lazy: only STARTTLS reads certificates
 
         if connector is None or "Tls" not in connector.auth_mechanism:
             return None, "Tls is not in the connector's AuthMechanism"

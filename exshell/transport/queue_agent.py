@@ -56,6 +56,7 @@ def decode_messages(rows: list[dict[str, Any]]) -> list[MessageInfo]:
 
 def expiration_of(store: Any, server: str) -> float:
     """MessageExpirationTimeout of `server` in the newest version (a version that can't be read: the default)."""
+    # Lazy: the queue cmdlets import this module for its decoders.
     from exshell.config.cache import current_config
     from exshell.model.errors import ModelDataError
 

@@ -547,7 +547,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
     async def _track_loop(self, msg: ReadMessage, why: str) -> None:
         """A loop refused at end of DATA is recorded in the message tracking log (event FAIL, source SMTP),
         so `Get-MessageTrackingLog -MessageId` shows where the loop was stopped."""
-        from exshell.transport.delivery import tracking
+        from exshell.transport.delivery import tracking  # lazy: only a refused loop is tracked from here
 
         assert self.envelope is not None
         state_dir = os.path.dirname(self.ctx.spool.path)  # <state>/spool

@@ -245,7 +245,7 @@ class SecurityVerbs:
 
 def header_from(data: bytes) -> str | None:
     """The address of the first From header field, or None (no From, or no address in it)."""
-    from exshell.transport.headers import split_message
+    from exshell.transport.headers import split_message  # lazy: only the RequireTLS/From checks parse headers
 
     fields, _ = split_message(data)
     for f in fields:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exshell.errors import ExshellError
+from exshell.runtime.wildcard import WildcardPattern
 
 _TERM = re.compile(
     r"""\s*\(?\s*(?P<prop>[A-Za-z][A-Za-z0-9]*)\s+-(?P<op>eq|ne|gt|ge|lt|le|like|notlike)\s+
@@ -70,8 +71,6 @@ def _cmp(actual: Any, value: str) -> int:
 
 
 def matches(terms: list[Comparison], props: Mapping[str, Any]) -> bool:
-    from exshell.runtime.wildcard import WildcardPattern
-
     lowered = {k.lower(): v for k, v in props.items()}
     for t in terms:
         if t.prop.lower() not in lowered:

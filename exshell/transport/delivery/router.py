@@ -81,7 +81,7 @@ class Router:
     """One configuration version's routing table (built once per version, as the engine's PolicyIndex)."""
 
     def __init__(self, config: Any, server_name: str) -> None:
-        from exshell.model.mailbox import MailboxDirectory
+        from exshell.model.mailbox import MailboxDirectory  # lazy: the queue cmdlets import this module, not the model
 
         self.config = config
         self.server_name = server_name
@@ -103,7 +103,7 @@ class Router:
         return RouteResult(recipient, self.connector_hop(domain))
 
     def connector_hop(self, domain: str) -> NextHop:
-        from exshell.model.send_connector import route
+        from exshell.model.send_connector import route  # lazy: the queue cmdlets import this module, not the model
 
         conn = route(self.config.send_connectors, domain, self.server_name)
         if conn is None:

@@ -58,6 +58,9 @@ from exshell.transport.delivery.router import (
     UNREACHABLE_KEY,
     Router,
 )
+from exshell.model.config import Config
+from exshell.model.errors import ModelDataError
+from exshell.transport.spool import Spool
 
 log = logging.getLogger("exshell.transport.delivery")
 
@@ -82,8 +85,6 @@ class DeliveryService:
         concurrency: int = 16,
         fsync: bool = True,
     ) -> None:
-        from exshell.transport.spool import Spool
-
         self.state_dir = Path(state_dir)
         self.store = store
         self.server_name = server_name
@@ -274,8 +275,6 @@ class DeliveryService:
         version = self.store.current_version()
         if self._router is not None and version == self._version:
             return
-        from exshell.model.config import Config
-        from exshell.model.errors import ModelDataError
 
         snap = self.store.snapshot(version)
         try:
@@ -459,6 +458,7 @@ class DeliveryService:
         limits = [int(getattr(v, "bytes", v)) for v in (limit, self.settings.max_send_size.value) if v is not None]
         if limits and state.sender and state.size > min(limits):
             return {r: ("fail", SIZE_LIMIT, "") for r in pending}
+        # Lazy: the SMTP client and the header rewriting load with the first remote delivery.
         from exshell.transport.delivery import smtp_client
         from exshell.transport.headers import strip_organization_headers
 
@@ -495,12 +495,13 @@ class DeliveryService:
 
     async def _security(self, connector: Any) -> Any:
         """The connector's TLS and logon settings, the smart-host password unsealed from the key store."""
-        from exshell.transport.delivery import smtp_client
+        from exshell.transport.delivery import smtp_client  # lazy: as in _attempt
 
         cred = getattr(connector, "authentication_credential", None)
         password = None
         if cred is not None and getattr(connector, "smart_host_auth_mechanism", "None") in ("BasicAuth",
                                                                                            "BasicAuthRequireTLS"):
+            # Lazy: the key store only for a smart host's password.
             from exshell.store.keystore import KeyStoreError
             from exshell.store.secrets import key_store
 
@@ -527,7 +528,7 @@ class DeliveryService:
             await asyncio.to_thread(self.queue.write_raw, state.id, state.to_json())
 
     def _to_maildir(self, mbx: Any, sender: str, rcpt: str, data: bytes) -> None:
-        from exshell.transport.delivery import maildir
+        from exshell.transport.delivery import maildir  # lazy: only mailbox delivery writes a maildir
 
         maildir.deliver(
             maildir.mailbox_folder(self.state_dir, mbx), data, sender=sender, recipient=rcpt, fsync=self.fsync
@@ -747,6 +748,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    # Lazy: this module's own command line (python -m) only.
     from exshell.config import validate_records
     from exshell.store import open_store
 
