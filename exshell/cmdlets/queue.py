@@ -60,10 +60,11 @@ def _psobject(props: dict[str, Any], type_name: str, text: str) -> Any:
     )
 
 
-def _reader(cmdlet: Cmdlet) -> Any:
+def _snapshot(cmdlet: Cmdlet) -> Any:
+    """This server's queues and messages, read from the queue folder (the engine is the writer)."""
     # Lazy: loaded when this command runs, not at start-up.
     from exshell.model.config import Config
-    from exshell.transport.delivery.queue_view import QueueReader
+    from exshell.transport.delivery.queue_view import read_snapshot
 
     services = cmdlet.runtime.services
     from exshell.model.errors import ModelDataError  # lazy: a model module loads with the objects it decodes
@@ -73,7 +74,7 @@ def _reader(cmdlet: Cmdlet) -> Any:
         expiration = settings.message_expiration_timeout.seconds
     except ModelDataError:  # a broken configuration must not hide the queue
         expiration = 2 * 86400.0
-    return QueueReader(services.state_dir, services.server_name, expiration)
+    return read_snapshot(services.state_dir, services.server_name, expiration)
 
 
 def _server(cmdlet: Cmdlet) -> str:
@@ -101,7 +102,7 @@ class QueueView:
 
                 self._queues = decode_queues(self.act(QUEUES, {}))
             else:
-                self._queues = list(self._from_files().queues())
+                self._queues = list(self._from_files().queues)
         return self._queues
 
     @property
@@ -113,12 +114,12 @@ class QueueView:
 
                 self._messages = decode_messages(self.act(MESSAGES, {}))
             else:
-                self._messages = list(self._from_files().messages())
+                self._messages = list(self._from_files().messages)
         return self._messages
 
     def _from_files(self) -> Any:
         if self._files is None:
-            self._files = _reader(self.cmdlet)
+            self._files = _snapshot(self.cmdlet)
         return self._files
 
     def act(self, action: str, args: dict[str, Any]) -> Any:

@@ -136,7 +136,7 @@ E(SEND, "DNSRoutingEnabled", "transport/delivery/smtp_client.py",
   "tests/transport/delivery/test_mx_routing.py::test_mx_hosts_come_in_preference_order")
 E(SEND, "Enabled", "transport/delivery/router.py",
   SERVICE + "test_unreachable_message_is_resubmitted_after_a_connector_is_added")
-E(SEND, "MaxMessageSize", "transport/delivery/service.py",
+E(SEND, "MaxMessageSize", "transport/delivery/smtp_delivery.py",
   "tests/transport/delivery/test_queue_cmdlets.py::test_message_over_connector_size_limit_is_bounced")
 I(SEND, "SourceTransportServers")
 E(SEND, "Fqdn", "transport/delivery/smtp_client.py",
@@ -200,22 +200,22 @@ E(CONFIG, "RelayReplyStyle", "transport/policy.py", POLICY + "test_relay_reply_f
 E(CONFIG, "TarpitEnabled", "transport/policy.py", POLICY + "test_tarpit_applies_only_to_failures_of_anonymous_sessions")
 E(CONFIG, "RecipientValidationEnabled", "transport/policy.py",
   "tests/transport/test_recipient_validation.py::test_unknown_recipient_is_rejected_at_rcpt_when_validation_is_on")
-E(CONFIG, "DelayNotificationTimeout", "transport/delivery/service.py",
+E(CONFIG, "DelayNotificationTimeout", "transport/delivery/retry_policy.py",
   SERVICE + "test_one_delay_notification_after_delay_notification_timeout")
-E(CONFIG, "MessageTrackingLogEnabled", "transport/delivery/service.py", SERVICE + "test_tracking_log_can_be_turned_off")
-E(CONFIG, "MessageRetryInterval", "transport/delivery/service.py",
+E(CONFIG, "MessageTrackingLogEnabled", "transport/delivery/tracker.py", SERVICE + "test_tracking_log_can_be_turned_off")
+E(CONFIG, "MessageRetryInterval", "transport/delivery/retry_policy.py",
   SERVICE + "test_down_smart_host_defers_then_retry_delivers")
-E(CONFIG, "TransientFailureRetryInterval", "transport/delivery/service.py",
+E(CONFIG, "TransientFailureRetryInterval", "transport/delivery/retry_policy.py",
   SERVICE + "test_down_smart_host_defers_then_retry_delivers")
-E(CONFIG, "TransientFailureRetryCount", "transport/delivery/service.py",
+E(CONFIG, "TransientFailureRetryCount", "transport/delivery/retry_policy.py",
   SERVICE + "test_down_smart_host_defers_then_retry_delivers")
-E(CONFIG, "MessageExpirationTimeout", "transport/delivery/service.py",
+E(CONFIG, "MessageExpirationTimeout", "transport/delivery/retry_policy.py",
   SERVICE + "test_expired_message_is_bounced_with_queue_expired")
-E(CONFIG, "ExternalPostmasterAddress", "transport/delivery/service.py",
+E(CONFIG, "ExternalPostmasterAddress", "transport/delivery/bounces.py",
   SERVICE + "test_unknown_authoritative_recipient_gets_ndr_in_local_senders_mailbox")
 I(CONFIG, "InternalSMTPServers")
 E(CONFIG, "MaxReceiveSize", "transport/policy.py", LIMITS + "test_organization_limits_apply_when_lower_than_the_connectors")
-E(CONFIG, "MaxSendSize", "transport/delivery/service.py",
+E(CONFIG, "MaxSendSize", "transport/delivery/smtp_delivery.py",
   SERVICE + "test_organization_max_send_size_bounces_a_message_the_send_connector_would_take")
 E(CONFIG, "MaxRecipientEnvelopeLimit", "transport/policy.py",
   LIMITS + "test_organization_limits_apply_when_lower_than_the_connectors")
@@ -226,7 +226,7 @@ TSVC = "tests/cmdlets/test_transport_service.py::"
 N(SERVICE_CMDLETS, "Identity", "DomainController")
 for _name in ("MessageTrackingLogPath", "ReceiveProtocolLogPath", "SendProtocolLogPath"):
     E(SERVICE_CMDLETS, _name, "cmdlets/transport_service.py", TSVC + "test_log_paths_are_refused")
-E(SERVICE_CMDLETS, "MessageTrackingLogEnabled", "transport/delivery/service.py",
+E(SERVICE_CMDLETS, "MessageTrackingLogEnabled", "transport/delivery/tracker.py",
   TSVC + "test_tracking_log_turned_off_on_this_server_only")
 for _name in ("MessageTrackingLogMaxAge", "MessageTrackingLogMaxDirectorySize", "ReceiveProtocolLogMaxAge",
               "ReceiveProtocolLogMaxDirectorySize"):
@@ -236,7 +236,7 @@ for _name in ("SendProtocolLogMaxAge", "SendProtocolLogMaxDirectorySize", "Outbo
     I(SERVICE_CMDLETS, _name)
 for _name in ("MessageRetryInterval", "TransientFailureRetryCount", "TransientFailureRetryInterval",
               "MessageExpirationTimeout", "DelayNotificationTimeout"):
-    E(SERVICE_CMDLETS, _name, "transport/delivery/service.py", TSVC + "test_server_timers_override_the_organizations")
+    E(SERVICE_CMDLETS, _name, "transport/delivery/retry_policy.py", TSVC + "test_server_timers_override_the_organizations")
 
 # ---- receive/send connector TLS and authentication (tls-auth.md §1, §3)
 E(RECEIVE, "AuthTarpitInterval", "transport/smtp_security.py",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from exshell.transport.delivery import control
-from exshell.transport.delivery.queue_view import MessageInfo, QueueInfo, QueueReader
+from exshell.transport.delivery.queue_view import MessageInfo, QueueInfo, read_snapshot
 
 QUEUES = "queues"
 MESSAGES = "messages"
@@ -69,10 +69,10 @@ def expiration_of(store: Any, server: str) -> float:
 def handler_for(state_dir: str | Path, server: str, store: Any) -> Callable[[str, dict[str, Any]], Any]:
     def handle(action: str, args: dict[str, Any]) -> Any:
         if action in (QUEUES, MESSAGES):
-            reader = QueueReader(state_dir, server, expiration_of(store, server))
+            snapshot = read_snapshot(state_dir, server, expiration_of(store, server))
             if action == QUEUES:
-                return [encode(q) for q in reader.queues()]
-            return [encode(m) for m in reader.messages()]
+                return [encode(q) for q in snapshot.queues]
+            return [encode(m) for m in snapshot.messages]
         if action in control.ACTIONS:
             try:
                 return control.send_request(state_dir, server, action, args)

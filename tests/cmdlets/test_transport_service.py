@@ -58,8 +58,8 @@ def test_tracking_log_turned_off_on_this_server_only(sh):
     sh.ok("Set-TransportService EX01 -MessageTrackingLogEnabled $false")
     for server in ("EX01", "EX02"):
         service = DeliveryService(sh.state, sh.store, server)
-        service._refresh_router()
-        service._track("RECEIVE", source="SMTP", message_id=f"<{server}@x>")
+        service.refresh()
+        service.tracker.track("RECEIVE", source="SMTP", message_id=f"<{server}@x>")
     assert [e.fields["message-id"] for e in read_entries(sh.state)] == ["<EX02@x>"]
 
 

@@ -1,6 +1,7 @@
 """The shell's requests to the delivery service (Retry-Queue, Suspend-/Resume-/Remove-Message), executed on
-the service's event loop: `control.py` carries them, these functions act on the service's queue state.
-An attempt in flight for the same message finishes first, so its outcome is never lost or overwritten.
+the service's event loop through its public methods: `control.py` carries them, these functions change the
+ledger's entries. An attempt in flight for the same message finishes first (`settle`), so its outcome is never
+lost or overwritten.
 """
 
 from __future__ import annotations
@@ -42,34 +43,31 @@ async def execute(service: DeliveryService, request: dict[str, Any]) -> dict[str
 
 async def retry_queue(service: DeliveryService, queue_key: str, resubmit: bool) -> dict[str, Any]:
     count = 0
-    router = service.router
-    for msg_id, state in list(service.states.items()):
-        if msg_id in service._tasks:
-            await asyncio.wait({service._tasks[msg_id]}, timeout=5.0)
+    for state in service.ledger:
+        await service.settle(state.id)
         changed = False
         for group in list(state.groups):
             if group.queue != queue_key or group.done or group.status == SUSPENDED:
                 continue
             if resubmit:
-                service._reroute(state, group, router)
+                service.reroute(state, group)
             else:
                 group.next_retry, group.status = None, READY
             count += 1
             changed = True
         if changed:
-            await service._save(state)
-    service._wake.set()
+            await service.ledger.save(state)
+    service.wake()
     return {"ok": True, "count": count}
 
 
 async def message_action(
     service: DeliveryService, action: str, msg_id: str, queue_key: Any, with_ndr: bool
 ) -> dict[str, Any]:
-    state = service.states.get(msg_id)
+    state = service.ledger.get(msg_id)
     if state is None:
         return {"ok": False, "count": 0, "message": f"The message {msg_id} isn't in any queue."}
-    if msg_id in service._tasks:  # let the attempt in flight finish first: its outcome must not be lost
-        await asyncio.wait({service._tasks[msg_id]}, timeout=5.0)
+    await service.settle(msg_id)  # let the attempt in flight finish first: its outcome must not be lost
     groups = [g for g in state.groups if not g.done and (queue_key in (None, "") or g.queue == queue_key)]
     if not groups:
         return {"ok": False, "count": 0, "message": f"The message {msg_id} isn't in that queue."}
@@ -80,42 +78,37 @@ async def message_action(
         if any(g.queue == POISON_KEY for g in groups):
             # Resuming a poison message submits it again from its spool file (Exchange resubmits it too):
             # forget the state; the next pass picks the spool file up as new.
-            service.states.pop(msg_id, None)
-            service._crashes.pop(msg_id, None)
-            await asyncio.to_thread(service.queue.remove, msg_id)
-            service._wake.set()
+            await service.ledger.forget(msg_id)
+            service.wake()
             return {"ok": True, "count": len(groups)}
         for g in groups:
             if g.status == SUSPENDED:
                 g.status, g.next_retry = READY, None
     else:
         msg = await asyncio.to_thread(service.spool.load, msg_id)
-        outcome = {r.address: ("fail", ADMIN_DELETED, "") for g in groups for r in g.pending}
+        removed = [r.address for g in groups for r in g.pending]
+        router = service.router
         if with_ndr:
-            await asyncio.to_thread(
-                service._send_ndr,
-                state,
-                [FailedRecipient(a, ADMIN_DELETED) for a in outcome],
-                msg.data,
-                service.router,
-            )
+            failed = [FailedRecipient(a, ADMIN_DELETED) for a in removed]
+            await asyncio.to_thread(service.bounces.send, state, failed, msg.data, router)
         for g in groups:
             for r in g.pending:
                 r.status, r.last_error = FAILED, ADMIN_DELETED
             g.status = READY
-        service._track(
+        service.tracker.track(
             "FAIL",
             source="ADMIN",
             message_id=state.message_id,
             internal_message_id=state.id,
             sender=state.sender,
-            recipients=list(outcome),
-            recipient_status=[ADMIN_DELETED] * len(outcome),
+            recipients=removed,
+            recipient_status=[ADMIN_DELETED] * len(removed),
             total_bytes=state.size,
             subject=state.subject,
-            server_hostname=service.router.server_fqdn,
+            server_hostname=router.server_fqdn,
         )
-    await service._save(state)
-    await service._finish_if_done(state)
-    service._wake.set()
+    await service.ledger.save(state)
+    if state.done:
+        await service.ledger.finish(state)
+    service.wake()
     return {"ok": True, "count": len(groups)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from exshell.transport.delivery.queue import (
     READY,
     RETRY,
     SUSPENDED,
+    GroupState,
     MessageState,
     QueueStore,
     from_iso,
@@ -107,45 +109,72 @@ def _local(when: dt.datetime | None) -> dt.datetime | None:
     return None if when is None else when.astimezone().replace(tzinfo=None)
 
 
-class QueueReader:
-    def __init__(
-        self, state_dir: str | os.PathLike[str], server: str, expiration_seconds: float = 2 * 86400.0
-    ):
-        self.state_dir = Path(state_dir)
-        self.server = server
-        self.store = QueueStore(state_dir)
-        self.expiration = dt.timedelta(seconds=expiration_seconds)
-        self.numbers = self.store.queue_numbers()
-        self.states = list(self.store.all())
-        self.submission = self._submission()
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """Every queue and every queued message of one server at one moment: what Get-Queue and Get-Message show
+    (and what a fleet-wide view collects per server)."""
+
+    server: str
+    queues: tuple[QueueInfo, ...]
+    messages: tuple[MessageInfo, ...]
+
+
+def read_snapshot(
+    state_dir: str | os.PathLike[str], server: str, expiration_seconds: float = 2 * 86400.0
+) -> QueueSnapshot:
+    """From the queue folder and the spool, read without writing anything (another process may be the writer)."""
+    store = QueueStore(state_dir)
+    states = list(store.all())
+    submission = read_submission(Path(state_dir) / "spool", {s.id for s in states})
+    return build_snapshot(server, states, submission, store.queue_numbers(), expiration_seconds)
+
+
+def read_submission(spool: Path, known: Collection[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Spool files the service hasn't routed yet: only their first line (the envelope) is read."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    if not spool.is_dir():
+        return out
+    for name in sorted(os.listdir(spool), key=lambda n: (len(n), n)):
+        if not name.endswith(".msg") or name[:-4] in known:
+            continue
+        try:
+            with open(spool / name, "rb") as f:
+                env = json.loads(f.readline().decode("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(env, dict):
+            out.append((name[:-4], env))
+    return out
+
+
+def build_snapshot(
+    server: str,
+    states: Sequence[MessageState],
+    submission: Sequence[tuple[str, Mapping[str, Any]]],
+    numbers: Mapping[str, int],
+    expiration_seconds: float,
+) -> QueueSnapshot:
+    view = _View(server, numbers, dt.timedelta(seconds=expiration_seconds))
+    return QueueSnapshot(server, tuple(view.queues(states, len(submission))),
+                         tuple(view.messages(states, submission)))
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    server: str
+    numbers: Mapping[str, int]
+    expiration: dt.timedelta
 
     def queue_identity(self, key: str) -> str:
         if key in (UNREACHABLE_KEY, POISON_KEY, SUBMISSION_KEY):
             return f"{self.server}\\{key}"
         return f"{self.server}\\{self.numbers.get(key, 0)}"
 
-    def _submission(self) -> list[tuple[str, dict[str, Any]]]:
-        """Spool files the service hasn't routed yet: only their first line (the envelope) is read."""
-        spool = self.state_dir / "spool"
-        known = {s.id for s in self.states}
-        out: list[tuple[str, dict[str, Any]]] = []
-        if not spool.is_dir():
-            return out
-        for name in sorted(os.listdir(spool), key=lambda n: (len(n), n)):
-            if not name.endswith(".msg") or name[:-4] in known:
-                continue
-            try:
-                with open(spool / name, "rb") as f:
-                    env = json.loads(f.readline().decode("utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(env, dict):
-                out.append((name[:-4], env))
-        return out
-
-    def messages(self) -> list[MessageInfo]:
+    def messages(
+        self, states: Sequence[MessageState], submission: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[MessageInfo]:
         out: list[MessageInfo] = []
-        for msg_id, env in self.submission:
+        for msg_id, env in submission:
             received = from_iso(str(env.get("received") or ""))
             out.append(
                 MessageInfo(
@@ -166,7 +195,7 @@ class QueueReader:
                     str(env.get("remote") or "").rpartition(":")[0],
                 )
             )
-        for state in self.states:
+        for state in states:
             out.extend(self._state_messages(state))
         return out
 
@@ -199,19 +228,19 @@ class QueueReader:
             )
         return rows
 
-    def queues(self) -> list[QueueInfo]:
-        by_key: dict[str, list[tuple[MessageState, Any]]] = {}
-        for state in self.states:
+    def queues(self, states: Sequence[MessageState], submitted: int) -> list[QueueInfo]:
+        by_key: dict[str, list[GroupState]] = {}
+        for state in states:
             for group in state.groups:
                 if any(r.status == PENDING for r in group.recipients):
-                    by_key.setdefault(group.queue, []).append((state, group))
+                    by_key.setdefault(group.queue, []).append(group)
         out = [
             QueueInfo(
                 SUBMISSION_KEY,
                 self.queue_identity(SUBMISSION_KEY),
                 UNDEFINED,
                 READY,
-                len(self.submission),
+                submitted,
                 "Submission",
                 "",
                 None,
@@ -222,7 +251,7 @@ class QueueReader:
         ]
         keys = sorted(by_key, key=lambda k: (k in (UNREACHABLE_KEY, POISON_KEY), self.numbers.get(k, 0), k))
         for key in keys:
-            groups = [g for _, g in by_key[key]]
+            groups = by_key[key]
             first = groups[0]
             active = [g for g in groups if g.status != SUSPENDED]
             status = RETRY if active and all(g.status == RETRY for g in active) else READY

@@ -12,7 +12,7 @@ import dns.name
 import dns.resolver
 import pytest
 
-from exshell.transport.delivery.smtp_client import resolve_mx
+from exshell.transport.delivery.mx import resolve_mx
 
 
 @dataclass

@@ -148,19 +148,19 @@ def test_message_that_keeps_crashing_delivery_is_parked_in_poison_and_resumable(
         shell = Shell(tmp_path / "state")
         configure(shell, host.port)
         with ServiceThread(shell.state, shell.store) as st:
-            real_attempt = st.service._attempt
+            real_deliver = st.service.smtp.deliver
             calls = []
 
-            async def crashing(state, group, data):
-                calls.append(state.id)
+            async def crashing(*args: object) -> None:
+                calls.append(args)
                 raise RuntimeError("simulated crash")
 
-            st.service._attempt = crashing  # type: ignore[method-assign]
+            st.service.smtp.deliver = crashing  # type: ignore[method-assign]
             spool_message(shell.state, "scanner@contoso.com", ["bob@external.example"], subject="Crasher")
             wait_until(lambda: "EX01\\Poison" in shell.ok("Get-Queue"), timeout=30, what="the Poison queue")
             assert len(calls) == 3, calls  # backed off between crashes, parked after the third
             assert "simulated crash" in shell.ok("(Get-Message -Queue EX01\\Poison).LastError")
-            st.service._attempt = real_attempt  # type: ignore[method-assign]
+            st.service.smtp.deliver = real_deliver  # type: ignore[method-assign]
             shell.ok("Get-Message -Queue EX01\\Poison | Resume-Message")
             wait_until(lambda: host.messages, timeout=30, what="delivery after Resume-Message")
     finally:

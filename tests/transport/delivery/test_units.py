@@ -314,19 +314,19 @@ def test_spool_dsn_never_overwrites_an_existing_spool_file(
 
 
 def test_tracking_rows_group_recipients_by_result() -> None:
-    from exshell.transport.delivery.outcome import tracking_rows
+    from exshell.transport.delivery.outcome import FAIL, OK, RETRY, RecipientResult, tracking_rows
 
     state = MessageState("9", "a@x", "m@x", "S", 5, "2026-11-28T06:00:00+00:00")
     smart = GroupState("connector:out", SMART_HOST, "Out", "Out")
     rows = tracking_rows(
         state,
         smart,
-        {
-            "b@y": ("ok", "250 OK", "127.0.0.1:25"),
-            "c@y": ("fail", "550 no", ""),
-            "d@y": ("ok", "250 OK", "127.0.0.1:25"),
-            "e@y": ("retry", "451", ""),
-        },
+        [
+            RecipientResult("b@y", OK, "250 OK", "127.0.0.1:25"),
+            RecipientResult("c@y", FAIL, "550 no"),
+            RecipientResult("d@y", OK, "250 OK", "127.0.0.1:25"),
+            RecipientResult("e@y", RETRY, "451"),
+        ],
         "ex01.contoso.com",
     )
     assert [(e, f["recipients"], f["source"]) for e, f in rows] == [
@@ -336,6 +336,6 @@ def test_tracking_rows_group_recipients_by_result() -> None:
     ]
     assert rows[0][1]["connector_id"] == "Out" and rows[0][1]["source_context"] == "127.0.0.1:25"
     local = GroupState("mailbox:contoso.com", MAILBOX, "contoso.com")
-    assert [(e, f["source"]) for e, f in tracking_rows(state, local, {"b@y": ("ok", "250", "b")}, "h")] == [
+    assert [(e, f["source"]) for e, f in tracking_rows(state, local, [RecipientResult("b@y", OK, "250", "b")], "h")] == [
         ("DELIVER", "STOREDRIVER")
     ]
