@@ -39,8 +39,12 @@ _SETTINGS = (
               help="Retry interval after a failed outbound connection."),
     Parameter("MessageExpirationTimeout", TIMESPAN, help="How long a message may stay queued (default 2 days)."),
     Parameter("DelayNotificationTimeout", TIMESPAN, help="When the sender is told a message is delayed."),
-    Parameter("MaxOutboundConnections", UNLIMITED_INT, help="Outbound connections at once."),
-    Parameter("MaxPerDomainOutboundConnections", UNLIMITED_INT, help="Outbound connections to one domain at once."),
+    Parameter("MaxOutboundConnections", UNLIMITED_INT,
+              help="Outbound SMTP connections open at once from this server, idle kept ones included "
+                   "(default 1000); applies from the delivery service's next pass."),
+    Parameter("MaxPerDomainOutboundConnections", UNLIMITED_INT,
+              help="Outbound SMTP connections open at once to one destination: a smart-host send connector, or "
+                   "one recipient domain with DNS routing (default 40); connections over a lowered limit close."),
 )
 # Log folders are fixed under the state folder: a path is refused rather than silently ignored.
 _PATHS = {

@@ -231,9 +231,13 @@ E(SERVICE_CMDLETS, "MessageTrackingLogEnabled", "transport/delivery/tracker.py",
 for _name in ("MessageTrackingLogMaxAge", "MessageTrackingLogMaxDirectorySize", "ReceiveProtocolLogMaxAge",
               "ReceiveProtocolLogMaxDirectorySize"):
     E(SERVICE_CMDLETS, _name, "transport/log_retention.py", TSVC + "test_log_limits_set_on_the_server_prune_its_logs")
-for _name in ("SendProtocolLogMaxAge", "SendProtocolLogMaxDirectorySize", "OutboundConnectionFailureRetryInterval",
-              "MaxOutboundConnections", "MaxPerDomainOutboundConnections"):
+for _name in ("SendProtocolLogMaxAge", "SendProtocolLogMaxDirectorySize", "OutboundConnectionFailureRetryInterval"):
     I(SERVICE_CMDLETS, _name)
+POOL = "tests/transport/delivery/test_connection_pool.py::"
+E(SERVICE_CMDLETS, "MaxOutboundConnections", "transport/delivery/connection_pool.py",
+  POOL + "test_max_outbound_connections_caps_connections_to_all_destinations_together")
+E(SERVICE_CMDLETS, "MaxPerDomainOutboundConnections", "transport/delivery/connection_pool.py",
+  POOL + "test_limit_set_by_exshell_applies_after_reload_and_closes_connections_over_it")
 for _name in ("MessageRetryInterval", "TransientFailureRetryCount", "TransientFailureRetryInterval",
               "MessageExpirationTimeout", "DelayNotificationTimeout"):
     E(SERVICE_CMDLETS, _name, "transport/delivery/retry_policy.py", TSVC + "test_server_timers_override_the_organizations")

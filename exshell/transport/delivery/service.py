@@ -39,6 +39,7 @@ from typing import Any
 from exshell.transport import metrics
 from exshell.transport.delivery import actions, attempt_log, bifurcation, control, mailbox_delivery, retry_policy
 from exshell.transport.delivery.bounces import Bounces
+from exshell.transport.delivery.connection_pool import Limits
 from exshell.transport.delivery.dsn import FailedRecipient
 from exshell.transport.delivery.ledger import Ledger
 from exshell.transport.delivery.outcome import FAIL, OK, RETRY, AttemptOutcome, tracking_rows
@@ -56,7 +57,15 @@ from exshell.transport.delivery.queue import (
     to_iso,
     utcnow,
 )
-from exshell.transport.delivery.router import MAILBOX, POISON_KEY, UNREACHABLE, UNREACHABLE_KEY, Router
+from exshell.transport.delivery.router import (
+    DNS,
+    MAILBOX,
+    POISON_KEY,
+    SMART_HOST,
+    UNREACHABLE,
+    UNREACHABLE_KEY,
+    Router,
+)
 from exshell.transport.delivery.smtp_delivery import SmtpDelivery
 from exshell.transport.delivery.tracker import Tracker
 from exshell.model.config import Config
@@ -95,6 +104,8 @@ class DeliveryService:
         self._version: int | None = None
         self._wake = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._task_destinations: dict[str, set[str]] = {}  # message -> the remote next hops it attempts
+        self._in_flight: dict[str, int] = {}  # remote next hop (queue key) -> attempts in flight
         self._loop_task: asyncio.Task[None] | None = None
         self._beat_task: asyncio.Task[None] | None = None
         self._started = utcnow()
@@ -212,6 +223,8 @@ class DeliveryService:
             self._version = snap.version
             return
         self._router, self._version = router, snap.version
+        # MaxOutboundConnections / MaxPerDomainOutboundConnections of this version, from the next attempt on.
+        self.smtp.set_limits(Limits.of(router.config.settings_for(self.server_name)))
 
     @property
     def settings(self) -> Any:
@@ -255,17 +268,36 @@ class DeliveryService:
         if len(new_ids) > PICKUP_BATCH:
             self._wake.set()
         now = utcnow()
+        per_destination = self.smtp.pool.limits.max_per_destination
         for state in self.ledger:
             if len(self._tasks) >= self.concurrency:
                 break
             if state.id in self._tasks:
                 continue
-            if any(g.due(now) for g in state.groups):
-                task = asyncio.get_running_loop().create_task(self._deliver_message(state.id))
-                self._tasks[state.id] = task
-                task.add_done_callback(functools.partial(self._task_done, state.id))
+            due = [g for g in state.groups if g.due(now)]
+            if not due:
+                continue
+            # At most MaxPerDomainOutboundConnections attempts per destination in flight: more would only wait
+            # for a connection, holding the slots of messages to other destinations.
+            remote = {g.queue for g in due if g.delivery_type in (SMART_HOST, DNS)}
+            if per_destination is not None and remote and all(
+                self._in_flight.get(d, 0) >= per_destination for d in remote
+            ):
+                continue
+            task = asyncio.get_running_loop().create_task(self._deliver_message(state.id))
+            self._tasks[state.id] = task
+            self._task_destinations[state.id] = remote
+            for d in remote:
+                self._in_flight[d] = self._in_flight.get(d, 0) + 1
+            task.add_done_callback(functools.partial(self._task_done, state.id))
 
     def _task_done(self, msg_id: str, _task: object = None) -> None:
+        for d in self._task_destinations.pop(msg_id, ()):
+            left = self._in_flight.get(d, 0) - 1
+            if left > 0:
+                self._in_flight[d] = left
+            else:
+                self._in_flight.pop(d, None)
         task = self._tasks.pop(msg_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
             self._delivery_crashed(msg_id, task.exception())
@@ -381,7 +413,7 @@ class DeliveryService:
         if group.delivery_type == MAILBOX:
             return await mailbox_delivery.deliver(self.state_dir, router, state.sender, pending, data,
                                                   fsync=self.fsync)
-        return await self.smtp.deliver(router, self.settings, group.connector, group.next_hop_domain,
+        return await self.smtp.deliver(router, self.settings, group.connector, group.queue, group.next_hop_domain,
                                        group.delivery_type, state.sender, state.size, pending, data)
 
     async def _apply(self, state: MessageState, group: GroupState, outcome: AttemptOutcome, data: bytes) -> None:

@@ -10,8 +10,8 @@ chain naming TlsDomain); SmartHostAuthMechanism BasicAuth / BasicAuthRequireTLS 
 Exchange uses; PLAIN when the host offers only that) after STARTTLS when there is one — BasicAuthRequireTLS
 never without it. Every failure of these leaves the message queued (a transient reply with Exchange's
 wording); nothing is ever sent in clear or unauthenticated instead.
-Connections are kept for the next message to the same host (`ConnectionPool`, at most 20 messages per
-connection, Exchange's SmtpMaxMessagesPerConnection default). Replies are classified per recipient by their first digit: 2xx delivered, 4xx retry, 5xx NDR (RFC 5321
+Connections come from and go back to a `connection_pool.ConnectionPool` (kept for the next message to the same
+host, counted against MaxOutboundConnections / MaxPerDomainOutboundConnections). Replies are classified per recipient by their first digit: 2xx delivered, 4xx retry, 5xx NDR (RFC 5321
 §4.2.1).
 """
 
@@ -21,6 +21,8 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from exshell.transport.delivery.connection_pool import ConnectionPool
 
 CONNECT_TIMEOUT = 30.0
 
@@ -86,64 +88,6 @@ def _reply(code: int, message: str) -> str:
     return f"{code} {' '.join(str(message).split())}".strip()
 
 
-class ConnectionPool:
-    """Idle outbound connections kept for the next message to the same host, as Exchange does (a send
-    connector's SmtpMaxMessagesPerConnection, default 20). A connection idle longer than `idle_timeout` is
-    closed rather than reused (the remote end may have timed it out)."""
-
-    def __init__(self, max_messages: int = 20, idle_timeout: float = 10.0, max_idle: int = 16) -> None:
-        self.max_messages = max_messages
-        self.idle_timeout = idle_timeout
-        self.max_idle = max_idle
-        self._idle: dict[tuple[Any, ...], list[tuple[Any, float, int]]] = {}
-
-    def take(self, key: tuple[Any, ...]) -> tuple[Any, int] | None:
-        import time
-
-        now = time.monotonic()
-        stack = self._idle.get(key) or []
-        while stack:
-            smtp, since, used = stack.pop()
-            if now - since <= self.idle_timeout and smtp.is_connected:
-                return smtp, used
-            smtp.close()
-        return None
-
-    def give(self, key: tuple[Any, ...], smtp: Any, used: int) -> None:
-        import time
-
-        stack = self._idle.setdefault(key, [])
-        if used >= self.max_messages or len(stack) >= self.max_idle or not smtp.is_connected:
-            _close_quietly(smtp)
-            return
-        stack.append((smtp, time.monotonic(), used))
-
-    async def close(self) -> None:
-        import aiosmtplib
-
-        idle, self._idle = self._idle, {}
-        for stack in idle.values():
-            for smtp, _, _ in stack:
-                try:
-                    await asyncio.wait_for(smtp.quit(), 2.0)
-                except (TimeoutError, aiosmtplib.SMTPException, OSError):
-                    smtp.close()
-
-
-def _close_quietly(smtp: Any) -> None:
-    """Closing without QUIT is allowed (RFC 5321 §4.1.1.10 asks for QUIT, but the server must cope)."""
-    asyncio.get_running_loop().create_task(_quit(smtp))
-
-
-async def _quit(smtp: Any) -> None:
-    import aiosmtplib
-
-    try:
-        await asyncio.wait_for(smtp.quit(), 2.0)
-    except (TimeoutError, aiosmtplib.SMTPException, OSError):
-        smtp.close()
-
-
 async def send(
     targets: Sequence[Target],
     sender: str,
@@ -155,47 +99,28 @@ async def send(
     ignore_starttls: bool = False,
     timeout: float = CONNECT_TIMEOUT,
     pool: ConnectionPool | None = None,
+    destination: str = "",
     security: Security | None = None,
 ) -> SendResult:
-    import aiosmtplib
-
+    """One transaction for `recipients`, on the first target that takes it. With a `pool`, the connection
+    comes from it (a kept one to the same host, or a new one within the limits for `destination`) and goes
+    back to it afterwards."""
     sec = security or Security(require_tls=require_tls, ignore_starttls=ignore_starttls)
-    require_tls, ignore_starttls = sec.require_tls, sec.ignore_starttls
     result = SendResult()
     errors: list[str] = []
     for target in targets:
         key = (target.host, target.port, helo) + sec.pool_key()
-        pooled = pool.take(key) if pool is not None else None
+        retried = False
         while True:
-            if pooled is not None:
-                smtp, used = pooled
-            else:
-                used = 0
-                smtp = aiosmtplib.SMTP(
-                    hostname=target.host,
-                    port=target.port,
-                    local_hostname=helo,
-                    timeout=timeout,
-                    start_tls=False,
-                    validate_certs=require_tls,
-                )
-                try:
-                    await smtp.connect()
-                    await _hello(smtp, sec)
-                except aiosmtplib.SMTPResponseException as exc:
-                    errors.append(f"[{target.host}:{target.port}] {_reply(exc.code, exc.message)}")
-                    smtp.close()
-                    break
-                except _HostFailure as exc:
-                    errors.append(f"[{target.host}:{target.port}] {exc}")
-                    await _quit(smtp)
-                    break
-                except (aiosmtplib.SMTPException, OSError) as exc:
-                    errors.append(
-                        f"[{target.host}:{target.port}] 451 4.4.0 Primary target IP address "
-                        f'responded with: "{type(exc).__name__}: {exc}"'
-                    )
-                    smtp.close()
+            lease = await pool.acquire(destination, key) if pool is not None else None
+            smtp = lease.smtp if lease is not None else None
+            reused = smtp is not None
+            if smtp is None:
+                smtp, error = await _connect(target, helo, timeout, sec)
+                if error is not None:
+                    errors.append(f"[{target.host}:{target.port}] {error}")
+                    if lease is not None and pool is not None:
+                        pool.release(lease, None, reusable=False)
                     break
             result.remote = f"{target.host}:{target.port}"
             try:
@@ -203,23 +128,69 @@ async def send(
             except _HostFailure as exc:
                 result.replies.clear()
                 smtp.close()
-                if pooled is not None:  # a reused connection the server had dropped: once more, fresh
-                    pooled = None
+                if lease is not None and pool is not None:
+                    pool.release(lease, None, reusable=False)
+                if reused and not retried:  # a kept connection the server had dropped: once more, fresh
+                    retried = True
                     continue
                 errors.append(f"[{target.host}:{target.port}] {exc}")
                 break
-            if pool is not None:
-                if not clean:
-                    try:
-                        await smtp.rset()
-                    except (aiosmtplib.SMTPException, OSError):
-                        smtp.close()
-                pool.give(key, smtp, used + 1)
+            if not clean:
+                clean = await _reset(smtp)  # RSET before the connection carries another transaction
+            if lease is not None and pool is not None:
+                pool.release(lease, smtp, reusable=clean)
             else:
                 await _quit(smtp)
             return result
     result.connection_error = "; ".join(errors) or "451 4.4.0 No smart host to connect to"
     return result
+
+
+async def _connect(target: Target, helo: str, timeout: float, sec: Security) -> tuple[Any, str | None]:
+    """A new session with EHLO, STARTTLS and AUTH done; (client, None) or (None, the error for the host)."""
+    import aiosmtplib
+
+    smtp = aiosmtplib.SMTP(
+        hostname=target.host,
+        port=target.port,
+        local_hostname=helo,
+        timeout=timeout,
+        start_tls=False,
+        validate_certs=sec.require_tls,
+    )
+    try:
+        await smtp.connect()
+        await _hello(smtp, sec)
+    except aiosmtplib.SMTPResponseException as exc:
+        smtp.close()
+        return None, _reply(exc.code, exc.message)
+    except _HostFailure as exc:
+        await _quit(smtp)
+        return None, str(exc)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        smtp.close()
+        return None, f'451 4.4.0 Primary target IP address responded with: "{type(exc).__name__}: {exc}"'
+    return smtp, None
+
+
+async def _reset(smtp: Any) -> bool:
+    import aiosmtplib
+
+    try:
+        await smtp.rset()
+        return True
+    except (aiosmtplib.SMTPException, OSError):
+        smtp.close()
+        return False
+
+
+async def _quit(smtp: Any) -> None:
+    import aiosmtplib
+
+    try:
+        await asyncio.wait_for(smtp.quit(), 2.0)
+    except (TimeoutError, aiosmtplib.SMTPException, OSError):
+        smtp.close()
 
 
 class _HostFailure(Exception):

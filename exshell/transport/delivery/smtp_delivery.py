@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from exshell.transport.delivery import mx, smtp_client
+from exshell.transport.delivery.connection_pool import ConnectionPool, Limits
 from exshell.transport.delivery.outcome import FAIL, OK, RETRY, AttemptOutcome, RecipientResult
 from exshell.transport.delivery.router import DNS, Router
 from exshell.transport.headers import strip_organization_headers
@@ -23,23 +24,26 @@ NO_REPLY = "451 4.4.0 No reply for this recipient"
 
 
 class SmtpDelivery:
-    """One per delivery service: it owns the outbound connections kept for reuse."""
+    """One per delivery service: it owns the outbound connections (`connection_pool`), kept for reuse and
+    counted against the server's MaxOutboundConnections / MaxPerDomainOutboundConnections."""
 
-    def __init__(self, state_dir: Path, store: Any) -> None:
+    def __init__(self, state_dir: Path, store: Any, limits: Limits | None = None) -> None:
         self.state_dir = state_dir
         self.store = store  # where the smart-host passwords are (exshell.store.secrets.key_store)
-        self.pool: Any = None  # smtp_client.ConnectionPool, made on first use (imports aiosmtplib)
+        self.pool = ConnectionPool(limits)
+
+    def set_limits(self, limits: Limits) -> None:
+        self.pool.set_limits(limits)
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        await self.pool.close()
 
     async def deliver(
         self,
         router: Router,
         settings: Any,
         connector_name: str | None,
+        destination: str,
         next_hop_domain: str,
         delivery_type: str,
         sender: str,
@@ -62,8 +66,6 @@ class SmtpDelivery:
                 return AttemptOutcome.every(recipients, FAIL if str(exc).startswith("5") else RETRY, str(exc))
         else:
             targets = smtp_client.targets_for(connector)
-        if self.pool is None:
-            self.pool = smtp_client.ConnectionPool()
         result = await smtp_client.send(
             targets,
             sender,
@@ -71,6 +73,7 @@ class SmtpDelivery:
             data,
             helo=connector.fqdn or router.server_fqdn,
             pool=self.pool,
+            destination=destination,
             security=await self._security(connector),
         )
         if result.connection_error:

@@ -239,3 +239,96 @@ def configure(
         f"Set-TransportConfig -MessageRetryInterval {retry} -TransientFailureRetryInterval {retry} "
         f"-MessageExpirationTimeout {expiration}"
     )
+
+
+class CountingSmartHost:
+    """A minimal SMTP server on 127.0.0.1 (one or more ports, one set of counters) that counts what a relay's
+    outbound side does: connections open at once (`peak`), connections made, messages, RSETs. It answers DATA
+    after `delay` seconds, so concurrent deliveries overlap. Its own event loop on a thread."""
+
+    def __init__(self, ports: int = 1, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.servers: list[asyncio.base_events.Server] = []
+        self.ports: list[int] = []
+        self.lock = threading.Lock()
+        self.open = 0
+        self.peak = 0
+        self.connections = 0
+        self.messages = 0
+        self.resets = 0
+        self._count = ports
+
+    def __enter__(self) -> CountingSmartHost:  # noqa: PYI034
+        self.thread.start()
+        for _ in range(self._count):
+            server = asyncio.run_coroutine_threadsafe(
+                asyncio.start_server(self._session, "127.0.0.1", 0), self.loop).result(10)
+            self.servers.append(server)
+            self.ports.append(server.sockets[0].getsockname()[1])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def close() -> None:
+            for server in self.servers:
+                server.close()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    def reset_peak(self) -> None:
+        with self.lock:
+            self.peak = self.open
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self.lock:
+            self.open += 1
+            self.connections += 1
+            self.peak = max(self.peak, self.open)
+        closed = False
+
+        def close_count() -> None:
+            nonlocal closed
+            if not closed:
+                closed = True
+                with self.lock:
+                    self.open -= 1
+
+        try:
+            writer.write(b"220 counting.example ESMTP\r\n")
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    writer.write(b"250-counting.example\r\n250 8BITMIME\r\n")
+                elif verb == b"DATA":
+                    writer.write(b"354 go ahead\r\n")
+                    await writer.drain()
+                    while (await reader.readline()) not in (b".\r\n", b""):
+                        pass
+                    if self.delay:
+                        await asyncio.sleep(self.delay)
+                    with self.lock:
+                        self.messages += 1
+                    writer.write(b"250 2.0.0 OK\r\n")
+                elif verb == b"RSET":
+                    with self.lock:
+                        self.resets += 1
+                    writer.write(b"250 2.0.0 OK\r\n")
+                elif verb == b"QUIT":
+                    close_count()  # before the reply: the client frees its slot only after reading it
+                    writer.write(b"221 2.0.0 Bye\r\n")
+                    await writer.drain()
+                    break
+                else:
+                    writer.write(b"250 2.0.0 OK\r\n")
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            close_count()
+            writer.close()
