@@ -5,9 +5,10 @@ interleaved run on loopback.
 
     sudo apt-get install postfix     # once (optional: without it Postfix is left out, with a note)
     .venv/bin/python bench/e2e.py [--messages 500] [--connections 10] [--repeats 3] [--no-postfix]
+                                  [--compare before=../main]   # another checkout's exshell in the same run
 
-exshell runs as `exshell serve` does (engine + delivery service on one event loop, spool and queue state
-fsynced), configured through its own cmdlets (receive connector for 127.0.0.0/8, send connector to a smart
+exshell runs as `exshell serve` does (engine + delivery service on one event loop, the engine announcing each
+spooled message to delivery, serve's default delivery settings, spool and queue state fsynced), configured through its own cmdlets (receive connector for 127.0.0.0/8, send connector to a smart
 host); Postfix is a private instance (bench/peers.py) with `relayhost` the same kind of smart host. Each relay
 has its own counting smart host (aiosmtpd, no disk) on 127.0.0.2. The client sends over persistent connections
 (aiosmtplib). End-to-end rate = messages / (first send → last arrival at the smart host); accept rate =
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import statistics
 import subprocess
@@ -27,7 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if not os.environ.get("PYTHONPATH"):  # a --compare relay imports exshell from its own checkout
+    sys.path.insert(0, str(ROOT))
 
 import peers  # noqa: E402  (bench/peers.py, beside this file)
 from peers import HOST, NEXT_HOP, free_port, read_counter, stop, wait_port  # noqa: E402
@@ -46,7 +49,8 @@ def serve_relay(state: str) -> None:
     async def run() -> None:
         store = open_store(state)
         engine = Engine(state, "EX01", store=store)
-        service = DeliveryService(state, store, "EX01", poll_interval=0.05, concurrency=32)
+        service = DeliveryService(state, store, "EX01")  # exshell serve's defaults
+        engine.on_spooled = service.notify  # as exshell serve wires them: delivery starts per spooled message
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await engine.start()
@@ -118,9 +122,10 @@ async def send_all(port: int, messages: int, connections: int, deadline: float) 
 class Relay:
     """One relay under test (exshell or Postfix) with its own counting smart host on 127.0.0.2."""
 
-    def __init__(self, name: str, work: Path) -> None:
+    def __init__(self, name: str, work: Path, checkout: Path | None = None) -> None:
         self.name = name
         self.work = work
+        self.checkout = checkout  # another exshell checkout: its code under this script's relay setup
         self.port = free_port()
         self.sink_port = free_port(NEXT_HOP)
         self.counter = str(work / f"{name}-arrived")
@@ -133,10 +138,13 @@ class Relay:
             self.postfix = peers.Postfix(self.work, self.port, relay_to=self.sink_port)
             self.postfix.start()
             return
-        state = self.work / "relay"
+        state = self.work / f"relay-{self.name}"
         configure_relay(state, self.port, f"[{NEXT_HOP}]:{self.sink_port}")
+        env = dict(os.environ)
+        if self.checkout is not None:
+            env["PYTHONPATH"] = str(self.checkout)  # ahead of this checkout's editable install
         proc = subprocess.Popen([sys.executable, __file__, "--role", "relay", "--state", str(state)],
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.DEVNULL, env=env, cwd=self.checkout or ROOT)
         self.procs.append(proc)
         wait_port(self.port, proc)
 
@@ -176,6 +184,8 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--timeout", type=float, default=120.0)
     p.add_argument("--no-postfix", action="store_true")
+    p.add_argument("--compare", action="append", default=[], metavar="NAME=CHECKOUT",
+                   help="also relay with another checkout's exshell (same setup), e.g. before=../main")
     p.add_argument("--role", choices=["bench", "relay"], default="bench", help=argparse.SUPPRESS)
     p.add_argument("--state", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -189,7 +199,11 @@ def main() -> int:
     rates: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="exshell-e2e-") as tmp:
         work = Path(tmp)
-        relays = [Relay("exshell", work)] + ([Relay("postfix", work)] if why_no_postfix is None else [])
+        relays = [Relay("exshell", work)]
+        for spec in args.compare:
+            label, _, checkout = spec.partition("=")
+            relays.append(Relay(f"exshell-{label}", work, Path(checkout).resolve()))
+        relays += [Relay("postfix", work)] if why_no_postfix is None else []
         sink_port = free_port()
         procs = []
         try:
@@ -221,6 +235,13 @@ def main() -> int:
     print(f"{'exshell e2e / aiosmtpd sink':34}: {e2e / med['aiosmtpd sink (receive only)']:8.2f}x")
     if "postfix end to end" in med:
         print(f"{'exshell e2e / postfix e2e':34}: {e2e / med['postfix end to end']:8.2f}x")
+    for relay in relays:
+        other = med.get(f"{relay.name} end to end")
+        if relay.checkout is None or not other:
+            continue
+        if "postfix end to end" in med:
+            print(f"{relay.name + ' e2e / postfix e2e':34}: {other / med['postfix end to end']:8.2f}x")
+        print(f"{'exshell e2e / ' + relay.name + ' e2e':34}: {e2e / other:8.2f}x")
     return 0
 
 

@@ -45,6 +45,11 @@ def original_headers(data: bytes) -> bytes:
 
 
 def header_value(data: bytes, name: str) -> str:
+    """The first `name:` field of the message's header, unfolded (and RFC 2047-decoded, by the email package,
+    when it has encoded words or 8-bit text)."""
+    plain = _plain_header_value(data, name.encode("ascii").lower() + b":")
+    if plain is not None:
+        return plain
     from email.parser import BytesHeaderParser
     from email.policy import default
 
@@ -54,6 +59,32 @@ def header_value(data: bytes, name: str) -> str:
         return "" if value is None else str(value)
     except Exception:  # noqa: BLE001 - the email package raises many kinds; a bad header must not stop an NDR
         return ""
+
+
+def _plain_header_value(data: bytes, prefix: bytes) -> str | None:
+    """The common case without the email package: a 7-bit field without encoded words. None: not that case
+    (the caller parses); "": no such field."""
+    head = original_headers(data)
+    lower = head.lower()
+    if lower.startswith(prefix):
+        pos = len(prefix)
+    else:
+        at = lower.find(b"\n" + prefix)
+        if at < 0:
+            return ""
+        pos = at + 1 + len(prefix)
+    parts = []
+    while True:  # the field and its folded continuation lines (RFC 5322 §2.2.3)
+        nl = head.find(b"\n", pos)
+        nl = len(head) if nl < 0 else nl
+        parts.append(head[pos:nl].rstrip(b"\r"))
+        pos = nl + 1
+        if pos >= len(head) or head[pos : pos + 1] not in (b" ", b"\t"):
+            break
+    raw = b"".join(parts)
+    if b"=?" in raw or any(c > 126 or (c < 32 and c != 9) for c in raw):
+        return None
+    return raw.decode("ascii").lstrip(" \t")
 
 
 def build_ndr(

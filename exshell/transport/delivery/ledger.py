@@ -30,13 +30,16 @@ class Ledger:
         self._numbers: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._crashes: dict[str, int] = {}
+        self._removing: set[str] = set()  # finished, files not yet removed
+        self._to_remove: list[str] = []
+        self._remover: asyncio.Task[None] | None = None
 
     # ---- reading
     def get(self, msg_id: str) -> MessageState | None:
         return self._states.get(msg_id)
 
     def __contains__(self, msg_id: object) -> bool:
-        return msg_id in self._states
+        return msg_id in self._states or msg_id in self._removing
 
     def __len__(self) -> int:
         return len(self._states)
@@ -86,6 +89,10 @@ class Ledger:
         """A durable write from a worker thread, for a message no task has yet (pickup, poison)."""
         self.queue.save(state)
 
+    def write_all(self, states: list[MessageState]) -> None:
+        for state in states:
+            self.queue.save(state)
+
     async def save(self, state: MessageState) -> None:
         """Serialize on the loop (the state can't change mid-dump), write in a thread."""
         lock = self._locks.setdefault(state.id, asyncio.Lock())
@@ -95,20 +102,40 @@ class Ledger:
             await asyncio.to_thread(self.queue.write_raw, state.id, state.to_json())
 
     async def finish(self, state: MessageState) -> None:
-        """The message has no pending recipient left: remove it (spool file first)."""
-
-        def remove() -> None:
-            try:
-                self.spool.remove(state.id)
-            except FileNotFoundError:
-                pass
-            self.queue.remove(state.id)
-
+        """The message has no pending recipient left: remove it (spool file first). The files go in batches,
+        one worker-thread hop for every message finished meanwhile; until then the message still counts as
+        known (`in`), so no pickup takes its spool file for a new message."""
         self._states.pop(state.id, None)
         self._crashes.pop(state.id, None)
-        lock = self._locks.pop(state.id, None) or asyncio.Lock()
-        async with lock:
-            await asyncio.to_thread(remove)
+        lock = self._locks.pop(state.id, None)
+        if lock is not None:
+            async with lock:  # a state write in flight lands first, and is then removed with the message
+                pass
+        self._removing.add(state.id)
+        self._to_remove.append(state.id)
+        if self._remover is None or self._remover.done():
+            self._remover = asyncio.get_running_loop().create_task(self._remove_finished())
+
+    async def drain(self) -> None:
+        """Wait until the files of every finished message are removed (the service's stop)."""
+        while self._remover is not None and not self._remover.done():
+            await asyncio.shield(self._remover)
+
+    async def _remove_finished(self) -> None:
+        while self._to_remove:
+            batch, self._to_remove = self._to_remove, []
+            try:
+                await asyncio.to_thread(self._remove_files, batch)
+            finally:
+                self._removing.difference_update(batch)
+
+    def _remove_files(self, ids: list[str]) -> None:
+        for msg_id in ids:
+            try:
+                self.spool.remove(msg_id)
+            except FileNotFoundError:
+                pass
+            self.queue.remove(msg_id)
 
     async def forget(self, msg_id: str) -> None:
         """Drop the state, keep the spool file: the next pickup submits the message again (a resumed poison

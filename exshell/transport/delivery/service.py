@@ -12,12 +12,14 @@ The stages, one module each:
 - `actions`: the shell's requests (Retry-Queue, Suspend-/Resume-/Remove-Message) through this service's
   public methods.
 
-One pass every `poll_interval` (or at once after `notify()`):
-1. reload the routing table when the store version changed;
-2. execute the shell's control requests;
-3. pick up new spool files: route every recipient, write the message's queue state (the Submission queue is
-   "spooled, not yet routed");
-4. start a delivery task for every message with a due copy, at most `concurrency` at once.
+Every pass reloads the routing table when the store version changed. A full pass every `poll_interval` (or at
+once after `wake()`) also does:
+1. execute the shell's control requests;
+2. pick up new spool files: route every recipient, write the message's queue state when it isn't attempted at
+   once (the Submission queue is "spooled, not yet routed");
+3. mark every message with a due copy ready.
+Between full passes, light ones (after the engine's `notify(spool_id)`, or an attempt that finished) pick up
+the announced messages; every pass starts a delivery task per ready message, at most `concurrency` at once.
 
 A message leaves the spool only when none of its recipients is pending (queue.py explains why a crash can
 only duplicate).
@@ -32,6 +34,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,12 +73,14 @@ from exshell.transport.delivery.smtp_delivery import SmtpDelivery
 from exshell.transport.delivery.tracker import Tracker
 from exshell.model.config import Config
 from exshell.model.errors import ModelDataError
-from exshell.transport.spool import Spool
+from exshell.transport.spool import Spool, SpooledMessage
 
 log = logging.getLogger("exshell.transport.delivery")
 
 HEARTBEAT_SECONDS = 1.0
 PICKUP_BATCH = 256
+START_SCAN_LIMIT = 4096  # ready messages looked at per pass
+BODY_CACHE_BYTES = 64 * 1024  # a message this small stays in memory from pickup to its first attempt
 
 
 class DeliveryService:
@@ -102,6 +107,12 @@ class DeliveryService:
         self.smtp = SmtpDelivery(self.state_dir, store)
         self._router: Router | None = None
         self._version: int | None = None
+        self._settings: Any = None
+        self._timers = retry_policy.RetryTimers()
+        self._arrived: list[str] = []  # spool ids the engine announced since the last pass
+        self._ready: dict[str, None] = {}  # messages to start, in order (a dict: ordered and without repeats)
+        self._bodies: dict[str, bytes] = {}  # small messages read at pickup, for their first attempt
+        self._full_pass_due = 0.0  # time.monotonic() of the next full pass
         self._wake = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._task_destinations: dict[str, set[str]] = {}  # message -> the remote next hops it attempts
@@ -146,6 +157,8 @@ class DeliveryService:
             if still:
                 await asyncio.wait(still, timeout=1.0)
         self._tasks.clear()
+        await self.ledger.drain()
+        self.tracker.flush()
         await self.smtp.close()
         try:
             self.ledger.queue.write_heartbeat(
@@ -161,10 +174,18 @@ class DeliveryService:
         log.info("delivery service stopped")
 
     def notify(self, spool_id: str | None = None) -> None:
-        """The engine calls this after spooling a message, so delivery starts without waiting for a poll."""
+        """The engine calls this after spooling a message, so delivery starts without waiting for a poll: the
+        next pass picks that message up without listing the spool folder."""
+        if spool_id:
+            self._arrived.append(spool_id)
+        else:
+            self._full_pass_due = 0.0
         self._wake.set()
 
-    wake = notify  # the shell's actions: look at the queues again now
+    def wake(self) -> None:
+        """Look at every queue again now (the shell's actions changed what is due)."""
+        self._full_pass_due = 0.0
+        self._wake.set()
 
     async def settle(self, msg_id: str, timeout: float = 5.0) -> None:
         """Wait (bounded) for an attempt in flight for the message: its outcome must not be lost or
@@ -196,7 +217,9 @@ class DeliveryService:
     # ------------------------------------------------------------------ configuration
     @property
     def router(self) -> Router:
-        self.refresh()
+        """The routing table of the version loaded at the start of the pass (`refresh`)."""
+        if self._router is None:
+            self.refresh()
         assert self._router is not None
         return self._router
 
@@ -222,21 +245,27 @@ class DeliveryService:
                 )
             self._version = snap.version
             return
+        settings = router.config.settings_for(self.server_name)  # Set-TransportService on this server
         self._router, self._version = router, snap.version
+        self._settings, self._timers = settings, retry_policy.RetryTimers.of(settings)
         # MaxOutboundConnections / MaxPerDomainOutboundConnections of this version, from the next attempt on.
-        self.smtp.set_limits(Limits.of(router.config.settings_for(self.server_name)))
+        self.smtp.set_limits(Limits.of(settings))
 
     @property
     def settings(self) -> Any:
-        return self.router.config.settings_for(self.server_name)  # Set-TransportService on this server
+        """This server's transport settings (TransportSettings with its Set-TransportService values)."""
+        if self._router is None:
+            self.refresh()
+        return self._settings
 
     @property
     def timers(self) -> retry_policy.RetryTimers:
-        return retry_policy.RetryTimers.of(self.settings)
+        if self._router is None:
+            self.refresh()
+        return self._timers
 
     def _tracking_enabled(self) -> bool:
-        router = self._router
-        return router is None or bool(router.config.settings_for(self.server_name).message_tracking_log_enabled)
+        return self._router is None or bool(self._settings.message_tracking_log_enabled)
 
     # ------------------------------------------------------------------ the pass
     async def _run(self) -> None:
@@ -258,38 +287,69 @@ class DeliveryService:
             self._wake.clear()
 
     async def run_once(self) -> None:
+        """One pass. Every pass loads a new configuration version if there is one. A full pass (every
+        `poll_interval`, or after `wake()`) also executes the shell's requests, lists the spool and looks at every
+        queued message for a due copy; the passes in between (a message announced by the engine, an attempt finished) pick up the announced
+        messages and start what is ready, so a busy relay never lists its spool per message."""
+        # Every pass, light ones too: a message is routed with a version at least as new as the one the engine
+        # accepted it under (a mailbox created just before is found). One small read when nothing changed.
         self.refresh()
+        now_mono = time.monotonic()
+        if now_mono >= self._full_pass_due:
+            self._full_pass_due = now_mono + self.poll_interval
+            await self._full_pass()
+        arrived, self._arrived = self._arrived, []
+        fresh = [i for i in dict.fromkeys(arrived) if i not in self.ledger]
+        if fresh:
+            await self._pickup_batch(fresh)
+        self._start_ready()
+
+    async def _full_pass(self) -> None:
         for _, request in await asyncio.to_thread(lambda: list(control.pending_requests(self.ledger.queue))):
             result = await actions.execute(self, request)
+            self.tracker.flush()  # what the action logged is in the file before the shell hears back
             await asyncio.to_thread(control.acknowledge, self.ledger.queue, request["id"], result)
         new_ids = [i for i in await asyncio.to_thread(self.spool.list) if i not in self.ledger]
-        for msg_id in new_ids[:PICKUP_BATCH]:  # a burst must not hold deliveries back: the rest next pass
-            await self._pickup(msg_id)
+        await self._pickup_batch(new_ids[:PICKUP_BATCH])  # a burst must not hold deliveries back: the rest next pass
         if len(new_ids) > PICKUP_BATCH:
+            self._full_pass_due = 0.0
             self._wake.set()
         now = utcnow()
-        per_destination = self.smtp.pool.limits.max_per_destination
         for state in self.ledger:
-            if len(self._tasks) >= self.concurrency:
-                break
-            if state.id in self._tasks:
+            if state.id not in self._tasks and any(g.due(now) for g in state.groups):
+                self._ready[state.id] = None
+        for msg_id in [i for i in self._bodies if i not in self.ledger]:  # removed before their first attempt
+            del self._bodies[msg_id]
+
+    def _start_ready(self) -> None:
+        """Start an attempt task for ready messages, oldest first, at most `concurrency` at once and at most
+        MaxPerDomainOutboundConnections per destination: more would only wait for a connection, holding the
+        slots of messages to other destinations (those stay ready for a later pass)."""
+        per_destination = self.smtp.pool.limits.max_per_destination
+        now = utcnow()
+        for scanned, msg_id in enumerate(list(self._ready)):
+            if len(self._tasks) >= self.concurrency or scanned >= START_SCAN_LIMIT:
+                break  # a long queue for a destination at its limit is not walked on every pass
+            state = self.ledger.get(msg_id)
+            if state is None or msg_id in self._tasks:
+                del self._ready[msg_id]
                 continue
             due = [g for g in state.groups if g.due(now)]
             if not due:
+                del self._ready[msg_id]
                 continue
-            # At most MaxPerDomainOutboundConnections attempts per destination in flight: more would only wait
-            # for a connection, holding the slots of messages to other destinations.
             remote = {g.queue for g in due if g.delivery_type in (SMART_HOST, DNS)}
             if per_destination is not None and remote and all(
                 self._in_flight.get(d, 0) >= per_destination for d in remote
             ):
                 continue
-            task = asyncio.get_running_loop().create_task(self._deliver_message(state.id))
-            self._tasks[state.id] = task
-            self._task_destinations[state.id] = remote
+            del self._ready[msg_id]
+            task = asyncio.get_running_loop().create_task(self._deliver_message(msg_id))
+            self._tasks[msg_id] = task
+            self._task_destinations[msg_id] = remote
             for d in remote:
                 self._in_flight[d] = self._in_flight.get(d, 0) + 1
-            task.add_done_callback(functools.partial(self._task_done, state.id))
+            task.add_done_callback(functools.partial(self._task_done, msg_id))
 
     def _task_done(self, msg_id: str, _task: object = None) -> None:
         for d in self._task_destinations.pop(msg_id, ()):
@@ -324,41 +384,66 @@ class DeliveryService:
         asyncio.get_running_loop().create_task(self.ledger.save(state))
 
     # ------------------------------------------------------------------ pickup (Submission → queues)
-    async def _pickup(self, msg_id: str) -> None:
-        """Route a newly spooled message. File reads run in a thread; the routing and the in-memory state
-        change on the loop, so they never race a delivery task."""
-        try:
-            msg = await asyncio.to_thread(self.spool.load, msg_id)
-            recipients = envelope_recipients(msg)
-            state = state_from_spool(msg_id, msg)
-        except FileNotFoundError:
+    async def _pickup_batch(self, ids: Sequence[str]) -> None:
+        """Route newly spooled messages. The files are read in one thread hop; the routing and the in-memory
+        state change on the loop, so they never race a delivery task."""
+        if not ids:
             return
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            await asyncio.to_thread(self._poison, msg_id, f"The spool file can't be read: {exc}")
-            return
+        loaded = await asyncio.to_thread(self._load_all, ids)
+        unroutable: list[tuple[str, str]] = []
+        to_write: list[MessageState] = []
         router = self.router
-        self._route(state, recipients, router)
-        if not all(g.due(utcnow()) for g in state.groups):
-            # Nothing about to be attempted (Unreachable): write the state now so Get-Queue shows it. Otherwise
-            # the first attempt starts at once and the state is written only if the message outlives it: the
-            # spool file alone is enough to start over after a crash (at-least-once), and one fsync per
-            # message is saved.
-            await asyncio.to_thread(self.ledger.write_now, state)
-        self.ledger.add(state)
-        if not msg.envelope.get("tracking_logged"):
-            self.tracker.track(
-                "RECEIVE",
-                source="DSN" if msg.envelope.get("dsn") else "SMTP",
-                message_id=state.message_id,
-                internal_message_id=msg_id,
-                sender=state.sender,
-                recipients=recipients,
-                total_bytes=state.size,
-                connector_id=state.connector_id,
-                subject=state.subject,
-                client_ip=state.client_ip,
-                server_hostname=router.server_fqdn,
-            )
+        for msg_id, msg in loaded:
+            if isinstance(msg, str):
+                unroutable.append((msg_id, msg))
+                continue
+            try:
+                recipients = envelope_recipients(msg)
+                state = state_from_spool(msg_id, msg)
+            except (ValueError, KeyError, TypeError) as exc:
+                unroutable.append((msg_id, f"The spool file can't be read: {exc}"))
+                continue
+            self._route(state, recipients, router)
+            if all(g.due(utcnow()) for g in state.groups):
+                # The first attempt starts at once; the state is written only if the message outlives it: the
+                # spool file alone is enough to start over after a crash (at-least-once), and one fsync per
+                # message is saved.
+                self._ready[msg_id] = None
+                if len(msg.data) <= BODY_CACHE_BYTES:
+                    self._bodies[msg_id] = msg.data
+            else:
+                to_write.append(state)  # nothing about to be attempted (Unreachable): Get-Queue shows it now
+            self.ledger.add(state)
+            if not msg.envelope.get("tracking_logged"):
+                self.tracker.track(
+                    "RECEIVE",
+                    source="DSN" if msg.envelope.get("dsn") else "SMTP",
+                    message_id=state.message_id,
+                    internal_message_id=msg_id,
+                    sender=state.sender,
+                    recipients=recipients,
+                    total_bytes=state.size,
+                    connector_id=state.connector_id,
+                    subject=state.subject,
+                    client_ip=state.client_ip,
+                    server_hostname=router.server_fqdn,
+                )
+        if to_write:
+            await asyncio.to_thread(self.ledger.write_all, to_write)
+        for msg_id, reason in unroutable:
+            await asyncio.to_thread(self._poison, msg_id, reason)
+
+    def _load_all(self, ids: Sequence[str]) -> list[tuple[str, SpooledMessage | str]]:
+        """In a worker thread: each message, or why it can't be read (a message delivered meanwhile: left out)."""
+        out: list[tuple[str, SpooledMessage | str]] = []
+        for msg_id in ids:
+            try:
+                out.append((msg_id, self.spool.load(msg_id)))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                out.append((msg_id, f"The spool file can't be read: {exc}"))
+        return out
 
     def _route(self, state: MessageState, recipients: Sequence[str], router: Router) -> None:
         retry_at = retry_policy.unreachable_retry(utcnow(), self.timers)
@@ -379,14 +464,16 @@ class DeliveryService:
 
     # ------------------------------------------------------------------ delivery
     async def _deliver_message(self, msg_id: str) -> None:
+        data = self._bodies.pop(msg_id, None)
         state = self.ledger.get(msg_id)
         if state is None:
             return
-        try:
-            msg = await asyncio.to_thread(self.spool.load, msg_id)
-        except FileNotFoundError:
-            await self.ledger.forget(msg_id)
-            return
+        if data is None:
+            try:
+                data = (await asyncio.to_thread(self.spool.load, msg_id)).data
+            except FileNotFoundError:
+                await self.ledger.forget(msg_id)
+                return
         now = utcnow()
         expired = retry_policy.expired(from_iso(state.date_received) or now, now, self.timers)
         for group in list(state.groups):
@@ -395,8 +482,8 @@ class DeliveryService:
             if expired:
                 outcome = AttemptOutcome.every((r.address for r in group.pending), FAIL, retry_policy.EXPIRED)
             else:
-                outcome = await self._attempt(state, group, msg.data)
-            await self._apply(state, group, outcome, msg.data)
+                outcome = await self._attempt(state, group, data)
+            await self._apply(state, group, outcome, data)
         if state.done:
             await self.ledger.finish(state)
 

@@ -31,6 +31,7 @@ class SmtpDelivery:
         self.state_dir = state_dir
         self.store = store  # where the smart-host passwords are (exshell.store.secrets.key_store)
         self.pool = ConnectionPool(limits)
+        self._passwords: dict[str, str] = {}  # sealed-secret reference -> smart-host password
 
     def set_limits(self, limits: Limits) -> None:
         self.pool.set_limits(limits)
@@ -95,12 +96,14 @@ class SmtpDelivery:
             from exshell.store.keystore import KeyStoreError
             from exshell.store.secrets import key_store
 
-            try:  # a fleet's shared store holds it (organization-wide, as AD does); else the state folder
-                raw = await asyncio.to_thread(key_store(self.store, self.state_dir).unseal, cred.secret_ref)
-                password = raw.decode("utf-8")
-            except KeyStoreError as exc:
-                log.error("send connector %s: the smart host password can't be read: %s", connector.name, exc)
-                password = None
+            password = self._passwords.get(cred.secret_ref)
+            if password is None:
+                try:  # a fleet's shared store holds it (organization-wide, as AD does); else the state folder
+                    raw = await asyncio.to_thread(key_store(self.store, self.state_dir).unseal, cred.secret_ref)
+                    # A sealed secret is written once (a new password is a new reference): keep it.
+                    password = self._passwords[cred.secret_ref] = raw.decode("utf-8")
+                except KeyStoreError as exc:
+                    log.error("send connector %s: the smart host password can't be read: %s", connector.name, exc)
         return smtp_client.Security(
             require_tls=connector.require_tls, ignore_starttls=connector.ignore_starttls,
             tls_auth_level=getattr(connector, "tls_auth_level", None), tls_domain=getattr(connector, "tls_domain", None),

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,61 @@ _lock = threading.Lock()
 _made: set[Path] = set()  # log folders known to exist (one mkdir per folder per process, not per row)
 
 
+@dataclass(slots=True)
+class _OpenLog:
+    """A log file kept open for appending, so a row costs one write(): reopened when the day changes and when
+    a look at most every RECHECK_SECONDS finds it removed (log retention) or missing its header."""
+
+    path: Path
+    fd: int
+    checked: float
+
+
+RECHECK_SECONDS = 1.0
+_open_logs: dict[tuple[str, str], _OpenLog] = {}  # (state folder, day) -> the open file; a few at most
+
+
+def _append(state_dir: str | os.PathLike[str], now: dt.datetime, text: str) -> None:
+    """Under _lock."""
+    key = (os.fspath(state_dir), f"{now:%Y%m%d}")
+    log = _open_logs.get(key)
+    mono = time.monotonic()
+    if log is not None and mono - log.checked > RECHECK_SECONDS:
+        log.checked = mono
+        try:
+            gone = os.fstat(log.fd).st_nlink == 0
+        except OSError:
+            gone = True
+        if gone:
+            _close_log(key)
+            log = None
+    if log is None:
+        for old in [k for k in _open_logs if k[0] == key[0] or len(_open_logs) >= 8]:
+            _close_log(old)  # yesterday's file, or another state folder's (tests run many)
+        path = log_path(state_dir, now)
+        if path.parent not in _made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _made.add(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except FileNotFoundError:  # the folder was removed meanwhile (log cleanup): make it again
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        log = _open_logs[key] = _OpenLog(path, fd, mono)
+        if os.fstat(fd).st_size == 0:
+            text = _header(now) + text
+    os.write(log.fd, text.encode("utf-8"))
+
+
+def _close_log(key: tuple[str, str]) -> None:
+    log = _open_logs.pop(key, None)
+    if log is not None:
+        try:
+            os.close(log.fd)
+        except OSError:
+            pass
+
+
 def log_dir(state_dir: str | os.PathLike[str]) -> Path:
     return Path(state_dir) / "logs" / "MessageTracking"
 
@@ -77,8 +133,38 @@ def _timestamp(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def log_event(
-    state_dir: str | os.PathLike[str],
+@dataclass(frozen=True, slots=True)
+class TrackingRow:
+    fields: dict[str, str]
+    when: dt.datetime
+    text: str  # the CSV line, CRLF-terminated
+
+
+def log_event(state_dir: str | os.PathLike[str], event_id: str, **fields: Any) -> dict[str, str]:
+    """Append one row (and return its fields). Never raises for a disk problem: tracking must not stop
+    delivery (Exchange keeps delivering when the tracking log can't be written)."""
+    row = make_row(event_id, **fields)
+    write_rows(state_dir, [row])
+    return row.fields
+
+
+def write_rows(state_dir: str | os.PathLike[str], rows: Sequence[TrackingRow]) -> None:
+    """Append rows in order, one write() per day's file."""
+    try:
+        with _lock:
+            start = 0
+            while start < len(rows):
+                day = f"{rows[start].when:%Y%m%d}"
+                end = start
+                while end < len(rows) and f"{rows[end].when:%Y%m%d}" == day:
+                    end += 1
+                _append(state_dir, rows[start].when, "".join(r.text for r in rows[start:end]))
+                start = end
+    except OSError:
+        pass
+
+
+def make_row(
     event_id: str,
     *,
     source: str,
@@ -100,9 +186,8 @@ def log_event(
     return_path: str | None = None,
     directionality: str = "Originating",
     when: dt.datetime | None = None,
-) -> dict[str, str]:
-    """Append one row (and return it). Never raises for a disk problem: tracking must not stop delivery
-    (Exchange keeps delivering when the tracking log can't be written)."""
+) -> TrackingRow:
+    """One row of the log (Exchange's fields), not yet written."""
     now = when or dt.datetime.now(dt.UTC)
     row = {
         "date-time": _timestamp(now),
@@ -135,27 +220,7 @@ def log_event(
     }
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow([row[f] for f in FIELDS])
-    path = log_path(state_dir, now)
-    try:
-        with _lock:
-            if path.parent not in _made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                _made.add(path.parent)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            except FileNotFoundError:  # the folder was removed meanwhile (log cleanup): make it again
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            try:
-                text = buf.getvalue()
-                if os.fstat(fd).st_size == 0:
-                    text = _header(now) + text
-                os.write(fd, text.encode("utf-8"))
-            finally:
-                os.close(fd)
-    except OSError:
-        pass
-    return row
+    return TrackingRow(row, now, buf.getvalue())
 
 
 @dataclass(frozen=True, slots=True)

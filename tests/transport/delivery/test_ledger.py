@@ -46,14 +46,20 @@ def test_snapshot_in_memory_equals_what_the_shell_reads_from_the_files(tmp_path:
     ]
 
 
-def test_finish_removes_the_spool_file_and_the_state(tmp_path: Path) -> None:
+def test_finish_removes_the_spool_file_then_the_state_and_counts_it_known_until_then(tmp_path: Path) -> None:
     state = tmp_path / "state"
     msg_id = spool_message(state, "scanner@contoso.com", ["bob@example.net"])
     ledger = _ledger(state)
     entry = _entry(msg_id)
     ledger.add(entry)
     asyncio.run(ledger.save(entry))
-    asyncio.run(ledger.finish(entry))
+
+    async def finish() -> None:
+        await ledger.finish(entry)
+        assert msg_id in ledger  # until its files are gone: no pickup may take the spool file as new
+        await ledger.drain()
+
+    asyncio.run(finish())
     assert msg_id not in ledger and not (state / "spool" / f"{msg_id}.msg").exists()
     assert QueueStore(state).ids() == []
     asyncio.run(ledger.save(entry))  # a late write of a finished message doesn't bring its file back

@@ -465,3 +465,18 @@ def test_organization_max_send_size_bounces_a_message_the_send_connector_would_t
         wait_until(lambda: events(shell.state, event_id="FAIL"), timeout=60, what="the bounce")
     found = tracking.search(tracking.read_entries(shell.state), event_id="FAIL")
     assert any("ROUTING.SizeLimit" in e.fields["recipient-status"] for e in found), [e.fields for e in found]
+
+
+def test_a_message_the_engine_announces_is_delivered_without_waiting_for_the_poll(
+    shell: Shell, host: SmartHost
+) -> None:
+    # A poll interval far longer than the wait below: only the engine's announcement (notify) can start it.
+    spool_message(shell.state, "scanner@contoso.com", ["alice@external.example"], subject="Listed")
+    with ServiceThread(shell.state, shell.store, poll_interval=60.0) as st:
+        # Found by the full pass at start (it lists the spool); the next full pass is a minute away.
+        wait_until(lambda: len(host.messages) == 1, timeout=20, what="the message spooled before the start")
+        msg_id = spool_message(shell.state, "scanner@contoso.com", ["bob@external.example"], subject="Announced")
+        st.loop.call_soon_threadsafe(st.service.notify, msg_id)
+        wait_until(lambda: len(host.messages) == 2, timeout=20, what="the announced message at the smart host")
+        wait_until(lambda: spool_empty(shell.state), timeout=20, what="the spool to empty")
+    assert [m.recipients for m in host.messages] == [["alice@external.example"], ["bob@external.example"]]

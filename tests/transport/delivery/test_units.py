@@ -339,3 +339,24 @@ def test_tracking_rows_group_recipients_by_result() -> None:
     assert [(e, f["source"]) for e, f in tracking_rows(state, local, [RecipientResult("b@y", OK, "250", "b")], "h")] == [
         ("DELIVER", "STOREDRIVER")
     ]
+
+
+@pytest.mark.parametrize("data", [
+    b"Subject: hello world\r\nFrom: a@b\r\n\r\nbody",
+    b"From: a@b\r\nSubject:   spaced   words  \r\n\r\nbody",
+    b"From: a@b\r\nSubject: folded\r\n  line two\r\n\tline3\r\nX: y\r\n\r\nbody",
+    b"From: a@b\r\nsubject: lower\r\nX-Subject: no\r\n\r\n",
+    b"From: a@b\r\nX-Subject: no\r\n\r\n",
+    b"From: a@b\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\r\n",
+    b"Message-ID: <x@y>\r\nSubject: a\r\nSubject: b\r\n\r\n",
+    b"Subject: end without blank line",
+    b"From: a\nSubject: lf only\n\nbody",
+])
+def test_header_value_reads_fields_as_the_email_package_does(data: bytes) -> None:
+    from email.parser import BytesHeaderParser
+
+    from exshell.transport.delivery.dsn import header_value, original_headers
+
+    parsed = BytesHeaderParser(policy=default_policy).parsebytes(original_headers(data))
+    for name in ("Subject", "Message-ID"):
+        assert header_value(data, name) == str(parsed.get(name) or "")
