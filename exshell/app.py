@@ -104,6 +104,13 @@ class Services:
                                                    state_dir=self.state_dir)
         return self._store
 
+    def close(self) -> None:
+        """Close the store if it was opened (a shared store holds a connection pool and its threads); the
+        next use opens it again."""
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
     def out_default(self, objects: list[Any], host: Any, enumeration_limit: Any = None) -> None:
         """Out-Default: the output layer formats what no command captured."""
         format_out_default(objects, host, enumeration_limit)

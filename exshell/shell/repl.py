@@ -127,10 +127,21 @@ def run_repl(
     err = err if err is not None else sys.stdout
     is_terminal = pt_output is None and out is sys.stdout and sys.stdout.isatty()
     host = TerminalHost(out, err, pt_input, pt_output, width=terminal_width(out), is_terminal=is_terminal)
+    owned = session is None  # a session handed in (tests) is closed by whoever made it
     if session is None:
         session = app.make_session(state_dir, server, host, store_spec=store)
     else:
         session.host = host
+    try:
+        return _read_eval_print(session, host, state_dir, out, err, pt_input, pt_output, catalog, names, max_lines,
+                                parse)
+    finally:
+        if owned:
+            session.services.close()
+
+
+def _read_eval_print(session: Any, host: Any, state_dir: Path | str, out: TextIO, err: TextIO, pt_input: Any,
+                     pt_output: Any, catalog: Any, names: Any, max_lines: int | None, parse: Any) -> int:
     registry = getattr(session, "registry", None)
     if catalog is None:
         catalog = RegistryCatalog(registry)

@@ -190,7 +190,10 @@ def run_invocation(inv: Invocation) -> int:
             text = inv.text or ""
             name = None
         session = make_session(state_dir, inv.server, host, inv.store)
-        result = session.run(text, name=name, args=tuple(inv.args))
+        try:
+            result = session.run(text, name=name, args=tuple(inv.args))
+        finally:
+            session.services.close()
         try:
             sys.stdout.flush()
         except BrokenPipeError:

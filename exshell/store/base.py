@@ -325,6 +325,11 @@ class Store(Protocol):
         """Per object, per property; lists as element diffs."""
         ...
 
+    def close(self) -> None:
+        """Release what the store holds open (a shared store's connection pool and listener threads); safe to
+        call twice. Whoever opened a store closes it."""
+        ...
+
 
 # --------------------------------------------------------------------------- labels for display and comments
 

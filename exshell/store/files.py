@@ -150,6 +150,9 @@ class FileStore:
 
     # ------------------------------------------------------------------ public API
 
+    def close(self) -> None:
+        """Nothing held open between calls (each commit takes and releases its own lock)."""
+
     def current_version(self) -> int:
         with self._guard():
             return self._current()[0]

@@ -47,6 +47,9 @@ class MemoryStore:
             raise StoreError(f"Cannot store the initial configuration: {e}") from None
         self._append(data, changed_objects({}, data), INITIAL_COMMAND, who)
 
+    def close(self) -> None:
+        """Nothing to release: the versions live in this object."""
+
     def current_version(self) -> int:
         return len(self._snapshots)
 

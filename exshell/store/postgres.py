@@ -474,6 +474,9 @@ class PostgresStore:
                 self._listener.start()
 
     def close(self) -> None:
+        """Stop the listener and tracking threads and close the pool (its worker and scheduler threads); a
+        second call does nothing."""
+        atexit.unregister(self.close)
         self._stop.set()
         self._tracking_ready.set()  # the tracking writer sends what it holds, then stops
         for thread in (self._listener, self._tracker):

@@ -303,6 +303,9 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
         await loop.run_in_executor(None, agent.stop)
     if delivery is not None:
         await delivery.stop()
+    engine.close_store()
+    if store is not None:
+        store.close()
     return 0
 
 

@@ -69,6 +69,7 @@ class Engine:
         self.state_dir = Path(state_dir)
         self.server_name = server_name
         self._store = store
+        self._owns_store = store is None  # opened here on first use, so closed here (close_store)
         self.store_spec = store_spec  # a shared store (postgresql:// URL); None: the one in the state folder
         self.poll_seconds = poll_seconds
         self.directory = directory  # None: each version's mailboxes (PolicyIndex.directory)
@@ -239,6 +240,13 @@ class Engine:
                 if str(e) != failing:
                     log.error("configuration reload failed (%s); keeping version %d", e, self.index.version)
                     failing = str(e)
+
+    def close_store(self) -> None:
+        """Close the store this engine opened (its pool threads); one handed in belongs to the caller. Call
+        after stop(), once nothing (delivery, queue agent) reads the store any more."""
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop accepting, let sessions in progress finish (bounded by `grace`), then close the rest."""

@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 
 from exshell.model.config import Config
-from exshell.store import open_store
+from exshell.store import Store, open_store
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -62,8 +64,21 @@ def relay(state: Path, ranges: str = "10.9.9.1", store: str | None = None) -> No
                f"-RemoteIPRanges {ranges} -Confirm:$false", store)
 
 
+@contextmanager
+def opened(spec: Path | str) -> Iterator[Store]:
+    """The store, closed after (a PostgreSQL store's pool threads must not outlive the check)."""
+    with closing(open_store(spec)) as store:
+        yield store
+
+
+def version_of(spec: Path | str) -> int:
+    with opened(spec) as store:
+        return store.current_version()
+
+
 def ranges_of(state: Path | str, name: str) -> set[str]:
-    config = Config.from_data(open_store(state).snapshot().data)
+    with opened(state) as store:
+        config = Config.from_data(store.snapshot().data)
     (rc,) = [c for c in config.receive_connectors if c.name == name]
     return {str(r) for r in rc.remote_ip_ranges}
 
@@ -79,14 +94,14 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_parallel_list_additions_are_all_kept_one_version_each(tmp_path: Path, shared: str) -> None:
     state = tmp_path / "state"
     relay(state, store=shared)
-    before = open_store(shared).current_version()
+    before = version_of(shared)
     texts = ["; ".join(f'Set-ReceiveConnector Relay -RemoteIPRanges @{{Add="10.1.{n}.{m}"}}' for m in range(M))
              for n in range(N)]
     run_all(state, texts, shared)
-    store = open_store(shared)
-    assert store.current_version() == before + N * M
+    with opened(shared) as store:
+        assert store.current_version() == before + N * M
+        assert [v.version for v in store.history()] == list(range(1, before + N * M + 1))
     assert ranges_of(shared, "Relay") == {"10.9.9.1"} | {f"10.1.{n}.{m}" for n in range(N) for m in range(M)}
-    assert [v.version for v in store.history()] == list(range(1, before + N * M + 1))
 
 
 def test_parallel_creations_each_make_their_connector(tmp_path: Path) -> None:
@@ -95,21 +110,21 @@ def test_parallel_creations_each_make_their_connector(tmp_path: Path) -> None:
     texts = [f"New-ReceiveConnector Relay{n} -Custom -Bindings 0.0.0.0:{2600 + n} -RemoteIPRanges 10.2.{n}.1"
              for n in range(N)]
     run_all(state, texts)
-    store = open_store(state)
-    assert store.current_version() == 1 + N
-    names = {c.name for c in Config.from_data(store.snapshot().data).receive_connectors}
+    with opened(state) as store:
+        assert store.current_version() == 1 + N
+        names = {c.name for c in Config.from_data(store.snapshot().data).receive_connectors}
     assert {f"Relay{n}" for n in range(N)} <= names
 
 
 def test_parallel_mixed_add_and_remove_on_one_list(tmp_path: Path, shared: str) -> None:
     state = tmp_path / "state"
     relay(state, ",".join(f"10.3.{n}.0/24" for n in range(N)) + ",10.9.9.1", shared)
-    before = open_store(shared).current_version()
+    before = version_of(shared)
     # Each process removes one entry (spelled differently from the stored CIDR) and adds two.
     texts = [f'Set-ReceiveConnector Relay -RemoteIPRanges @{{Remove="10.3.{n}.0-10.3.{n}.255"}}; '
              f'Set-ReceiveConnector Relay -RemoteIPRanges @{{Add="10.4.{n}.1","10.4.{n}.2"}}' for n in range(N)]
     run_all(state, texts, shared)
-    assert open_store(shared).current_version() == before + 2 * N
+    assert version_of(shared) == before + 2 * N
     assert ranges_of(shared, "Relay") == {"10.9.9.1"} | {f"10.4.{n}.{k}" for n in range(N) for k in (1, 2)}
 
 
@@ -133,10 +148,10 @@ def test_writer_killed_at_random_points_leaves_consecutive_loadable_versions(tmp
         time.sleep(rng.uniform(0.2, 1.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        store = open_store(state)
-        newest = store.current_version()
-        assert [v.version for v in store.history()] == list(range(1, newest + 1))
-        config = Config.from_data(store.snapshot().data)  # every object still decodes
+        with opened(state) as store:
+            newest = store.current_version()
+            assert [v.version for v in store.history()] == list(range(1, newest + 1))
+            config = Config.from_data(store.snapshot().data)  # every object still decodes
         (rc,) = [c for c in config.receive_connectors if c.name == "Relay"]
         added = {str(r) for r in rc.remote_ip_ranges} - {"10.9.9.1"}
         # Each version added exactly one address, in order: the kill cut the sequence, never a version.

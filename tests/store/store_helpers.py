@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 
 from exshell.store import Snapshot, Store, open_store
@@ -20,9 +22,11 @@ def start_worker(state: Path | str, worker: str, count: int) -> subprocess.Popen
     )
 
 
-def reopen(store: Store) -> Store:
-    """A second instance on the same store (no cache: everything read from what is stored)."""
-    return open_store(getattr(store, "url", None) or store.root)  # type: ignore[attr-defined]
+@contextmanager
+def reopened(store: Store) -> Iterator[Store]:
+    """A second instance on the same store (no cache: everything read from what is stored), closed after."""
+    with closing(open_store(getattr(store, "url", None) or store.root)) as fresh:  # type: ignore[attr-defined]
+        yield fresh
 
 
 def connector(name: str, **props: Any) -> dict[str, Any]:

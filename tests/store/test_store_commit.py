@@ -7,7 +7,7 @@ import pytest
 from exshell.store import MutableConfig, Store, StoreError, open_store
 from exshell.store.files import INITIAL_COMMAND, FileStore, os_user
 
-from .store_helpers import reopen
+from .store_helpers import reopened
 
 RC = "receive_connectors"
 DEFAULT = "11111111-1111-1111-1111-111111111111"
@@ -123,9 +123,9 @@ def test_old_snapshot_keeps_its_content_after_later_commits(store: FileStore) ->
     old = store.snapshot(2)
     store.commit(lambda d: d.delete(RC, "a"))
     assert old.get(RC, "a") == {"Name": "A"}
-    fresh = reopen(store)  # no cache: rebuilt from what is stored
-    assert fresh.snapshot(2).get(RC, "a") == {"Name": "A"}
-    assert fresh.snapshot(3).get(RC, "a") is None
+    with reopened(store) as fresh:  # no cache: rebuilt from what is stored
+        assert fresh.snapshot(2).get(RC, "a") == {"Name": "A"}
+        assert fresh.snapshot(3).get(RC, "a") is None
 
 
 def test_snapshot_of_missing_version_is_a_clear_error(store: FileStore) -> None:
@@ -224,7 +224,8 @@ def test_enum_like_values_are_stored_as_their_plain_value(store: FileStore) -> N
             {"Name": "x", "DomainType": DomainType.Authoritative, "Level": Level.High},
         )
     )
-    rec = reopen(store).snapshot().get("accepted_domains", "d")
+    with reopened(store) as fresh:
+        rec = fresh.snapshot().get("accepted_domains", "d")
     assert rec == {"Name": "x", "DomainType": "Authoritative", "Level": 3}
     assert type(rec["DomainType"]) is str and type(rec["Level"]) is int
 

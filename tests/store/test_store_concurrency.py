@@ -4,6 +4,7 @@ kill -9 at any instant leaves the old or the new version."""
 from __future__ import annotations
 
 import os
+from contextlib import closing
 import random
 import signal
 import subprocess
@@ -37,19 +38,19 @@ def test_concurrent_writers_lose_no_update(spec: str) -> None:
     procs = [start_worker(spec, str(w), each) for w in range(workers)]
     _wait_all(procs, time.monotonic() + 45)
 
-    store = open_store(spec)
-    assert store.current_version() == 1 + workers * each  # exactly one version 1, one version per commit
-    snap = store.snapshot()
-    assert snap.data["counters"]["shared"]["Count"] == workers * each
-    assert set(snap.collection("items")) == {f"{w}-{i}" for w in range(workers) for i in range(each)}
-    history = store.history()
-    assert [h.version for h in history] == list(range(1, 2 + workers * each))
-    assert sorted(h.command for h in history[1:]) == sorted(
-        f"Add-Item {w}-{i}" for w in range(workers) for i in range(each)
-    )
-    # every intermediate version is consistent too
-    for v in range(1, store.current_version() + 1, 17):
-        assert_counter_invariant(store.snapshot(v))
+    with closing(open_store(spec)) as store:
+        assert store.current_version() == 1 + workers * each  # exactly one version 1, one version per commit
+        snap = store.snapshot()
+        assert snap.data["counters"]["shared"]["Count"] == workers * each
+        assert set(snap.collection("items")) == {f"{w}-{i}" for w in range(workers) for i in range(each)}
+        history = store.history()
+        assert [h.version for h in history] == list(range(1, 2 + workers * each))
+        assert sorted(h.command for h in history[1:]) == sorted(
+            f"Add-Item {w}-{i}" for w in range(workers) for i in range(each)
+        )
+        # every intermediate version is consistent too
+        for v in range(1, store.current_version() + 1, 17):
+            assert_counter_invariant(store.snapshot(v))
 
 
 def test_two_processes_opening_a_fresh_folder_create_one_version_one(tmp_path: Path) -> None:

@@ -4,17 +4,23 @@ backends through the `store` fixture)."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
 
 from exshell.store import MutableConfig, StoreError, open_store
 from exshell.store import postgres
 from exshell.store.postgres import PostgresStore
+from exshell.shell.repl import run_repl
+from exshell.shell.runner import Invocation, run_invocation
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -134,3 +140,39 @@ def test_a_shell_on_the_folder_store_never_imports_psycopg(tmp_path) -> None:  #
     assert "exshell.store.files" in modules  # the store was used...
     assert not {m for m in modules if m.split(".")[0] in {"psycopg", "psycopg_pool", "exshell.store.postgres"}}
     assert "exshell.store.postgres" not in modules
+
+
+def _threads_started_since(before: set[threading.Thread]) -> list[str]:
+    """Threads started since `before` that are still alive once given a moment to end (bounded)."""
+    deadline = time.monotonic() + 10
+    while True:
+        left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)  # polling a condition, bounded by the deadline
+
+
+def test_closing_a_store_leaves_no_pool_or_listener_thread_behind(pg_url: str) -> None:
+    before = set(threading.enumerate())
+    store = open_store(pg_url)
+    store.subscribe(lambda v: None)  # type: ignore[attr-defined]  # the listener thread
+    store.commit(lambda d: d.put("c", "k", {"Name": "x"}))
+    assert store.snapshot().get("c", "k") == {"Name": "x"}
+    assert [t for t in threading.enumerate() if t not in before], "the store runs pool threads while open"
+    store.close()
+    store.close()  # a second close does nothing
+    assert _threads_started_since(before) == []
+
+
+def test_a_shell_on_a_shared_store_leaves_no_pool_thread_behind(pg_url: str, tmp_path: Path) -> None:
+    # The REPL opens the shared store on first use and closes it when the person leaves; so does `exshell -c`.
+    before = set(threading.enumerate())
+    out = io.StringIO()
+    with create_pipe_input() as pipe:
+        pipe.send_text("(Get-AcceptedDomain).Count\r\x04")
+        code = run_repl(tmp_path / "state", pt_input=pipe, pt_output=DummyOutput(), out=out, err=out, store=pg_url)
+    assert code == 0 and out.getvalue().strip() == "1", out.getvalue()
+    assert _threads_started_since(before) == []
+    assert run_invocation(Invocation(mode="command", text="Get-AcceptedDomain | Out-Null",
+                                     state=str(tmp_path / "state"), store=pg_url)) == 0
+    assert _threads_started_since(before) == []
