@@ -8,7 +8,8 @@ interleaved run on loopback.
                                   [--compare before=../main]   # another checkout's exshell in the same run
 
 exshell runs as `exshell serve` does (engine + delivery service on one event loop, the engine announcing each
-spooled message to delivery, serve's default delivery settings, spool and queue state fsynced), configured through its own cmdlets (receive connector for 127.0.0.0/8, send connector to a smart
+spooled message to delivery, serve's default delivery settings and event loop (uvloop when installed), spool and
+queue state fsynced), configured through its own cmdlets (receive connector for 127.0.0.0/8, send connector to a smart
 host); Postfix is a private instance (bench/peers.py) with `relayhost` the same kind of smart host. Each relay
 has its own counting smart host (aiosmtpd, no disk) on 127.0.0.2. The client sends over persistent connections
 (aiosmtplib). End-to-end rate = messages / (first send → last arrival at the smart host); accept rate =
@@ -59,7 +60,12 @@ def serve_relay(state: str) -> None:
         await engine.stop(2.0)
         await service.stop(2.0)
 
-    asyncio.run(run())
+    try:  # exshell serve's default event loop (--event-loop uvloop) when it is installed
+        import uvloop
+    except ImportError:
+        asyncio.run(run())
+    else:
+        uvloop.run(run())
 
 
 def configure_relay(state: Path, port: int, smart_host: str) -> None:
