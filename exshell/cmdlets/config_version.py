@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from exshell.cmdlets.base import Cmdlet, Example, Parameter, T
 from exshell.cmdlets.progress import LoopProgress
-from exshell.cmdlets.exchange_support import report_model_error
+from exshell.cmdlets.exchange_support import history_text, report_model_error
 from exshell.model.errors import ModelError
 from exshell.output.views import Column, TableView, register_view
 from exshell.runtime.values import PSObject, to_string
@@ -347,7 +347,7 @@ class RestoreConfigVersion(Cmdlet):
             else:
                 progress.phase(f"Saving version {version}'s content as version {current + 1}", 100)
 
-        changes_ = ConfigChanges(store, self.runtime.invocation.statement_text)
+        changes_ = ConfigChanges(store, history_text(self))
         changes_.add(Restore(version, expected=tuple(changes)))
         try:
             changes_.commit(checking)

@@ -213,12 +213,15 @@ def history_text(cmdlet: Cmdlet) -> str:
     """The command recorded with the version (Get-ConfigVersion's Command column): the statement as typed; when
     it names variables, followed by the values this cmdlet was bound to (`-Bindings $binding` alone tells a
     reader nothing once the script is gone); and, for a statement from a script file, the file and line.
-    Secrets (SecureString, PSCredential) are never written out."""
-    # Lazy: another cmdlet module, loaded when its command runs.
+    Secrets (SecureString, PSCredential) are never written out: neither a bound value nor a password typed
+    inline (`ConvertTo-SecureString 'P@ss' -AsPlainText`), which secret_masking replaces in the statement."""
+    # Lazy: other cmdlet modules, loaded when a change is recorded.
+    from exshell.cmdlets.secret_masking import mask_secrets
     from exshell.cmdlets.secure import PSCredential, SecureString
 
     invocation = cmdlet.runtime.invocation
-    text = getattr(invocation, "statement_text", "") or cmdlet.name
+    typed = getattr(invocation, "statement_text", "")
+    text = mask_secrets(typed, cmdlet.runtime.evaluator.registry) if typed else cmdlet.name
 
     def show(value: Any) -> str:
         if isinstance(value, (SecureString, PSCredential)):

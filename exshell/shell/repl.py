@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from exshell import app
@@ -39,8 +40,10 @@ def build_prompt_session(
     pt_output: Any = None,
     parse: Any = None,
     variables: Any = None,
+    mask: Callable[[str], str] = lambda line: line,
 ) -> Any:
-    """The PromptSession with completer, lexer, history and the Enter-submits condition."""
+    """The PromptSession with completer, lexer, history and the Enter-submits condition. `mask` is applied to
+    each line before it is written to the history file (the session's own memory keeps the line as typed)."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.filters import Condition
     from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -62,7 +65,7 @@ def build_prompt_session(
 
         def store_string(self, string: str) -> None:
             try:
-                super().store_string(string)
+                super().store_string(mask(string))
             except OSError:
                 pass
 
@@ -143,6 +146,11 @@ def run_repl(
 def _read_eval_print(session: Any, host: Any, state_dir: Path | str, out: TextIO, err: TextIO, pt_input: Any,
                      pt_output: Any, catalog: Any, names: Any, max_lines: int | None, parse: Any) -> int:
     registry = getattr(session, "registry", None)
+    # A password typed inline (ConvertTo-SecureString 'P@ss' -AsPlainText) never reaches the history file.
+    from exshell.cmdlets.registry import default_registry  # lazy: cmdlet modules load with the REPL only
+    from exshell.cmdlets.secret_masking import mask_secrets
+
+    commands = registry if registry is not None else default_registry()
     if catalog is None:
         catalog = RegistryCatalog(registry)
     if names is None:
@@ -155,6 +163,7 @@ def _read_eval_print(session: Any, host: Any, state_dir: Path | str, out: TextIO
         pt_output,
         parse,
         lambda: _variable_names(session),
+        lambda line: mask_secrets(line, commands),
     )
 
     count = 0

@@ -16,17 +16,19 @@ pytestmark = pytest.mark.timeout(120)
 REPO = Path(__file__).resolve().parents[2]
 
 
-def exshell(state: Path, *args: str) -> str:
+def exshell(state: Path, *args: str, store: str | None = None) -> str:
     env = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
     env.pop("EXSHELL_STATE", None)
-    proc = subprocess.run([sys.executable, "-m", "exshell", "--state", str(state), "--server", "EX01", *args],
+    env.pop("EXSHELL_STORE", None)
+    where = ["--store", store] if store else []
+    proc = subprocess.run([sys.executable, "-m", "exshell", "--state", str(state), *where, "--server", "EX01", *args],
                           capture_output=True, text=True, env=env, timeout=60, cwd=state.parent, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
 
-def commands(state: Path) -> list[str]:
-    out = exshell(state, "-c", "Get-ConfigVersion | ForEach-Object { $_.Command }")
+def commands(state: Path, store: str | None = None) -> list[str]:
+    out = exshell(state, "-c", "Get-ConfigVersion | ForEach-Object { $_.Command }", store=store)
     return [line for line in out.splitlines() if line.strip()]
 
 
@@ -71,3 +73,63 @@ def test_constants_alone_do_not_count_as_variables(tmp_path: Path) -> None:
     state = tmp_path / "state"
     exshell(state, "-c", 'Set-ReceiveConnector "Default EX01" -Enabled:$false -Confirm:$false')
     assert commands(state)[-1] == 'Set-ReceiveConnector "Default EX01" -Enabled:$false -Confirm:$false'
+
+
+# Each statement below types a password inline; what the version records is the statement with only the secret
+# literal replaced (it still parses and says what was done).
+INLINE = [
+    ("New-Mailbox -Name Bob -Alias bob -PrimarySmtpAddress bob@{domain} "
+     "-Password (ConvertTo-SecureString 'Inline-Secret-1' -AsPlainText -Force) | Out-Null",
+     "New-Mailbox -Name Bob -Alias bob -PrimarySmtpAddress bob@{domain} "
+     "-Password (ConvertTo-SecureString '********' -AsPlainText -Force) | Out-Null"),
+    ("Set-Mailbox bob -Password ('Inline-Secret-2' | ConvertTo-SecureString -AsPlainText -Force)",
+     "Set-Mailbox bob -Password ('********' | ConvertTo-SecureString -AsPlainText -Force)"),
+    ("New-SendConnector -Name Out -AddressSpaces * -SmartHosts smtp.example.net -SmartHostAuthMechanism BasicAuth "
+     "-AuthenticationCredential (New-Object PSCredential 'relay@example.net', "
+     "(ConvertTo-SecureString -String \"Inline-Secret-3\" -AsPlainText -Force)) | Out-Null",
+     "New-SendConnector -Name Out -AddressSpaces * -SmartHosts smtp.example.net -SmartHostAuthMechanism BasicAuth "
+     "-AuthenticationCredential (New-Object PSCredential 'relay@example.net', "
+     "(ConvertTo-SecureString -String '********' -AsPlainText -Force)) | Out-Null"),
+    ("if ($true) { $p = 'Inline-Secret-4'; Set-Mailbox bob -Password (ConvertTo-SecureString $p -AsPlainText -Force) }",
+     "if ($true) { $p = '********'; Set-Mailbox bob -Password (ConvertTo-SecureString $p -AsPlainText -Force) }"
+     "  # Set-Mailbox -Password ******** -Identity bob"),
+]
+SECRETS = [f"Inline-Secret-{i}".encode() for i in range(1, 5)]
+
+
+def _files_hold_no_secret(state: Path) -> None:
+    for path in state.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in SECRETS:
+                assert secret not in data, path
+
+
+@pytest.mark.parametrize("backend", ["folder", "postgresql"])
+def test_a_password_typed_inline_is_masked_in_the_recorded_command(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    store = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    state = tmp_path / "state"
+    domain = exshell(state, "-c", "(Get-AcceptedDomain)[0].DomainName.ToString()", store=store).strip()
+    script = "\n".join(typed.replace("{domain}", domain) for typed, _ in INLINE) + "\n"
+    exshell(state, "-c", script, store=store)
+
+    recorded = commands(state, store)
+    assert recorded[-4:] == [masked.replace("{domain}", domain) for _, masked in INLINE]
+    # Every property of every version, as Get-ConfigVersion and its diff show them.
+    shown = exshell(state, "-c", "Get-ConfigVersion | Format-List *; "
+                                 "Get-ConfigVersion | Select-Object -Last 4 | Compare-ConfigVersion | Format-List *",
+                    store=store)
+    assert "'********'" in shown
+    for secret in SECRETS:
+        assert secret.decode() not in shown
+    _files_hold_no_secret(state)
+    if store is not None:
+        import psycopg  # lazy: the folder case needs no driver
+
+        with psycopg.connect(store) as conn:
+            rows = [str(row) for table in ("exshell_versions", "exshell_changes", "exshell_snapshots")
+                    for row in conn.execute(f"SELECT * FROM {table}")]  # noqa: S608 - fixed table names
+        assert any("ConvertTo-SecureString '********'" in row for row in rows)
+        for secret in SECRETS:
+            assert not any(secret.decode() in row for row in rows)

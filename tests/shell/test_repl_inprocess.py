@@ -127,6 +127,15 @@ def test_history_is_written_under_the_state_folder(tmp_path: Path):
     assert "+Get-ReceiveConnector" in (tmp_path / "shell_history").read_text()
 
 
+def test_a_password_typed_inline_is_masked_in_the_history_file_but_run_as_typed(tmp_path: Path):
+    line = "$pw = ConvertTo-SecureString 'Hist0ry-Secret' -AsPlainText -Force"
+    _, session, _ = repl(tmp_path, line + ENTER + CTRL_D)
+    assert session.lines == [line]
+    saved = (tmp_path / "shell_history").read_text()
+    assert "Hist0ry-Secret" not in saved
+    assert "+$pw = ConvertTo-SecureString '********' -AsPlainText -Force" in saved
+
+
 def test_an_unwritable_history_does_not_stop_the_repl(tmp_path: Path):
     (tmp_path / "shell_history").mkdir()  # cannot be opened as a file
     _, session, _ = repl(tmp_path, "Get-ReceiveConnector" + ENTER + CTRL_D)
