@@ -216,12 +216,14 @@ def history_text(cmdlet: Cmdlet) -> str:
     Secrets (SecureString, PSCredential) are never written out: neither a bound value nor a password typed
     inline (`ConvertTo-SecureString 'P@ss' -AsPlainText`), which secret_masking replaces in the statement."""
     # Lazy: other cmdlet modules, loaded when a change is recorded.
+    from exshell.cmdlets.registry import default_registry
     from exshell.cmdlets.secret_masking import mask_secrets
     from exshell.cmdlets.secure import PSCredential, SecureString
 
     invocation = cmdlet.runtime.invocation
     typed = getattr(invocation, "statement_text", "")
-    text = mask_secrets(typed, cmdlet.runtime.evaluator.registry) if typed else cmdlet.name
+    commands = getattr(cmdlet.runtime.services, "registry", None) or default_registry()
+    text = mask_secrets(typed, commands) if typed else cmdlet.name
 
     def show(value: Any) -> str:
         if isinstance(value, (SecureString, PSCredential)):
