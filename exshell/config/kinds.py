@@ -124,17 +124,16 @@ def check_receive_connector(rc: ReceiveConnector, working: Working) -> None:
     problem = validate_connector(rc)
     if problem:
         raise ModelError(problem, "InvalidReceiveConnector")
-    server = rc.server.lower()
-    others = [c for c in working.objects(mconfig.RECEIVE_CONNECTORS).values()
-              if c.guid != rc.guid and c.server.lower() == server]
-    for other in others:
-        if other.name.lower() == rc.name.lower():
-            raise ModelError(
-                f"A receive connector named '{rc.name}' already exists on server '{rc.server}'.",
-                "ADObjectAlreadyExistsException",
-                "Name",
-            )
-    problem = find_conflict(rc, others)
+    # Only connectors of its server sharing its name or a port can conflict (connector_index.py); they come
+    # in the working set's order, so the first conflict named is the one a pass over all of them would name.
+    index = working.receive_connector_index()
+    if index.same_name(rc):
+        raise ModelError(
+            f"A receive connector named '{rc.name}' already exists on server '{rc.server}'.",
+            "ADObjectAlreadyExistsException",
+            "Name",
+        )
+    problem = find_conflict(rc, index.sharing_a_port(rc))
     if problem:
         raise ModelError(problem, "ReceiveConnectorConflict", "Bindings")
 

@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from exshell.config.cache import unreadable
+from exshell.config.connector_index import ReceiveConnectorIndex
 from exshell.config.kinds import kind_of
-from exshell.model.config import MODEL_COLLECTIONS, Config
+from exshell.model.config import MODEL_COLLECTIONS, RECEIVE_CONNECTORS, Config
 from exshell.model.errors import ModelDataError
 
 Records = Mapping[str, Mapping[str, Any]]
@@ -28,6 +29,7 @@ class Working:
         self._prior = prior
         self.version = version  # the version the records are of (for messages)
         self._objects: dict[str, dict[str, Any]] = {}
+        self._indexes: dict[str, Any] = {}  # collection -> an index kept current by put/delete (receive_connectors)
         self.dirty: dict[tuple[str, str], Any] = {}  # (collection, key) -> object, or None when deleted
 
     @classmethod
@@ -78,10 +80,24 @@ class Working:
     def put(self, collection: str, key: str, obj: Any) -> None:
         self.objects(collection)[key] = obj
         self.dirty[(collection, key)] = obj
+        index = self._indexes.get(collection)
+        if index is not None:
+            index.put(key, obj)
 
     def delete(self, collection: str, key: str) -> None:
         self.objects(collection).pop(key, None)
         self.dirty[(collection, key)] = None
+        index = self._indexes.get(collection)
+        if index is not None:
+            index.delete(key)
+
+    def receive_connector_index(self) -> ReceiveConnectorIndex:
+        """The receive connectors by server and name / port (the conflict rules' candidates), built on first
+        use and kept current by put and delete."""
+        index = self._indexes.get(RECEIVE_CONNECTORS)
+        if index is None:
+            index = self._indexes[RECEIVE_CONNECTORS] = ReceiveConnectorIndex(self.objects(RECEIVE_CONNECTORS))
+        return index  # type: ignore[no-any-return]
 
     @property
     def config(self) -> Config:
