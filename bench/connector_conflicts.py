@@ -1,6 +1,7 @@
 """What the receive-connector conflict rules cost on a large store, one checkout against another, interleaved:
-a bulk Set-ReceiveConnector through the pipeline, Restore-ConfigVersion of version 1, and the adoption of a
-hand-edited config.toml (every connector checked against the others each time).
+a bulk Set-ReceiveConnector through the pipeline and Restore-ConfigVersion of version 1 (every connector
+checked against the others each time). The adoption of a hand edit runs the same validation (config/validation.py)
+but is not timed here: this script has no reliable way yet to make a run adopt an edit.
 
     .venv/bin/python bench/connector_conflicts.py [CONNECTORS] [ROUNDS] NAME=CHECKOUT ...
 
@@ -11,7 +12,6 @@ The store is bench/progress.py's: CONNECTORS receive connectors, each on its own
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -26,14 +26,15 @@ from progress import BULK, EXSHELL, large_store  # noqa: E402 - the sibling benc
 STEPS = {
     "bulk Set-ReceiveConnector": BULK,
     "Restore-ConfigVersion 1": "Restore-ConfigVersion -Version 1 -Confirm:$false",
-    "hand edit adopted": "Get-ConfigVersion -Last 1 | Out-Null",
 }
 
 
 def run(checkout: str, state: Path, text: str) -> float:
     env = dict(os.environ, PYTHONPATH=checkout)
     t = time.perf_counter()
-    subprocess.run(EXSHELL + ["--state", str(state), "-c", text], check=True, capture_output=True, env=env)
+    # cwd outside any checkout: `python -m` puts the working directory ahead of PYTHONPATH.
+    subprocess.run(EXSHELL + ["--state", str(state), "-c", text], check=True, capture_output=True, env=env,
+                   cwd=state.parent)
     return time.perf_counter() - t
 
 
@@ -54,9 +55,6 @@ def main() -> None:
                 shutil.rmtree(state, ignore_errors=True)
                 shutil.copytree(base, state)
                 for step, text in STEPS.items():
-                    if step == "hand edit adopted":  # rename one connector by hand
-                        cfg = state / "config.toml"
-                        cfg.write_text(re.sub(r'Name = "R7"', 'Name = "R7 edited"', cfg.read_text(), count=1))
                     times.setdefault((name, step), []).append(run(checkout, state, text))
     print(f"{connectors} connectors, {rounds} interleaved round(s), load {os.getloadavg()[0]:.2f}")
     first = next(iter(checkouts))
