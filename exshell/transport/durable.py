@@ -21,7 +21,7 @@ def write_new_file(path: str | os.PathLike[str], chunks: Iterable[bytes], *, fsy
             while view:
                 view = view[os.write(fd, view) :]
         if copy_from is not None:
-            _append_file(fd, copy_from)
+            append_file(fd, copy_from)
         if fsync:
             os.fsync(fd)
     except BaseException:
@@ -34,10 +34,11 @@ def write_new_file(path: str | os.PathLike[str], chunks: Iterable[bytes], *, fsy
     os.close(fd)
 
 
-def _append_file(fd: int, source: str) -> None:
+def append_file(fd: int, source: str) -> int:
+    """Copy the whole of `source` to `fd` (inside the kernel where it can); return the bytes copied."""
     src = os.open(source, os.O_RDONLY)
     try:
-        remaining = os.fstat(src).st_size
+        remaining = total = os.fstat(src).st_size
         while remaining > 0:
             try:
                 n = os.copy_file_range(src, fd, min(remaining, 1 << 30))
@@ -48,3 +49,4 @@ def _append_file(fd: int, source: str) -> None:
             remaining -= n
     finally:
         os.close(src)
+    return total

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -12,6 +11,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from exshell.transport.spool import TRAILER_LEN, Spool
 
 from .scenario import LISTEN, RELAY_HOSTS, TRUSTED_HOST, free_port, make_store, seed_connectors
 
@@ -97,10 +98,12 @@ def test_kill_9_mid_burst_keeps_every_acknowledged_message_exactly_once(tmp_path
     spool = state / "spool"
     files = sorted(p.name for p in spool.glob("*.msg"))
     assert list((spool / "tmp").iterdir()) == []
+    acked_ids = {internal_id for internal_id, _ in acked}
+    incomplete = spool / "incomplete"  # files the kill cut short: never acknowledged ones only
+    assert not acked_ids & {p.name[:-4] for p in (incomplete.iterdir() if incomplete.is_dir() else [])}
     envelopes = {}
     for name in files:
-        head = (spool / name).read_bytes().split(b"\n", 1)[0]
-        env = json.loads(head)
+        env = dict(Spool(spool).load(name[:-4]).envelope)  # complete: load() refuses a file without its seal
         envelopes[name[:-4]] = env
     message_ids = [e["message_id"] for e in envelopes.values()]
     assert len(message_ids) == len(set(message_ids))
@@ -138,3 +141,41 @@ def test_sigterm_finishes_the_transaction_in_progress_and_exits_0(tmp_path):
             proc.kill()
             proc.wait(10)
     assert len(list((state / "spool").glob("*.msg"))) == 1
+
+
+def test_a_spool_file_cut_short_by_a_crash_is_moved_aside_at_start_and_the_rest_kept(tmp_path):
+    port = free_port()
+    state = tmp_path / "state"
+    make_store(state, seed_connectors(port))
+    proc = start_engine(state)
+    try:
+        wait_ready(port, proc)
+        with smtplib.SMTP(LISTEN, port, source_address=(TRUSTED_HOST, 0), timeout=10) as c:
+            for n in (1, 2):
+                assert c.sendmail("app@domain.example", ["user@domain.example"],
+                                  f"Subject: m{n}\r\n\r\nbody {n}\r\n".encode()) == {}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    spool = state / "spool"
+    first, second = sorted((p for p in spool.glob("*.msg")), key=lambda p: (len(p.name), p.name))
+    # What a kill -9 between the create and the seal leaves (the client never saw a 250 for it).
+    blob = second.read_bytes()
+    second.write_bytes(blob[: len(blob) - TRAILER_LEN])
+    restarted = start_engine(state)
+    try:
+        wait_ready(port, restarted)
+        restarted.send_signal(signal.SIGTERM)
+        assert restarted.wait(20) == 0
+        stderr = restarted.stderr.read().decode() if restarted.stderr else ""
+    finally:
+        if restarted.poll() is None:
+            restarted.kill()
+            restarted.wait(10)
+    assert sorted(p.name for p in spool.glob("*.msg")) == [first.name]
+    assert [p.name for p in (spool / "incomplete").iterdir()] == [second.name]
+    assert f"spool file {second.name} is incomplete" in stderr
+    assert Spool(spool).load(first.name[:-4]).data.endswith(b"body 1\r\n")

@@ -33,6 +33,7 @@ from exshell.transport.delivery.router import (
     UNREACHABLE,
     UNREACHABLE_KEY,
 )
+from exshell.transport.spool import is_complete
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,7 @@ def read_submission(spool: Path, known: Collection[str]) -> list[tuple[str, dict
                 env = json.loads(f.readline().decode("utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(env, dict):
+        if isinstance(env, dict) and (not env.pop("sealed", None) or is_complete(os.fspath(spool / name))):
             out.append((name[:-4], env))
     return out
 

@@ -73,7 +73,7 @@ from exshell.transport.delivery.smtp_delivery import SmtpDelivery
 from exshell.transport.delivery.tracker import Tracker
 from exshell.model.config import Config
 from exshell.model.errors import ModelDataError
-from exshell.transport.spool import Spool, SpooledMessage
+from exshell.transport.spool import IncompleteMessage, Spool, SpooledMessage
 
 log = logging.getLogger("exshell.transport.delivery")
 
@@ -439,8 +439,8 @@ class DeliveryService:
         for msg_id in ids:
             try:
                 out.append((msg_id, self.spool.load(msg_id)))
-            except FileNotFoundError:
-                continue
+            except (FileNotFoundError, IncompleteMessage):
+                continue  # delivered meanwhile, or a write in flight (a crash's leftover: recover() moves it aside)
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 out.append((msg_id, f"The spool file can't be read: {exc}"))
         return out

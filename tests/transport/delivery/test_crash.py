@@ -93,3 +93,37 @@ def test_sigterm_stops_the_standalone_service_cleanly(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_pickup_never_takes_a_spool_file_without_its_seal(tmp_path: Path) -> None:
+    host = SmartHost().start()
+    proc = None
+    try:
+        shell = Shell(tmp_path / "state")
+        configure(shell, host.port)
+        state = shell.state
+        spool_message(state, "scanner@contoso.com", ["bob@external.example"], subject="whole one")
+        cut = spool_message(state, "scanner@contoso.com", ["bob@external.example"], subject="cut short")
+        path = state / "spool" / f"{cut}.msg"
+        blob = path.read_bytes()
+        path.write_bytes(blob[: blob.index(b"cut short") + 3])  # what a kill -9 mid-write leaves: young
+        proc = start_service(state, tmp_path, 1)
+        wait_until(lambda: len(host.messages) >= 1, timeout=30, what="the whole message")
+        proc.terminate()
+        assert proc.wait(15) == 0
+        assert [b"whole one" in m.data for m in host.messages] == [True]
+        assert path.exists()  # young: it may be a write in flight, so it is left alone, not poisoned
+        assert not (state / "queue" / "messages" / f"{cut}.json").exists()
+        old = time.time() - 120
+        os.utime(path, (old, old))
+        proc = start_service(state, tmp_path, 2)
+        wait_until(lambda: (state / "spool" / "incomplete" / path.name).exists(), timeout=20,
+                   what="the leftover moved aside")
+        proc.terminate()
+        assert proc.wait(15) == 0
+        assert f"spool file {path.name} is incomplete" in (tmp_path / "service2.log").read_text()
+        assert all(b"Subject: cut" not in m.data for m in host.messages)  # never delivered half-written
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        host.stop()
