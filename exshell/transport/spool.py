@@ -133,16 +133,17 @@ class Spool:
         env["id"] = msg_id
         loop = asyncio.get_running_loop()
         fd = await loop.run_in_executor(self._executor(), self._write_file, msg_id, env, data, body_file)
-        try:
-            if self.fsync:
-                # Both start after the last write: the file's content and its directory entry, one journal commit.
-                await asyncio.gather(loop.run_in_executor(self._executor(), os.fsync, fd),
-                                     self._sync_directory(loop))
-        except BaseException:
+        if not self.fsync:
             os.close(fd)
+            return msg_id
+        # Both start after the last write: the file's content and its directory entry, one journal commit. The
+        # thread that fsyncs the file closes it, so a cancelled session never closes a descriptor in use.
+        file_sync = loop.run_in_executor(self._executor(), _fsync_and_close, fd)
+        try:
+            await asyncio.gather(file_sync, self._sync_directory(loop))
+        except BaseException:
             _unlink_quietly(self._final(msg_id))  # never acknowledged: may be lost, must not linger half-durable
             raise
-        os.close(fd)
         return msg_id
 
     def store_blocking(self, envelope: Mapping[str, Any], data: bytes) -> str:
@@ -303,6 +304,13 @@ def is_complete(path: str) -> bool:
             return f.read(TRAILER_LEN) == seal(size - TRAILER_LEN)
     except OSError:
         return True
+
+
+def _fsync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _young(path: str, min_age_seconds: float, cutoff: float) -> bool:
