@@ -85,17 +85,21 @@ def _secret_spans(block: ast.Node, commands: CommandLookup) -> list[tuple[int, i
     return spans
 
 
+def _children(n: ast.Node) -> Iterator[ast.Node]:
+    for f in n.__node_fields__:
+        v = getattr(n, f)
+        if isinstance(v, ast.Node):
+            yield v
+        elif isinstance(v, tuple):
+            yield from (x for x in v if isinstance(x, ast.Node))
+
+
 def _walk(node: Any) -> Iterator[ast.Node]:
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
-        for f in n.__node_fields__:
-            v = getattr(n, f)
-            if isinstance(v, ast.Node):
-                stack.append(v)
-            elif isinstance(v, tuple):
-                stack.extend(x for x in v if isinstance(x, ast.Node))
+        stack.extend(_children(n))
 
 
 def _literals(node: ast.Node) -> Iterator[ast.Node]:
@@ -108,12 +112,7 @@ def _literals(node: ast.Node) -> Iterator[ast.Node]:
             continue
         if isinstance(n, ast.CommandAst):
             continue
-        for f in n.__node_fields__:
-            v = getattr(n, f)
-            if isinstance(v, ast.Node):
-                stack.append(v)
-            elif isinstance(v, tuple):
-                stack.extend(x for x in v if isinstance(x, ast.Node))
+        stack.extend(_children(n))
 
 
 def _command_class(cmd: ast.CommandAst, commands: CommandLookup) -> Any:
