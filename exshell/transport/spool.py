@@ -35,6 +35,7 @@ restarts and sort in arrival order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -42,12 +43,13 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from collections.abc import Mapping
 
 from exshell.transport.durable import append_file
+from exshell.transport.group_commit import DirectorySync, fsync_directory
 
 log = logging.getLogger("exshell.transport.spool")
 
@@ -79,13 +81,6 @@ class SpooledMessage:
     data: bytes
 
 
-@dataclass(slots=True)
-class _GroupCommit:
-    requested: int = 0
-    completed: int = 0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
 class Spool:
     """One spool directory. `store()` is async-safe; the blocking parts run in the default executor."""
 
@@ -108,8 +103,7 @@ class Spool:
         # (bench/profile_engine.py); the names stay unique across processes and restarts through the prefix.
         self._name_prefix = f"{uuid.uuid4().int >> 64:016x}"
         self._names = itertools.count(1)
-        self._groups: dict[int, _GroupCommit] = {}  # per event loop id
-        self.directory_syncs = 0  # counts real directory fsyncs (tests and bench read it)
+        self._directories = DirectorySync(self.path)
 
     # ---- ids
     def new_internal_id(self) -> int:
@@ -131,20 +125,31 @@ class Spool:
         env["internal_id"] = internal_id
         msg_id = str(internal_id)
         env["id"] = msg_id
-        loop = asyncio.get_running_loop()
-        fd = await loop.run_in_executor(self._executor(), self._write_file, msg_id, env, data, body_file)
-        if not self.fsync:
-            os.close(fd)
-            return msg_id
-        # Both start after the last write: the file's content and its directory entry, one journal commit. The
-        # thread that fsyncs the file closes it, so a cancelled session never closes a descriptor in use.
-        file_sync = loop.run_in_executor(self._executor(), _fsync_and_close, fd)
+        # One hand-off from the loop: the thread writes, fsyncs the file beside the directory's group commit and
+        # returns when both are on disk (three executor jobs and their loop wake-ups before).
+        job = self._executor().submit(self._commit, msg_id, env, data, body_file)
         try:
-            await asyncio.gather(file_sync, self._sync_directory(loop))
-        except BaseException:
-            _unlink_quietly(self._final(msg_id))  # never acknowledged: may be lost, must not linger half-durable
+            await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            # The session went away (connection lost, engine stopping) while its message was being written: it was
+            # never acknowledged, so it must not linger to be delivered behind the client's retry.
+            job.add_done_callback(functools.partial(_discard_unacknowledged, self._final(msg_id)))
             raise
         return msg_id
+
+    def _commit(self, msg_id: str, env: Mapping[str, Any], data: bytes, body_file: str | None) -> None:
+        fd = self._write_file(msg_id, env, data, body_file)
+        try:
+            if self.fsync:
+                # Both fsyncs start after the last write: the content and the directory entry, one journal commit.
+                batch = self._directories.request()
+                os.fsync(fd)
+                self._directories.wait(batch)
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(self._final(msg_id))  # never acknowledged: may be lost, must not linger half-durable
+            raise
+        os.close(fd)
 
     def store_blocking(self, envelope: Mapping[str, Any], data: bytes) -> str:
         """The synchronous form (tools and tests without an event loop)."""
@@ -156,7 +161,7 @@ class Spool:
         try:
             if self.fsync:
                 os.fsync(fd)
-                self._fsync_dir()
+                fsync_directory(self.path)
         finally:
             os.close(fd)
         return msg_id
@@ -195,19 +200,6 @@ class Spool:
                 _unlink_quietly(body_file)
         return fd
 
-    async def _sync_directory(self, loop: asyncio.AbstractEventLoop) -> None:
-        group = self._groups.get(id(loop))
-        if group is None:
-            group = self._groups[id(loop)] = _GroupCommit()
-        group.requested += 1
-        ticket = group.requested  # our file exists: any directory fsync that starts from now on covers its entry
-        async with group.lock:
-            if group.completed >= ticket:
-                return
-            target = group.requested
-            await loop.run_in_executor(self._executor(), self._fsync_dir)
-            group.completed = target
-
     async def run(self, fn: Any, *args: Any) -> Any:
         """A blocking file operation on the spool's own threads (the DATA reader's body writes)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor(), fn, *args)
@@ -221,18 +213,16 @@ class Spool:
             self._pool = ThreadPoolExecutor(max_workers=self.io_threads, thread_name_prefix="spool")
         return self._pool
 
+    @property
+    def directory_syncs(self) -> int:
+        """Directory fsyncs issued by store() (group commit: fewer than messages under concurrency)."""
+        return self._directories.syncs
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-    def _fsync_dir(self) -> None:
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self.directory_syncs += 1
+        self._directories.close()
 
     # ---- reading
     def list(self) -> list[str]:
@@ -306,11 +296,9 @@ def is_complete(path: str) -> bool:
         return True
 
 
-def _fsync_and_close(fd: int) -> None:
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _discard_unacknowledged(path: str, job: Future[None]) -> None:
+    if not job.cancelled() and job.exception() is None:
+        _unlink_quietly(path)
 
 
 def _young(path: str, min_age_seconds: float, cutoff: float) -> bool:
