@@ -3,7 +3,7 @@
 
     sudo apt-get install postfix     # once: brings smtp-source (the client) and Postfix (a peer)
     .venv/bin/python bench/engine.py [--messages 2000] [--repeats 3] [--workloads conn1,persist,serial]
-                                     [--workers 2] [--no-postfix] [--timeout 120]
+                                     [--workers 2] [--no-postfix] [--no-haraka] [--timeout 120]
 
 Workloads (1 KiB bodies, the same names as /work/shared/bench/README.md):
   conn1    20 parallel sessions, a new connection per message
@@ -11,7 +11,8 @@ Workloads (1 KiB bodies, the same names as /work/shared/bench/README.md):
   serial   one connection, one message at a time (N/5 messages)
   persist-tls  as persist, each connection doing STARTTLS first (exshell only: the peers have no certificate
            here; printed next to exshell's plain persist figure; the Python client, as smtp-source has no TLS)
-The client is Postfix's `smtp-source` when installed, else a bounded asyncio load generator in this file.
+Haraka (Node.js, one worker, each message fsynced to a file of its own) runs too once `bash bench/haraka/setup.sh`
+installed it (bench/.local/haraka). The client is Postfix's `smtp-source` when installed, else a bounded asyncio load generator in this file.
 Every server fsyncs every message (file + directory) before the 250: exshell (relay policy, stamping and spool
 as configured below), the aiosmtpd sink and Postfix (bench/peers.py: a private instance, next hop discard:;
 left out with a note when not installed or not root). Repeats are interleaved (repeat 1 of every server and
@@ -203,6 +204,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--timeout", type=float, default=120.0, help="per run")
     p.add_argument("--workers", type=int, default=0, help="also run `exshell serve --workers N` (0: not)")
     p.add_argument("--no-postfix", action="store_true", help="leave Postfix out even when it can run")
+    p.add_argument("--no-haraka", action="store_true",
+                   help="leave Haraka out even when bench/haraka/setup.sh installed it")
     p.add_argument("--compare", action="append", default=[], metavar="NAME=CHECKOUT",
                    help="also run the engine of another checkout (with its own .venv), e.g. before=../main")
     p.add_argument("--policy", action="store_true", help="also time the policy lookup with 100,000 ranges")
@@ -214,10 +217,12 @@ def main(argv: list[str]) -> int:
     cpu: dict[tuple[str, str], list[float]] = {}  # CPU ms per message of the server's process tree
     clients: set[str] = set()
     why_no_postfix = "left out (--no-postfix)" if args.no_postfix else peers.Postfix.available()
+    why_no_haraka = "left out (--no-haraka)" if args.no_haraka else peers.Haraka.available()
     with tempfile.TemporaryDirectory(prefix="exshell-bench-") as tmp:
         work = Path(tmp)
         procs: list[subprocess.Popen[bytes]] = []
         postfix: peers.Postfix | None = None
+        haraka: peers.Haraka | None = None
         servers: list[tuple[str, int]] = []
         pids: dict[str, int | None] = {}  # whose CPU time is read around each run
         try:
@@ -245,6 +250,11 @@ def main(argv: list[str]) -> int:
                 postfix.start()
                 servers.append(("postfix", postfix.port))
                 pids["postfix"] = postfix.master_pid()
+            if why_no_haraka is None:
+                haraka = peers.Haraka(work, free_port())
+                haraka.start()
+                servers.append(("haraka", haraka.port))
+                pids["haraka"] = haraka.master_pid()
             for r in range(args.repeats):
                 for w in workloads:  # interleaved: the VM's speed drifts between runs
                     for name, port in servers:
@@ -263,14 +273,19 @@ def main(argv: list[str]) -> int:
                 stop(proc)
             if postfix is not None:
                 postfix.stop()
+            if haraka is not None:
+                haraka.stop()
         spooled = len(list((work / f"exshell-state-{servers[0][1]}" / "spool").glob("*.msg")))
+        haraka_spooled = haraka.spooled() if haraka is not None else None
     names = [n for n, _ in servers]
     print(f"client: {', '.join(sorted(clients))}; {args.messages} messages per run (serial: {max(1, args.messages // 5)}), 1 KiB, "
           f"median of {args.repeats} interleaved repeats, msgs/s; every server fsyncs before its 250")
     if why_no_postfix:
         print(f"Postfix: {why_no_postfix}")
+    if why_no_haraka:
+        print(f"Haraka: {why_no_haraka}")
     ratios = [n for n in names if n.startswith("exshell")]
-    bases = [b for b in ("postfix", "aiosmtpd") if b in names]
+    bases = [b for b in ("postfix", "haraka", "aiosmtpd") if b in names]
     cols = [(n, n) for n in names] + [(f"{n}/{b}", (n, b)) for b in bases for n in ratios]
     width = {label: max(10, len(label) + 2) for label, _ in cols}
     print(f"{'workload':12}" + "".join(f"{label:>{width[label]}}" for label, _ in cols))
@@ -290,6 +305,16 @@ def main(argv: list[str]) -> int:
             else:
                 cells.append(f"{med[key]:>{width[label]}.0f}")
         print(f"{w:12}" + "".join(cells))
+    peer_names = [b for b in ("postfix", "haraka") if b in names]
+    if peer_names:
+        # The goal of issue 13: one exshell process at or above the best of Postfix and Haraka on every workload.
+        print(f"\nexshell / best of {' and '.join(peer_names)} (per workload, the faster peer's median)")
+        for w in workloads:
+            if w == "persist-tls":
+                continue
+            best = max(peer_names, key=lambda b: statistics.median(results[(w, b)]))
+            print(f"{w:12} {statistics.median(results[(w, 'exshell')]) / statistics.median(results[(w, best)]):.2f}x"
+                  f" ({best})")
     print("\nCPU ms per message (the server's whole process tree, user + system, median; load-independent where "
           "throughput is not; Postfix's includes its queue manager and discard delivery, which may finish after a "
           "run)")
@@ -299,6 +324,8 @@ def main(argv: list[str]) -> int:
             f"{statistics.median(cpu[(w, n)]):>{max(10, len(n) + 2)}.2f}" if cpu.get((w, n)) else
             f"{'-':>{max(10, len(n) + 2)}}" for n in names))
     print(f"exshell spooled {spooled} messages (expected {sum(len(results[(w, 'exshell')]) * (max(1, args.messages // 5) if w == 'serial' else args.messages) for w in workloads)})")
+    if haraka_spooled is not None:
+        print(f"haraka spooled {haraka_spooled} messages")
     if args.policy:
         build, micros = policy_lookup_micros()
         print(f"policy: 100,000 RemoteIPRanges entries: index build {build:.2f} s, connector lookup {micros:.1f} us")

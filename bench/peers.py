@@ -8,6 +8,10 @@
 - `aiosmtpd_sink`: a plain aiosmtpd server that writes one file per message and fsyncs file and directory
   before the 250 (the baseline: what a straightforward Python SMTP server costs). Run as a subprocess
   (`python bench/peers.py sink --port P --spool DIR`).
+- `Haraka`: Haraka (Node.js, the event-loop relay the issue compares with) with one worker, when
+  `bash bench/haraka/setup.sh` installed it into bench/.local/haraka: loopback clients may relay
+  (bench/haraka/plugins/exshell_bench_relay.js) and each message goes to a file of its own, fsynced before
+  the 250 (exshell_bench_spool.js: the file only, no directory fsync; no delivery).
 - `CountingSink`: the smart host of the relay benchmark (protocol only, no disk), in its own subprocess too.
 
 Only 127.0.0.0/8 is ever used. Postfix's next hop is 127.0.0.2 because Postfix refuses to relay to one of
@@ -159,6 +163,65 @@ class Postfix:
         if not self.maillog.exists():
             return 0
         return self.maillog.read_text(errors="replace").count("status=sent")
+
+
+class Haraka:
+    """Haraka on 127.0.0.1:`port` with one worker (`nodes=1`: a master and one worker process), its
+    configuration and spool under `workdir`."""
+
+    HOME = Path(__file__).resolve().parent / ".local" / "haraka"
+    PLUGINS = Path(__file__).resolve().parent / "haraka" / "plugins"
+
+    def __init__(self, workdir: Path, port: int) -> None:
+        self.dir = workdir / f"haraka-{port}"
+        self.port = port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def available(cls) -> str | None:
+        """None when Haraka can run here, else why not."""
+        if not shutil.which("node"):
+            return "node is not installed (apt-get install nodejs npm; then bash bench/haraka/setup.sh)"
+        if not (cls.HOME / "node_modules" / "Haraka").is_dir():
+            return "not installed (bash bench/haraka/setup.sh)"
+        return None
+
+    def start(self) -> None:
+        haraka = str(self.HOME / "node_modules" / "Haraka" / "bin" / "haraka")
+        cfg = self.dir / "cfg"
+        self.dir.mkdir(parents=True)
+        subprocess.run(["node", haraka, "-i", str(cfg)], check=True, capture_output=True, timeout=60)
+        conf = cfg / "config"
+        (conf / "smtp.ini").write_text(f"listen={HOST}:{self.port}\nnodes=1\ninactivity_timeout=60\n")
+        (conf / "log.ini").write_text("[main]\nlevel=warn\ntimestamps=false\n")
+        (conf / "me").write_text("haraka-peer.localdomain\n")
+        (conf / "plugins").write_text("exshell_bench_relay\nexshell_bench_spool\n")
+        (cfg / "plugins").mkdir(exist_ok=True)
+        for plugin in self.PLUGINS.glob("*.js"):
+            shutil.copy(plugin, cfg / "plugins" / plugin.name)
+        env = {**os.environ, "NODE_PATH": str(self.HOME / "node_modules"),
+               "EXSHELL_BENCH_SPOOL": str(self.dir / "spool")}
+        self.log = open(self.dir / "haraka.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(["node", haraka, "-c", str(cfg)], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        try:
+            wait_port(self.port, self.proc, timeout=60.0)
+        except BaseException:
+            self.stop()
+            raise RuntimeError("haraka did not start: "
+                               + (self.dir / "haraka.log").read_text(errors="replace")[-800:]) from None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+            self.log.close()
+
+    def master_pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def spooled(self) -> int:
+        return sum(1 for _ in (self.dir / "spool").rglob("*.eml"))
 
 
 def tree_cpu_seconds(root: int) -> float:
