@@ -116,9 +116,10 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
         return (st.st_dev, st.st_ino) != (own.st_dev, own.st_ino)
 
     def _reopen(self) -> None:
-        if self.stream is not None:
-            self.stream.close()
-        self.stream = self._open()
+        # Through public API only (setStream, 3.7+): logging's FileHandler._open is private.
+        old = self.setStream(open(self.baseFilename, "a", encoding="utf-8"))  # noqa: SIM115 - the handler owns it
+        if old is not None:
+            old.close()
 
     def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
         if self._renamed():
