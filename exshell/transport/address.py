@@ -141,6 +141,11 @@ def split_argument(arg: str | None, keyword: str) -> tuple[str, dict[str, str | 
 
 
 def _closing_bracket(text: str) -> int:
+    if '"' not in text:  # no quoted local part: the first '>' closes (one C-level search, the usual case)
+        end = text.find(">", 1)
+        if end < 0:
+            raise AddressError("missing '>'")
+        return end
     in_quote = False
     i = 1
     while i < len(text):

@@ -71,7 +71,14 @@ class Counter(Metric):
         self._values: dict[tuple[str, ...], float] = {}
 
     def inc(self, amount: float = 1, **labels: str) -> None:
-        key = self._key(labels)
+        self.add_key(self._key(labels), amount)
+
+    def labels(self, **labels: str) -> "BoundCounter":
+        """This counter for fixed label values, checked once: the hot path's `inc` then skips the check (a
+        session binds its connector's counters once per configuration version)."""
+        return BoundCounter(self, self._key(labels))
+
+    def add_key(self, key: tuple[str, ...], amount: float) -> None:
         with self._lock:
             self._values[key] = self._values.get(key, 0) + amount
 
@@ -82,6 +89,19 @@ class Counter(Metric):
         with self._lock:
             items = sorted(self._values.items())
         return [("", _labels(self.labelnames, k), v) for k, v in items]
+
+
+class BoundCounter:
+    """A Counter with its label values fixed (Counter.labels)."""
+
+    __slots__ = ("counter", "key")
+
+    def __init__(self, counter: Counter, key: tuple[str, ...]) -> None:
+        self.counter = counter
+        self.key = key
+
+    def inc(self, amount: float = 1) -> None:
+        self.counter.add_key(self.key, amount)
 
 
 class Gauge(Metric):

@@ -239,6 +239,9 @@ class PolicyIndex:
         self._facts = {id(c): ConnectorFacts.of(c) for c in self.connectors}
         self._granted: dict[int, frozenset[str]] = {}  # id(a dict in _rights) -> its granted right names
         self._domains: dict[str, Any] = {}  # domain -> its accepted domain (or None): pure, bounded
+        # What the index's users derive from one version once, e.g. session.SessionFacts per connector id;
+        # it lives and dies with the version, so a reload never serves stale facts.
+        self.derived: dict[Any, Any] = {}
 
     # ---- building
     @classmethod

@@ -62,6 +62,64 @@ class ConnectionCounts:
             self.per_source[key] = n
 
 
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """What a session reads from its connector, derived once per configuration version and connector (the
+    connector is immutable within a version) instead of by getattr on every connection, command and message."""
+
+    identity: str
+    guid: str
+    fqdn: str
+    verbose: bool  # ProtocolLoggingLevel Verbose: the protocol log is written
+    idle_seconds: float  # ConnectionInactivityTimeout
+    session_seconds: float  # ConnectionTimeout (0: none)
+    require_tls: bool
+    require_ehlo_domain: bool
+    max_protocol_errors: int | None
+    rate_limit: int | None  # MessageRateLimit (None: unlimited)
+    rate_source: str  # MessageRateSource
+    max_message: int  # DATA's byte limit without ms-Exch-Bypass-Message-Size-Limit (receive_limit, capped)
+    max_header: int  # MaxHeaderSize, capped
+    max_hops: int
+    max_local_hops: int
+    served: metrics.BoundCounter  # exshell_smtp_connections_total{code="220"}
+    accepted: metrics.BoundCounter  # exshell_messages_accepted_total
+    ehlo: dict[tuple[bool, bool, bool], list[str]] = field(default_factory=dict)  # see ehlo_lines
+
+    @classmethod
+    def of(cls, index: PolicyIndex, c: Any) -> "SessionFacts":
+        """Per connector of `index`, built at its first session and kept with the index."""
+        got = index.derived.get(id(c))  # the index holds its connectors: an id found here is that very object
+        if got is None:
+            got = index.derived[id(c)] = cls._build(index, c)
+        return got
+
+    @classmethod
+    def _build(cls, index: PolicyIndex, c: Any) -> "SessionFacts":
+        limit = receive_limit(index, c)
+        source = getattr(c, "message_rate_source", "IPAddress")
+        identity = c.identity
+        return cls(
+            identity=identity,
+            guid=index.facts(c).guid,
+            fqdn=index.fqdn_of(c),
+            verbose=str(getattr(c, "protocol_logging_level", "None")).lower() == "verbose",
+            idle_seconds=_seconds(getattr(c, "connection_inactivity_timeout", None)) or 300.0,
+            session_seconds=_seconds(getattr(c, "connection_timeout", None)),
+            require_tls=bool(getattr(c, "require_tls", False)),
+            require_ehlo_domain=bool(getattr(c, "require_ehlo_domain", False)),
+            max_protocol_errors=_limit(getattr(c, "max_protocol_errors", None)),
+            rate_limit=_limit(getattr(c, "message_rate_limit", None)),
+            rate_source=getattr(source, "name", None) or str(source),
+            max_message=min(HARD_MAX_MESSAGE, limit if limit is not None else HARD_MAX_MESSAGE),
+            max_header=min(_limit(getattr(c, "max_header_size", None)) or HARD_MAX_HEADER, HARD_MAX_HEADER),
+            max_hops=int(getattr(c, "max_hop_count", 0) or 0),
+            max_local_hops=int(getattr(c, "max_local_hop_count", 0) or 0),
+            served=metrics.CONNECTIONS.labels(connector=identity, code="220"),
+            accepted=metrics.MESSAGES_ACCEPTED.labels(connector=identity),
+        )
+
+
 @dataclass(slots=True)
 class EngineContext:
     """What sessions share with the engine. `index` is swapped atomically on reload."""
@@ -93,6 +151,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         self._session_timer: asyncio.TimerHandle | None = None
         self._log_seq = 0
         self._verbose = False
+        self.facts: SessionFacts | None = None  # the connector's, once the connect step accepted
         self.local: tuple[str, int] = ("0.0.0.0", 0)
         self.remote: tuple[str, int] = ("0.0.0.0", 0)
         self.session_id = ""
@@ -123,7 +182,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         source = self.remote[0]
         try:
             sel = index.select(self.local, source)
-            guid = str(sel.connector.guid) if sel.connector is not None else ""
+            guid = index.facts(sel.connector).guid if sel.connector is not None else ""
             d = decide(
                 index, self.local, source, "connect",
                 active_connections=ctx.counts.total.get(guid, 0),
@@ -137,7 +196,9 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             return
         self.decision = d
         c = d.connector
-        self._verbose = c is not None and str(getattr(c, "protocol_logging_level", "None")).lower() == "verbose"
+        facts = SessionFacts.of(index, c) if c is not None else None
+        self.facts = facts
+        self._verbose = facts is not None and facts.verbose
         self._plog("+", "", "")
         if not d.accepted:
             log.info("refused %s:%s on %s:%s: %s", *self.remote, *self.local, d.reason)
@@ -149,20 +210,21 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             transport.write(f"{d.reply}\r\n".encode("ascii"))  # type: ignore[attr-defined]
             transport.close()
             return
-        metrics.CONNECTIONS.inc(connector=c.identity, code="220")
+        assert facts is not None
+        facts.served.inc()
         ctx.counts.add(guid, source, 1)
         ctx.sessions.add(self)
         if self._verbose:  # the flag list costs ~0.1 ms to build: only when the protocol log is written
             self._plog("*", log_flags(d.rights), "Set Session Permissions")
-        self.hostname = index.fqdn_of(c)
+        self.hostname = facts.fqdn
         tls = index.tls.get(guid)  # the certificate chosen for this connector (transport/tls.py)
-        self.tls_context = tls.context if tls is not None else None
-        self.tls_thumbprint = tls.thumbprint if tls is not None else None
-        self.idle_seconds = _seconds(getattr(c, "connection_inactivity_timeout", None)) or 300.0
-        total = _seconds(getattr(c, "connection_timeout", None))
-        if total > 0:
-            self._session_timer = asyncio.get_running_loop().call_later(total, self._session_timeout)
-        log.debug("session %s from %s:%s on %s:%s -> %s", self.session_id, *self.remote, *self.local, c.identity)
+        if tls is not None:
+            self.tls_context = tls.context
+            self.tls_thumbprint = tls.thumbprint
+        self.idle_seconds = facts.idle_seconds
+        if facts.session_seconds > 0:
+            self._session_timer = self.loop.call_later(facts.session_seconds, self._session_timeout)
+        log.debug("session %s from %s:%s on %s:%s -> %s", self.session_id, *self.remote, *self.local, facts.identity)
         super().connection_made(transport)
 
     def tls_started(self) -> None:
@@ -176,9 +238,8 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             self._session_timer.cancel()
         if self in self.ctx.sessions:
             self.ctx.sessions.discard(self)
-            c = self.decision.connector if self.decision else None
-            if c is not None:
-                self.ctx.counts.add(str(c.guid), self.remote[0], -1)
+            if self.facts is not None:
+                self.ctx.counts.add(self.facts.guid, self.remote[0], -1)
         self._plog("-", "", "Remote" if error is None else f"Remote ({type(error).__name__})")
         if self.ctx.protocol_log is not None and self._verbose:
             self.ctx.protocol_log.flush()
@@ -230,22 +291,23 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
     # ------------------------------------------------------------------ output helpers
     async def greet(self) -> None:
         assert self.decision is not None
-        await self.push(str(self.index.greeting(self.decision.connector, rfc2822_now())))
+        await self.reply(self.decision.reply)  # the connect step's reply is the banner (PolicyIndex.greeting)
 
     async def push(self, status: str | bytes) -> None:
         text = status if isinstance(status, str) else status.decode("ascii", "replace")
         close = False
-        if L.is_protocol_error(text):
+        if text[:1] == "5" and L.is_protocol_error(text):  # every protocol error is a 5xx: the rest skip the parse
             self._errors += 1
-            c = self.decision.connector if self.decision else None
-            limit = _limit(getattr(c, "max_protocol_errors", None))
+            facts = self.facts
+            limit = facts.max_protocol_errors if facts is not None else None
             if limit is not None and self._errors > limit:
                 self._plog("*", "", f"{self._errors} protocol errors (MaxProtocolErrors {limit})")
                 log.info("closing %s:%s on %s: %d protocol errors (MaxProtocolErrors %d)", *self.remote,
-                         c.identity if c else "-", self._errors, limit)
+                         facts.identity if facts is not None else "-", self._errors, limit)
                 status = text = str(R.TOO_MANY_ERRORS)
                 close = True
-        self._plog(">", text, "")
+        if self._verbose:
+            self._plog(">", text, "")
         if close:
             self.pending += text.encode("ascii", "replace") + b"\r\n"
             self.close()  # commands still buffered are not read, as after QUIT
@@ -323,8 +385,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
     async def _ehlo_refused(self, hostname: str) -> bool:
         """RequireEHLODomain: no domain in EHLO/HELO closes the connection (PS-NRC); else an empty argument is
         only a syntax error."""
-        c = self.decision.connector if self.decision else None
-        if getattr(c, "require_ehlo_domain", False) and not L.is_domain(hostname or ""):
+        if self.facts is not None and self.facts.require_ehlo_domain and not L.is_domain(hostname or ""):
             await self._refuse_and_close(R.EHLO_REQUIRES_DOMAIN,
                                          f"RequireEHLODomain: {hostname or 'nothing'!r} is not a domain")
             return True
@@ -402,8 +463,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         except AddressError:
             await self.reply(R.SYNTAX_ERROR)
             return
-        unknown = set(params) - MAIL_PARAMS
-        if unknown:
+        if params and not MAIL_PARAMS.issuperset(params):
             await self.reply(R.UNKNOWN_PARAMETER)
             return
         size = None
@@ -438,14 +498,13 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         await self._answer(d)
 
     def _within_rate(self, d: Decision) -> bool:
-        c = d.connector
-        limit = _limit(getattr(c, "message_rate_limit", None))
+        facts = self.facts
+        assert facts is not None
+        limit = facts.rate_limit
         if limit is None:
             return True
-        source = str(getattr(c, "message_rate_source", "IPAddress"))
-        source = getattr(getattr(c, "message_rate_source", None), "name", None) or source
         user = self.logon.principal if self.logon is not None else None
-        keys = L.rate_keys(source, self.remote[0], user, str(c.guid))
+        keys = L.rate_keys(facts.rate_source, self.remote[0], user, facts.guid)
         return all([self.ctx.rates.allow(k, limit) for k in keys])
 
     async def smtp_RCPT(self, arg: str | None) -> None:
@@ -460,7 +519,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         except AddressError:
             await self.reply(R.SYNTAX_ERROR)
             return
-        if set(params) - RCPT_PARAMS:
+        if params and not RCPT_PARAMS.issuperset(params):
             await self.reply(R.UNKNOWN_PARAMETER)
             return
         assert self.envelope is not None
@@ -478,7 +537,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         self._log_in("DATA", arg)
         if await self.refused_before_tls("DATA") or await self.check_helo_needed():
             return
-        assert self.envelope is not None and self.decision is not None
+        assert self.envelope is not None and self.decision is not None and self.facts is not None
         if not self._mail_given:
             await self.reply(R.BAD_SEQUENCE_RCPT)
             return
@@ -489,10 +548,11 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             await self.reply(R.SYNTAX_ERROR)
             return
         c = self.decision.connector
+        facts = self.facts
         mail = self._mail_decision
-        limit = receive_limit(self.index, c, bypass=mail is not None and mail.granted("ms-Exch-Bypass-Message-Size-Limit"))
-        limit = min(HARD_MAX_MESSAGE, limit if limit is not None else HARD_MAX_MESSAGE)
-        max_header = min(_limit(getattr(c, "max_header_size", None)) or HARD_MAX_HEADER, HARD_MAX_HEADER)
+        bypass = mail is not None and mail.granted("ms-Exch-Bypass-Message-Size-Limit")  # no limit but the ceiling
+        limit = HARD_MAX_MESSAGE if bypass else facts.max_message
+        max_header = facts.max_header
         spool = self.ctx.spool
         reader = DataReader(DataStream(self.input), limit=limit, max_header=max_header,
                             tmp_path=spool.new_body_path(), write=spool.run, account=self._account_bytes)
@@ -511,7 +571,10 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         if not msg.complete:
             await reader.discard()
             return  # connection lost mid-DATA: nothing was promised
-        header = b"".join(f.raw() for f in msg.fields) + b"\r\n" if not msg.oversize else None
+        # The header's From is checked only for an authenticated session (auth_arguments): joined only then.
+        header = None
+        if self.logon is not None and not msg.oversize:
+            header = b"".join(f.raw() for f in msg.fields) + b"\r\n"
         d = decide(self.index, self.local, self.remote[0], "data_end", size=msg.size,
                    **self.auth_arguments(header))
         if d.accepted and msg.oversize:
@@ -519,7 +582,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
                          f"message exceeds the engine ceiling of {HARD_MAX_MESSAGE:,} bytes", "data_end", d.tarpit)
         if d.accepted:
             hops = L.count_hops([f.value() for f in msg.fields if f.name == b"received"], self.index.local_hosts)
-            why = hops.refusal(int(getattr(c, "max_hop_count", 0) or 0), int(getattr(c, "max_local_hop_count", 0) or 0))
+            why = hops.refusal(facts.max_hops, facts.max_local_hops)
             if why:
                 d = Decision(c, [], d.principal, d.rights, "reject", R.HOP_COUNT_EXCEEDED, why, "data_end", 0.0)
                 await self._track_loop(msg, why)
@@ -566,9 +629,9 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         ))
 
     async def _queue(self, d: Decision, msg: ReadMessage) -> str:
-        assert self.envelope is not None and self.session is not None
-        c = d.connector
-        fqdn = self.index.fqdn_of(c)
+        assert self.envelope is not None and self.session is not None and self.facts is not None
+        facts = self.facts  # d's connector is the session's: the same index answers for the same endpoints
+        fqdn = facts.fqdn
         spool = self.ctx.spool
         internal_id = spool.new_internal_id()
         esmtp_id = spool.new_message_id(fqdn).split("@", 1)[0]
@@ -609,8 +672,8 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             "recipients": rcpts,
             "mail_params": self._mail_params,
             "rcpt_params": self._rcpt_params,
-            "connector": c.identity,
-            "connector_guid": str(c.guid),
+            "connector": facts.identity,
+            "connector_guid": facts.guid,
             "local": _endpoint(self.local),
             "remote": _endpoint(self.remote),
             "helo": self.session.host_name or "",
@@ -620,7 +683,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             "tls": self.tls_active,
             "scl": head.scl,
             "resolved_sender": head.resolved_sender,
-            "received": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "received": _iso_now(),
             "size": size,
             "config_version": self.index.version,
         }
@@ -628,18 +691,20 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             spool_id = await spool.store(envelope, data, msg.body_path if msg.body is None else None)
         except OSError as e:
             log.error("spool write failed for a message from %s: %s", self.remote[0], e)
-            metrics.REFUSED.inc(connector=c.identity, step="data_end", code=str(R.SPOOL_FAILED.code))
+            metrics.REFUSED.inc(connector=facts.identity, step="data_end", code=str(R.SPOOL_FAILED.code))
             return str(R.SPOOL_FAILED)
         self.ctx.accepted += 1
-        metrics.MESSAGES_ACCEPTED.inc(connector=c.identity)
+        facts.accepted.inc()
         if self.ctx.on_spooled is not None:
             try:
                 self.ctx.on_spooled(spool_id)
             except Exception:  # the message is safe on disk; a wake-up hook must not turn that into a failure
                 log.exception("on_spooled hook failed for %s", spool_id)
-        self._plog("*", message_id, "receiving message")
-        log.info("received <%s> (InternalId %s) from %s via %s for %s, %d bytes", message_id, spool_id,
-                 self.remote[0], c.identity, ", ".join(rcpts), size)
+        if self._verbose:
+            self._plog("*", message_id, "receiving message")
+        if log.isEnabledFor(logging.INFO):  # the recipient list is joined only when the line is written
+            log.info("received <%s> (InternalId %s) from %s via %s for %s, %d bytes", message_id, spool_id,
+                     self.remote[0], facts.identity, ", ".join(rcpts), size)
         return str(R.QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=fqdn))
 
     async def handle_exception(self, error: Exception) -> str:
@@ -662,6 +727,18 @@ def _message_id_of(msg: ReadMessage) -> str | None:
     if not text or len(text) > 995 or any(ch in text for ch in " \t<>"):
         return None
     return text
+
+
+_iso: tuple[int, str] = (-1, "")
+
+
+def _iso_now() -> str:
+    """UTC now as the envelope's `received` (ISO 8601, second resolution), formatted once per second."""
+    global _iso
+    second = int(time.time())
+    if _iso[0] != second:
+        _iso = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return _iso[1]
 
 
 def _endpoint(addr: tuple[str, int]) -> str:

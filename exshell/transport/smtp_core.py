@@ -211,8 +211,9 @@ class DataStream:
         return await self.buffer.read(n)
 
 
-def _verbs(cls: type) -> dict[str, str]:
-    return {name[5:]: name for name in dir(cls) if name.startswith("smtp_")}
+def _verbs(cls: type) -> dict[str, Any]:
+    """VERB -> the class's `smtp_VERB` function (called with the session: no getattr per command)."""
+    return {name[5:]: getattr(cls, name) for name in dir(cls) if name.startswith("smtp_")}
 
 
 class SMTPProtocol(asyncio.Protocol):
@@ -220,7 +221,7 @@ class SMTPProtocol(asyncio.Protocol):
     override `greet`, `handle_exception`, `idle_timeout`, `tls_started` and `unrecognized`."""
 
     idle_seconds: float = 300.0
-    _verb_table: ClassVar[dict[type, dict[str, str]]] = {}
+    _verb_table: ClassVar[dict[type, dict[str, Any]]] = {}
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -303,14 +304,15 @@ class SMTPProtocol(asyncio.Protocol):
 
     async def _dispatch(self, line: bytes) -> None:
         verb_bytes, _, arg_bytes = line.partition(b" ")
+        arg_bytes = arg_bytes.strip()
         try:
             verb = verb_bytes.upper().decode("ascii")
-            arg = arg_bytes.strip().decode("ascii") if arg_bytes.strip() else None
+            arg = arg_bytes.decode("ascii") if arg_bytes else None
         except UnicodeDecodeError:  # RFC 5321 commands are ASCII (no SMTPUTF8 offered)
             await self.unrecognized(line)
             return
-        name = self.verbs.get(verb) if verb else None
-        if name is None:
+        handler = self.verbs.get(verb) if verb else None
+        if handler is None:
             await self.unrecognized(line)
             return
         # The idle timer is not re-armed per command (a cancel and a new TimerHandle each time): it checks,
@@ -321,7 +323,7 @@ class SMTPProtocol(asyncio.Protocol):
         try:
             if await self.refuse_command(verb, arg):
                 return
-            await getattr(self, name)(arg)
+            await handler(self, arg)
         except (asyncio.CancelledError, ConnectionError):
             raise
         except TLSSetupException as e:
@@ -359,11 +361,21 @@ class SMTPProtocol(asyncio.Protocol):
         (pipelining), then sent together with the replies after it."""
         if self._closed:  # after a closing reply (QUIT, a limit) nothing more is said
             return
-        data = status.encode("ascii", "replace") if isinstance(status, str) else status
-        self.pending += data + b"\r\n"
-        if self.input.has_line() and not self.hold_back_forbidden():
+        data = (status.encode("ascii", "replace") if isinstance(status, str) else status) + b"\r\n"
+        if b"\n" in self.input.data and not self.hold_back_forbidden():  # input.has_line(), inlined: every reply asks
+            self.pending += data
             return
-        await self.flush()
+        # flush(), inlined: one write per reply is the common case (a client that does not pipeline)
+        if self.transport is None:
+            self.pending.clear()
+            return
+        if self.pending:
+            self.pending += data
+            data = bytes(self.pending)
+            self.pending.clear()
+        self.transport.write(data)
+        if self._can_write is not None and not self._can_write.done():
+            await self._can_write
 
     def hold_back_forbidden(self) -> bool:
         """A reply the client waits for before sending more (354, 334, 220 STARTTLS) is never held back."""

@@ -70,14 +70,19 @@ class SecurityVerbs:
 
     # ------------------------------------------------------------------ what the verbs consult
     def ehlo_lines(self) -> list[str]:
-        return ehlo_extensions(self.index, self.decision.connector,  # type: ignore[attr-defined]
-                               starttls=self.tls_context is not None,  # type: ignore[attr-defined]
-                               tls_active=self.tls_active, authenticated=self.logon is not None)
+        # The keywords depend only on the connector (one configuration version) and these three facts: built
+        # once per combination and kept with the connector's SessionFacts.
+        key = (self.tls_context is not None, self.tls_active, self.logon is not None)  # type: ignore[attr-defined]
+        cache = self.facts.ehlo  # type: ignore[attr-defined]
+        lines = cache.get(key)
+        if lines is None:
+            lines = cache[key] = ehlo_extensions(self.index, self.decision.connector,  # type: ignore[attr-defined]
+                                                 starttls=key[0], tls_active=key[1], authenticated=key[2])
+        return lines
 
     async def refused_before_tls(self, verb: str) -> bool:
         """RequireTLS: True (after answering) when `verb` must wait for STARTTLS."""
-        c = self.decision.connector  # type: ignore[attr-defined]
-        if getattr(c, "require_tls", False) and not self.tls_active and verb not in ALLOWED_BEFORE_TLS:
+        if self.facts.require_tls and not self.tls_active and verb not in ALLOWED_BEFORE_TLS:  # type: ignore[attr-defined]
             await self.reply(R.MUST_ISSUE_STARTTLS)  # type: ignore[attr-defined]
             return True
         return False
