@@ -7,10 +7,12 @@ interleaved run on loopback.
     .venv/bin/python bench/e2e.py [--messages 500] [--connections 10] [--repeats 3] [--no-postfix]
                                   [--compare before=../main]   # another checkout's exshell in the same run
 
-exshell runs as `exshell serve` does (engine + delivery service on one event loop, the engine announcing each
-spooled message to delivery, serve's default delivery settings and event loop (uvloop when installed), spool and
-queue state fsynced), configured through its own cmdlets (receive connector for 127.0.0.0/8, send connector to a smart
-host); Postfix is a private instance (bench/peers.py) with `relayhost` the same kind of smart host. Each relay
+exshell is the real `exshell serve` with its defaults (so the figures are what users run: since delivery got its
+own process, the engine announcing each spooled message to the delivery child through a pipe; uvloop when
+installed; INFO logs to <state>/logs; spool and queue state fsynced), configured through its own cmdlets (receive
+connector for 127.0.0.0/8, send connector to a smart host). A --compare checkout runs its own `exshell serve`
+with its own defaults (one whose serve has no --delivery option runs delivery on the engine's loop), with its own
+.venv's interpreter when it has one. Postfix is a private instance (bench/peers.py) with `relayhost` the same kind of smart host. Each relay
 has its own counting smart host (aiosmtpd, no disk) on 127.0.0.2. The client sends over persistent connections
 (aiosmtplib). End-to-end rate = messages / (first send → last arrival at the smart host); accept rate =
 messages / (first send → last 250). Bounded: --messages (max 20,000), --repeats (max 10), --timeout per run.
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,33 +40,22 @@ from peers import HOST, NEXT_HOP, free_port, read_counter, stop, wait_port  # no
 BODY = b"Subject: bench\r\nFrom: scanner@contoso.com\r\n\r\n" + (b"x" * 62 + b"\r\n") * 16  # ~1 KiB
 
 
-# --------------------------------------------------------------------------- servers (subprocess roles)
+# --------------------------------------------------------------------------- servers
 
 
-def serve_relay(state: str) -> None:
-    from exshell.store import open_store
-    from exshell.transport.delivery.service import DeliveryService
-    from exshell.transport.engine import Engine
-
-    async def run() -> None:
-        store = open_store(state)
-        engine = Engine(state, "EX01", store=store)
-        service = DeliveryService(state, store, "EX01")  # exshell serve's defaults
-        engine.on_spooled = service.notify  # as exshell serve wires them: delivery starts per spooled message
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await engine.start()
-        await service.start()
-        await stop.wait()
-        await engine.stop(2.0)
-        await service.stop(2.0)
-
-    try:  # exshell serve's default event loop (--event-loop uvloop) when it is installed
-        import uvloop
-    except ImportError:
-        asyncio.run(run())
-    else:
-        uvloop.run(run())
+def serve_command(checkout: Path | None) -> tuple[list[str], str]:
+    """How to start a checkout's `exshell serve` (this one's when None), and how it delivers by default."""
+    python = sys.executable
+    if checkout is not None and (checkout / ".venv" / "bin" / "python").exists():
+        python = str(checkout / ".venv" / "bin" / "python")
+    argv = [python, "-m", "exshell.transport.cli"]
+    env = dict(os.environ, PYTHONPATH=str(checkout)) if checkout is not None else None
+    shown = subprocess.run(argv + ["--help"], capture_output=True, text=True, timeout=60, env=env,
+                           cwd=checkout or ROOT)
+    if shown.returncode != 0:
+        raise SystemExit(f"{checkout or ROOT}: exshell serve --help failed:\n{shown.stderr}")
+    mode = "delivery process" if "--delivery" in shown.stdout else "delivery on the engine's loop"
+    return argv, mode
 
 
 def configure_relay(state: Path, port: int, smart_host: str) -> None:
@@ -137,6 +127,7 @@ class Relay:
         self.counter = str(work / f"{name}-arrived")
         self.procs: list[subprocess.Popen[bytes]] = []
         self.postfix: peers.Postfix | None = None
+        self.mode = ""
 
     def start(self) -> None:
         self.procs.append(peers.start_role("counting-sink", self.sink_port, self.counter, host=NEXT_HOP))
@@ -147,12 +138,20 @@ class Relay:
         state = self.work / f"relay-{self.name}"
         configure_relay(state, self.port, f"[{NEXT_HOP}]:{self.sink_port}")
         env = dict(os.environ)
+        env.pop("EXSHELL_STORE", None)
         if self.checkout is not None:
             env["PYTHONPATH"] = str(self.checkout)  # ahead of this checkout's editable install
-        proc = subprocess.Popen([sys.executable, __file__, "--role", "relay", "--state", str(state)],
-                                stderr=subprocess.DEVNULL, env=env, cwd=self.checkout or ROOT)
+        argv, self.mode = serve_command(self.checkout)
+        proc = subprocess.Popen(argv + ["--state", str(state), "--server", "EX01"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=self.checkout or ROOT)
         self.procs.append(proc)
         wait_port(self.port, proc)
+        heartbeat = state / "queue" / "engine.json"  # delivery is up (a child starts after the listeners)
+        deadline = time.monotonic() + 30
+        while not heartbeat.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: delivery did not start")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -192,12 +191,7 @@ def main() -> int:
     p.add_argument("--no-postfix", action="store_true")
     p.add_argument("--compare", action="append", default=[], metavar="NAME=CHECKOUT",
                    help="also relay with another checkout's exshell (same setup), e.g. before=../main")
-    p.add_argument("--role", choices=["bench", "relay"], default="bench", help=argparse.SUPPRESS)
-    p.add_argument("--state", help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.role == "relay":
-        serve_relay(args.state)
-        return 0
     args.messages = max(1, min(args.messages, 20_000))
     args.connections = max(1, min(args.connections, 50))
     args.repeats = max(1, min(args.repeats, 10))
@@ -232,6 +226,9 @@ def main() -> int:
                 relay.stop()
     print(f"messages={args.messages} connections={args.connections} (1 KiB, fsync, loopback), "
           f"median of {args.repeats} interleaved repeats, msgs/s")
+    for relay in relays:
+        if relay.mode:
+            print(f"{relay.name}: exshell serve, {relay.mode}")
     if why_no_postfix:
         print(f"Postfix: {why_no_postfix}")
     med = {k: statistics.median(v) for k, v in rates.items()}

@@ -95,6 +95,15 @@ PRELOAD = (
 )
 
 
+def preload() -> None:
+    """Import what the engine and delivery import lazily, while still root (see PRELOAD)."""
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 class ServiceHooks:
     def __init__(self, engine: Any, *, account: Account | None = None, reuse_port: bool = False,
                  reopen_logs: Callable[[], None] | None = None, notifier: Notifier | None = None,
@@ -127,11 +136,7 @@ class ServiceHooks:
         # As root: the imports the engine will need (after the drop the interpreter's files may be unreadable),
         # the configuration (its first read may create store files), then the whole state folder handed to the
         # user, so everything created so far is the user's too.
-        for name in PRELOAD:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass
+        preload()
         bindings = self.engine.current_bindings()
         hand_over(self.engine.state_dir, account)
         for key in desired_listeners(bindings):

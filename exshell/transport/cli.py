@@ -4,6 +4,10 @@ Logs go to stderr (the journal under systemd) and to `<state>/logs/transport.log
 accepting, lets transactions in progress finish (at most 10 s), answers idle sessions `421 4.3.2` and exits 0;
 SIGHUP re-reads the configuration and reopens the log files (exshell.service.lifecycle).
 
+Delivery runs in a child process by default (`--delivery process`: exshell.service.delivery_process), so the
+engine and delivery use two cores; `--delivery inline` keeps it on the engine's event loop (the default with
+`--metrics`, whose delivery counters live in the engine's process).
+
 `--workers N` runs N engine processes on the same bindings (SO_REUSEPORT: the kernel spreads connections
 between them), because one asyncio process is held to one core; `--workers auto` runs one per core. Each
 worker enforces the connection limits
@@ -21,7 +25,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,6 +35,10 @@ from exshell.service.logs import configure as configure_logging
 from exshell.service.logs import reopen as reopen_logs
 from exshell.app import default_server_name as host_default, server_for_store
 from exshell.shell.runner import resolve_state
+
+if TYPE_CHECKING:
+    from exshell.service.delivery_process import Announcer, DeliveryChild
+    from exshell.transport.delivery.service import DeliveryService
 
 
 def default_server_name(state: str | None = None, store: Any = None) -> str:
@@ -84,7 +92,8 @@ class ServeOptions:
     log: LogSettings = field(default_factory=LogSettings)
     workers: int = 1
     worker: int | None = None
-    no_delivery: bool = False
+    delivery: str = "process"  # process | inline | none (DELIVERY_MODES)
+    role: str = "serve"  # serve | delivery (the delivery child: exshell.service.delivery_process)
     event_loop: str = "uvloop"
     metrics: tuple[str, int] | None = None
     user: str | None = None
@@ -93,6 +102,7 @@ class ServeOptions:
 
 
 MAX_WORKERS = 64
+DELIVERY_MODES = ("process", "inline", "none")
 
 
 class _Workers(click.ParamType):
@@ -159,8 +169,13 @@ def _levels(_ctx: Any, _param: Any, values: tuple[str, ...]) -> tuple[str, dict[
 @click.option("--workers", type=_Workers(), default="1", show_default=True,
               help="Engine processes sharing the bindings (SO_REUSEPORT); auto: one per core. Each enforces the "
                    "connection limits on its own share (README).")
+@click.option("--delivery", "delivery", type=click.Choice(DELIVERY_MODES), default=None,
+              help="process (default): delivery runs in a child process of its own, so engine and delivery use two "
+                   "cores; inline: on the engine's event loop (the default with --metrics, which counts delivery in "
+                   "the engine's process); none: receive and queue only.")
 @click.option("--no-delivery", is_flag=True,
-              help="Receive and queue only; run delivery elsewhere (python -m exshell.transport.delivery.service).")
+              help="Receive and queue only (--delivery none); run delivery elsewhere "
+                   "(python -m exshell.transport.delivery.service).")
 @click.option("--event-loop", type=click.Choice(["uvloop", "asyncio"]), default="uvloop", show_default=True,
               help="uvloop when installed; asyncio is the standard library's.")
 @click.option("--metrics", "metrics", default=None, metavar="HOST:PORT", callback=_metrics_address,
@@ -183,16 +198,20 @@ def _levels(_ctx: Any, _param: Any, values: tuple[str, ...]) -> tuple[str, dict[
 @click.option("--stop-grace", type=float, default=10.0, hidden=True)
 @click.option("--spool-threads", type=int, default=None, hidden=True)  # bench lever
 @click.option("--worker", type=int, default=None, hidden=True)  # set by the supervisor
+@click.option("--role", type=click.Choice(["serve", "delivery"]), default="serve", hidden=True)  # the delivery child
 @click.pass_context
-def serve_command(ctx: click.Context, state: str | None, store: str | None, server: str | None, workers: int, no_delivery: bool,
-                  event_loop: str, metrics: tuple[str, int] | None, user: str | None,
-                  levels: tuple[str, dict[str, str]], log_target: str, log_format: str, log_rotate: str,
-                  log_max_size: str, log_keep: int, stop_grace: float, spool_threads: int | None,
-                  worker: int | None) -> int:
+def serve_command(ctx: click.Context, state: str | None, store: str | None, server: str | None, workers: int,
+                  delivery: str | None, no_delivery: bool, event_loop: str, metrics: tuple[str, int] | None,
+                  user: str | None, levels: tuple[str, dict[str, str]], log_target: str, log_format: str,
+                  log_rotate: str, log_max_size: str, log_keep: int, stop_grace: float, spool_threads: int | None,
+                  worker: int | None, role: str) -> int:
     """Run the SMTP engine: every enabled receive connector of this server, with delivery.
 
-    SIGTERM/SIGINT stop accepting, let transactions in progress finish and exit 0; SIGHUP re-reads the
-    configuration now, retries bindings that could not be opened and reopens the log files. Under systemd
+    Delivery runs in a process of its own (two cores), started once the listeners are up and restarted (after 1 s,
+    up to 30 s) if it dies; nothing accepted is lost meanwhile (the spool is the truth).
+    SIGTERM/SIGINT stop accepting, let transactions in progress finish, then stop delivery, and exit 0 (1 when
+    delivery was down at stop); SIGHUP re-reads the configuration now, retries bindings that could not be opened
+    and reopens the log files (both processes'). Under systemd
     (Type=notify) it reports READY/RELOADING/STOPPING and keeps the watchdog fed; sockets passed by socket
     activation are served. Exits 2 when no binding can be opened.
     """
@@ -202,8 +221,17 @@ def serve_command(ctx: click.Context, state: str | None, store: str | None, serv
     server = server or (parent or {}).get("server")
     store = store or (parent or {}).get("store")
     level, components = levels
+    if no_delivery:
+        if delivery not in (None, "none"):
+            raise click.UsageError(f"--no-delivery and --delivery {delivery} contradict each other")
+        delivery = "none"
+    if delivery == "process" and metrics is not None:
+        raise click.UsageError("--metrics counts delivery in the engine's process: use it with --delivery inline "
+                               "(its default) or --delivery none")
+    if delivery is None:
+        delivery = "inline" if metrics is not None else "process"
     opts = ServeOptions(
-        state=state, server=server, store=store, workers=workers, worker=worker, no_delivery=no_delivery,
+        state=state, server=server, store=store, workers=workers, worker=worker, delivery=delivery, role=role,
         event_loop=event_loop, metrics=metrics, user=user, stop_grace=stop_grace, spool_threads=spool_threads,
         log=LogSettings(level=level, components=components, target=log_target, fmt=log_format,
                         rotate=log_rotate, max_bytes=_size(log_max_size), keep=log_keep),
@@ -211,20 +239,33 @@ def serve_command(ctx: click.Context, state: str | None, store: str | None, serv
     return _serve(opts)
 
 
-def _worker_argv(o: ServeOptions) -> list[str]:
-    """The command line of a worker process (`--workers N`): the same options, spelled out."""
-    argv = ["--state", o.state, "--workers", str(o.workers), "--event-loop", o.event_loop,
-            "--stop-grace", str(o.stop_grace),
-            "--log-level", o.log.level, "--log-target", o.log.target, "--log-format", o.log.fmt,
+def _log_argv(o: ServeOptions) -> list[str]:
+    """serve's log options, spelled out for a worker or the delivery child (same handlers, levels, rotation)."""
+    argv = ["--log-level", o.log.level, "--log-target", o.log.target, "--log-format", o.log.fmt,
             "--log-rotate", o.log.rotate, "--log-max-size", str(o.log.max_bytes), "--log-keep", str(o.log.keep)]
     for logger, level in o.log.components.items():
         argv += ["--log-level", f"{logger}={level}"]
+    return argv
+
+
+def _child_env(o: ServeOptions) -> dict[str, str]:
+    """A worker's or the delivery child's environment: the store's address in EXSHELL_STORE, never on the
+    command line (a PostgreSQL URL may hold a password, and every local user can read a command line)."""
+    env = dict(os.environ)
+    env.pop("EXSHELL_STORE", None)
+    if o.store:
+        env["EXSHELL_STORE"] = o.store
+    return env
+
+
+def _worker_argv(o: ServeOptions) -> list[str]:
+    """The command line of a worker process (`--workers N`): the same options, spelled out. With delivery in a
+    process, the supervisor runs it and the workers announce to it (EXSHELL_DELIVERY_FD); inline, worker 0 runs
+    it."""
+    argv = ["--state", o.state, "--workers", str(o.workers), "--event-loop", o.event_loop,
+            "--stop-grace", str(o.stop_grace), "--delivery", o.delivery, *_log_argv(o)]
     if o.server:
         argv += ["--server", o.server]
-    if o.store:
-        argv += ["--store", o.store]
-    if o.no_delivery:
-        argv.append("--no-delivery")
     if o.user:
         argv += ["--user", o.user]
     if o.spool_threads is not None:
@@ -234,6 +275,7 @@ def _worker_argv(o: ServeOptions) -> list[str]:
 
 async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
     # Lazy: the engine loads when serve runs, not when the click group is built (--help, the REPL).
+    from exshell.service.delivery_process import Announcer, DeliveryChild, child_argv
     from exshell.service.lifecycle import ServiceHooks
     from exshell.transport.delivery.service import DeliveryService
     from exshell.transport.engine import Engine
@@ -251,13 +293,37 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
     server = o.server or default_server_name(o.state, store)
     engine = Engine(o.state, server, store=store, store_spec=o.store, spool_threads=o.spool_threads,
                     worker=worker, workers=o.workers)
+    # Delivery runs once per server. --delivery process: a child process the single engine starts below, or
+    # the --workers supervisor (every worker announces to it through the pipe it inherited); inline: on the
+    # loop of the only engine, or of worker 0 (the others' messages reach it through the spool, which it polls).
+    child: DeliveryChild | None = None
+    announcer: Announcer | None = None
+    delivery: DeliveryService | None = None
+    inherited_pipe = os.environ.pop("EXSHELL_DELIVERY_FD", "")
+    if o.delivery == "process" and o.worker is None:
+        child = DeliveryChild(child_argv(sys.executable, o.state, server, _log_argv(o), o.event_loop),
+                              _child_env(o))
+        announcer = Announcer(child.write_fd)
+    elif o.delivery == "process" and inherited_pipe.isdigit():
+        announcer = Announcer(int(inherited_pipe))
+    elif o.delivery == "inline" and worker == 0:
+        delivery = DeliveryService(o.state, engine.store, server)
+    if announcer is not None:
+        engine.on_spooled = announcer
+    elif delivery is not None:
+        engine.on_spooled = delivery.notify
+    if child is not None:
+        reopen = hooks_args.get("reopen_logs")
+        running_child = child
+
+        def reopen_and_forward() -> None:  # SIGHUP: the child reopens its log files too
+            if reopen is not None:
+                reopen()
+            running_child.forward(signal.SIGHUP)
+
+        hooks_args = dict(hooks_args, reopen_logs=reopen_and_forward)
     hooks = ServiceHooks(engine, reuse_port=o.workers > 1, **hooks_args)
     hooks.before_start()  # socket activation; as root with --user: bind, then drop (no client byte read yet)
-    # Delivery runs once per server: in the only engine, or in worker 0 of several (the others' messages
-    # reach it through the shared spool, which it polls).
-    delivery = DeliveryService(o.state, engine.store, server) if worker == 0 and not o.no_delivery else None
-    if delivery is not None:
-        engine.on_spooled = delivery.notify
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -283,6 +349,23 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
         shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         write_serve_info(Path(o.state), metrics=shown, server=server)
         logging.getLogger("exshell.service").info("metrics on http://%s/metrics", shown)
+    watch: asyncio.Task[None] | None = None
+    if child is not None:
+        # After the privilege drop and with the listeners up: the child is the user from its first instruction.
+        try:
+            child.start()
+        except OSError as e:
+            # E.g. as root with --user and an interpreter the user cannot run (a venv under /root): delivery
+            # still happens, on the engine's loop.
+            logging.getLogger("exshell.service").error(
+                "the delivery process cannot be started (%s); delivery runs inline, in the engine's process", e)
+            child.stop()
+            child = None
+            delivery = DeliveryService(o.state, engine.store, server)
+            assert announcer is not None
+            announcer.redirect = delivery.notify
+        else:
+            watch = loop.create_task(_watch_child(child))
     if delivery is not None:
         await delivery.start()
     agent = None
@@ -301,40 +384,67 @@ async def _run(o: ServeOptions, hooks_args: dict[str, Any]) -> int:
     await engine.stop(o.stop_grace)
     if agent is not None:
         await loop.run_in_executor(None, agent.stop)
+    code = 0
+    if watch is not None:
+        watch.cancel()
+    if child is not None and not await loop.run_in_executor(None, child.stop):
+        code = 1  # it had died, or did not stop cleanly: logged
     if delivery is not None:
         await delivery.stop()
     engine.close_store()
     if store is not None:
         store.close()
-    return 0
+    return code
+
+
+async def _watch_child(child: DeliveryChild) -> None:
+    """Notice a delivery child that died and restart it (DeliveryChild.poll: the back-off)."""
+    while True:
+        await asyncio.sleep(0.5)
+        child.poll()
 
 
 def _supervise(o: ServeOptions) -> int:
     """Run `--workers N` engine processes; forward SIGTERM/SIGINT (and SIGHUP); exit 0 when all stopped cleanly.
     A worker that dies is started again (bounded: at most 5 restarts a minute), so one crash never stops the
-    relay. Sockets from socket activation are passed on to every worker."""
+    relay. Sockets from socket activation are passed on to every worker.
+
+    With `--delivery process` the supervisor runs the delivery child too (one per server, and it outlives any
+    worker's restart); every worker inherits the write end of its pipe. It is stopped after the last worker."""
     import subprocess
     import time
 
     # Lazy: only serve hands sockets and readiness to systemd.
     from exshell.service import activation
+    from exshell.service.delivery_process import DeliveryChild, child_argv
     from exshell.service.notify import Notifier
 
     log = logging.getLogger("exshell.transport")
     base = [sys.executable, "-m", "exshell.transport.cli"] + _worker_argv(o)
     inherited = activation.listen_fds()
     fds = tuple(sock.fileno() for sock in inherited)
-    env = dict(os.environ, EXSHELL_LISTEN_FDS=",".join(map(str, fds))) if fds else None
+    env = _child_env(o)
+    if fds:
+        env["EXSHELL_LISTEN_FDS"] = ",".join(map(str, fds))
     notifier = Notifier()
+    delivery = None
+    if o.delivery == "process":
+        # Started as root when serve is (it drops to --user itself, as each worker does).
+        delivery = DeliveryChild(child_argv(sys.executable, o.state, o.server, _log_argv(o), o.event_loop, o.user),
+                                 _child_env(o))
+        env["EXSHELL_DELIVERY_FD"] = str(delivery.write_fd)
+        fds += (delivery.write_fd,)
 
     def spawn(i: int) -> subprocess.Popen[bytes]:
         # The workers report to us, not to systemd (NotifyAccess=main): they don't see NOTIFY_SOCKET.
-        child_env = dict(env or os.environ)
+        child_env = dict(env)
         for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
             child_env.pop(name, None)
         return subprocess.Popen(base + ["--worker", str(i)], pass_fds=fds, env=child_env)
 
     procs = {i: spawn(i) for i in range(o.workers)}
+    if delivery is not None:
+        delivery.start_or_retry()
     notifier.ready(f"{o.workers} engine workers started")
     stopping = False
 
@@ -346,6 +456,8 @@ def _supervise(o: ServeOptions) -> int:
         for p in procs.values():
             if p.poll() is None:
                 p.send_signal(signum)
+        if signum == signal.SIGHUP and delivery is not None:
+            delivery.forward(signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -378,13 +490,16 @@ def _supervise(o: ServeOptions) -> int:
             alive = True
         if not alive:
             break
+        if delivery is not None:
+            delivery.poll()
         if beat and time.monotonic() - last_beat >= beat:
             notifier.watchdog()
             last_beat = time.monotonic()
         time.sleep(0.2)
+    delivery_clean = delivery is None or delivery.stop()
     if any(p.returncode == 2 for p in procs.values()):
         return 2
-    return 0 if all(p.returncode == 0 for p in procs.values()) and len(restarts) <= 5 else 1
+    return 0 if all(p.returncode == 0 for p in procs.values()) and len(restarts) <= 5 and delivery_clean else 1
 
 
 def _run_loop(main: Any, kind: str) -> int:
@@ -439,6 +554,8 @@ def _serve(o: ServeOptions) -> int:
     except OSError as e:
         print(f"exshell serve: cannot use the state folder {o.state}: {e.strerror}", file=sys.stderr)
         return 1
+    if o.role == "delivery":
+        return _delivery_child(o, account, handlers)
     if o.workers > 1 and o.worker is None:
         return _supervise(o)
     hooks_args: dict[str, Any] = {"account": account, "reopen_logs": lambda: reopen_logs(handlers),
@@ -457,6 +574,32 @@ def _serve(o: ServeOptions) -> int:
                 f.write(traceback.format_exc())
         except OSError:
             pass
+        return 1
+
+
+def _delivery_child(o: ServeOptions, account: Any, handlers: list[logging.Handler]) -> int:
+    """The delivery process `exshell serve` starts (exshell.service.delivery_process). Started as root by the
+    `--workers` supervisor, it becomes the --user account before it opens anything."""
+    from exshell.service.delivery_process import run_child  # lazy: the child only
+
+    log = logging.getLogger("exshell.transport.delivery")
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload while it starts must not kill it (run_child handles it)
+    if account is not None and os.geteuid() == 0:
+        from exshell.service.lifecycle import preload
+        from exshell.service.privileges import drop_to, hand_over
+
+        preload()
+        for name in ("exshell.app", "exshell.config", "exshell.store"):  # run_child's own lazy imports
+            __import__(name)
+        hand_over(Path(o.state), account)
+        drop_to(account)
+    try:
+        return _run_loop(run_child(o.state, o.server, o.store, lambda: reopen_logs(handlers)), o.event_loop)
+    except KeyboardInterrupt:
+        return 0
+    except Exception as e:  # one line; the traceback at --log-level delivery=DEBUG
+        log.error("exshell serve: the delivery process failed: %s", e)
+        log.debug("the delivery process failed", exc_info=True)
         return 1
 
 
