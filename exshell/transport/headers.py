@@ -192,10 +192,12 @@ def stamp(data: bytes, ctx: StampContext, directory: Directory | None = None) ->
 
 
 def stamp_head(fields: list[bytes], body_head: bytes, ctx: StampContext,
-               directory: Directory | None = None) -> StampResult:
+               directory: Directory | None = None, names: list[bytes] | None = None) -> StampResult:
     """The stamped header block (without the separator line) from the received fields (CRLF kept) and the
-    start of the body (for the content score). `ctx.add_message_id` adds the Message-ID a message lacked."""
-    names = [_name(f) for f in fields]  # once: the firewall, the sender and the content score all need them
+    start of the body (for the content score). `ctx.add_message_id` adds the Message-ID a message lacked.
+    `names`: the fields' names (`_name`), when the caller has them already (the DATA reader does)."""
+    if names is None:  # once: the firewall, the sender and the content score all need them
+        names = [_name(f) for f in fields]
     fields, names, removed = _firewall(fields, names, ctx.rights)
     resolved = None
     if (RIGHT_AUTH_FLAG in ctx.rights or ctx.auth_mechanism) and directory is not None:

@@ -239,6 +239,7 @@ class PolicyIndex:
         self._facts = {id(c): ConnectorFacts.of(c) for c in self.connectors}
         self._granted: dict[int, frozenset[str]] = {}  # id(a dict in _rights) -> its granted right names
         self._domains: dict[str, Any] = {}  # domain -> its accepted domain (or None): pure, bounded
+        self._accepted: dict[tuple[Any, ...], Decision] = {}  # see accepted_decision: pure, bounded
         # What the index's users derive from one version once, e.g. session.SessionFacts per connector id;
         # it lives and dies with the version, so a reload never serves stale facts.
         self.derived: dict[Any, Any] = {}
@@ -394,6 +395,19 @@ class PolicyIndex:
         got = self._granted.get(id(rights))
         return got if got is not None else frozenset(r for r, g in rights.items() if g.granted)
 
+    def accepted_decision(self, key: tuple[Any, ...], make: Callable[[], Decision]) -> Decision:
+        """An accepted step's Decision, built once per `key`. `decide` keys it by everything the accepted
+        Decision holds (connector, principal, rights, parsed path by identity: the cached Decision keeps the
+        path alive, so its id is not reused; the banner's second at connect) and nothing only a refusal reads
+        (sizes, counts). Decision is immutable, so sessions share it; building one cost ~3 us (a frozen
+        dataclass sets each of its ten fields through object.__setattr__), four times per message."""
+        got = self._accepted.get(key)
+        if got is None:
+            if len(self._accepted) > 65536:  # paths come from clients: keep the cache bounded
+                self._accepted.clear()
+            got = self._accepted[key] = make()
+        return got
+
     # ---- domains
     def accepted_domain(self, domain: str) -> Any:
         if not domain or domain.startswith("["):
@@ -499,7 +513,12 @@ def decide(
             where = f" (RemoteIPRanges entry {sel.matched_range})" if sel.matched_range is not None else ""
             return f"{_host(remote_ip)} connected to {_endpoint(local)} is served by {ident}{where} as {who}"
 
-        return Decision(c, losers, who, rights, "accept", index.greeting(c), served, step)
+        if explain:
+            return Decision(c, losers, who, rights, "accept", index.greeting(c), served, step)
+        now = rfc2822_now()  # the banner carries the time: one Decision per second and client
+        return index.accepted_decision(
+            ("connect", local, remote_ip, who, id(rights), now),
+            lambda: Decision(c, losers, who, rights, "accept", index.greeting(c, now), served, step))
 
     max_size = facts.max_size
     size_exceeded = size is not None and max_size is not None and size > max_size
@@ -526,16 +545,17 @@ def decide(
                 return refuse("reject", R.CANNOT_SEND_AS,
                               f"{who} may send only as its own addresses and lacks {RIGHT_ANY_SENDER} on {ident}: "
                               f"<{path.address}> is not one of them", path)
-            return Decision(c, losers, who, rights, "accept", R.SENDER_OK,
-                            lambda: f"{who} may submit on {ident} as <{path.address}>", step, 0.0, path)
+            return _accept(index, explain, ("mail-auth", id(c), who, id(rights), id(path)), lambda: Decision(
+                c, losers, who, rights, "accept", R.SENDER_OK,
+                lambda: f"{who} may submit on {ident} as <{path.address}>", step, 0.0, path))
         if not path.null and path.domain and index.is_authoritative(path.domain) \
                 and not _has(rights, RIGHT_AUTHORITATIVE_SENDER):
             reply = R.ANONYMOUS_CANNOT_SEND_AS if who == perms.ANONYMOUS else R.CANNOT_SEND_AS
             return refuse("reject", reply,
                           f"sender domain {path.domain} is an authoritative accepted domain and {who} lacks "
                           f"{RIGHT_AUTHORITATIVE_SENDER} on {ident}", path)
-        return Decision(c, losers, who, rights, "accept", R.SENDER_OK, lambda: f"{who} may submit on {ident}",
-                        step, 0.0, path)
+        return _accept(index, explain, ("mail", id(c), who, id(rights), id(path)), lambda: Decision(
+            c, losers, who, rights, "accept", R.SENDER_OK, lambda: f"{who} may submit on {ident}", step, 0.0, path))
 
     if step == "rcpt":
         try:
@@ -573,7 +593,8 @@ def decide(
                 return f"relay to {', '.join(foreign)} allowed: {who} holds {RIGHT_ANY_RECIPIENT} on {ident}"
             return f"{', '.join(domains)} {'is an' if len(domains) == 1 else 'are'} accepted domain(s): not relay"
 
-        return Decision(c, losers, who, rights, "accept", R.RECIPIENT_OK, why, step, 0.0, path)
+        return _accept(index, explain, ("rcpt", id(c), who, id(rights), id(path)),
+                       lambda: Decision(c, losers, who, rights, "accept", R.RECIPIENT_OK, why, step, 0.0, path))
 
     # data_end
     if size_exceeded and not _has(rights, RIGHT_BYPASS_SIZE):
@@ -588,7 +609,13 @@ def decide(
         return refuse("reject", R.CANNOT_SEND_AS,
                       f"the header From <{header_from}> is not an address of {who}, which lacks {RIGHT_ANY_SENDER} "
                       f"on {ident}")
-    return Decision(c, losers, who, rights, "accept", R.QUEUED, lambda: f"message accepted on {ident}", step)
+    return _accept(index, explain, ("data_end", id(c), who, id(rights)), lambda: Decision(
+        c, losers, who, rights, "accept", R.QUEUED, lambda: f"message accepted on {ident}", step))
+
+
+def _accept(index: PolicyIndex, explain: bool, key: tuple[Any, ...], make: Callable[[], Decision]) -> Decision:
+    """An accepted step's Decision: shared through the index, except when explaining (it lists the losers)."""
+    return make() if explain else index.accepted_decision(key, make)
 
 
 def _has(rights: Mapping[str, Any], right: str) -> bool:

@@ -17,7 +17,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
 from exshell.transport import metrics
 from exshell.transport import limits as L
@@ -160,14 +160,13 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         super().__init__(asyncio.get_running_loop())
         self.hostname = self.index.server_fqdn
 
-    async def refuse_command(self, verb: str, arg: str | None) -> bool:
+    def command_refusal(self, verb: str, arg: str | None) -> str | None:
         # A bare CR inside a command line is refused before any verb sees it: it would otherwise reach the
         # Received header (EHLO) and become a line end on the way out (header smuggling).
         if arg is not None and "\r" in arg:
             self._plog("<", arg.replace("\r", "\\r"), "")
-            await self.reply(R.BARE_CR)
-            return True
-        return False
+            return str(R.BARE_CR)
+        return None
 
     # ------------------------------------------------------------------ connection
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -249,7 +248,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         if self._refused:
             return
         self._last_rx = self.loop.time()  # any bytes count as activity, not only whole commands
-        super().data_received(data)
+        self.input.feed(data)  # what SMTPProtocol.data_received does, without the extra call per read
 
     def eof_received(self) -> bool | None:
         if self._refused:
@@ -313,8 +312,10 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             self.close()  # commands still buffered are not read, as after QUIT
             return
         # RFC 2920 pipelining: the core holds this reply while the client's next command is already buffered
-        # and sends the group in one write (smtp_core.SMTPProtocol.push).
-        await super().push(status)
+        # and sends the group in one write (smtp_core.SMTPProtocol.queue_reply).
+        waiter = self.queue_reply((text.encode("ascii", "replace") if isinstance(status, str) else status) + b"\r\n")
+        if waiter is not None:
+            await waiter
 
     def hold_back_forbidden(self) -> bool:
         return self._in_data  # the 354 (and a reply inside DATA) goes out at once
@@ -327,8 +328,9 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         self.pending += f"{reply}\r\n".encode("ascii")
         self.close()
 
-    async def reply(self, reply: R.Reply) -> None:
-        await self.push(str(reply))
+    def reply(self, reply: R.Reply) -> Coroutine[Any, Any, None]:
+        """`await self.reply(R.X)`: push's coroutine itself (no second coroutine wrapped around it)."""
+        return self.push(str(reply))
 
     async def push_lines(self, code: int, lines: list[str]) -> None:
         """A multi-line reply in one write (fewer syscalls and one drain, RFC 5321 §4.2.1)."""
@@ -375,6 +377,12 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
             self._plog("<", verb if not arg else f"{verb} {arg}", "")
 
     # ------------------------------------------------------------------ verbs
+    def _gated(self) -> bool:
+        """Whether RequireTLS or a missing HELO may refuse a mail verb: the two coroutines that answer are
+        created only then, not on every MAIL, RCPT and DATA."""
+        assert self.facts is not None
+        return not self.session.host_name or (self.facts.require_tls and not self.tls_active)
+
     async def check_helo_needed(self, helo: str = "HELO") -> bool:
         assert self.session is not None
         if not self.session.host_name:
@@ -453,7 +461,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
 
     async def smtp_MAIL(self, arg: str | None) -> None:
         self._log_in("MAIL", arg)
-        if await self.refused_before_tls("MAIL") or await self.check_helo_needed():
+        if self._gated() and (await self.refused_before_tls("MAIL") or await self.check_helo_needed()):
             return
         if self._mail_given:
             await self.reply(R.BAD_SEQUENCE_MAIL)
@@ -509,7 +517,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
 
     async def smtp_RCPT(self, arg: str | None) -> None:
         self._log_in("RCPT", arg)
-        if await self.refused_before_tls("RCPT") or await self.check_helo_needed():
+        if self._gated() and (await self.refused_before_tls("RCPT") or await self.check_helo_needed()):
             return
         if not self._mail_given:
             await self.reply(R.BAD_SEQUENCE_RCPT)
@@ -535,7 +543,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
 
     async def smtp_DATA(self, arg: str | None) -> None:
         self._log_in("DATA", arg)
-        if await self.refused_before_tls("DATA") or await self.check_helo_needed():
+        if self._gated() and (await self.refused_before_tls("DATA") or await self.check_helo_needed()):
             return
         assert self.envelope is not None and self.decision is not None and self.facts is not None
         if not self._mail_given:
@@ -659,6 +667,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
                 add_message_id=None if own else message_id,
             ),
             self.ctx.directory if self.ctx.directory is not None else self.index.directory,
+            [f.name for f in msg.fields],  # named once by the DATA reader
         )
         body = msg.body if msg.body is not None else b""
         if not msg.body_size:

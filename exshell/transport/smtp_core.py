@@ -321,7 +321,9 @@ class SMTPProtocol(asyncio.Protocol):
         if self._timer is None:
             self.reset_timeout()
         try:
-            if await self.refuse_command(verb, arg):
+            refusal = self.command_refusal(verb, arg)
+            if refusal is not None:
+                await self.push(refusal)
                 return
             await handler(self, arg)
         except (asyncio.CancelledError, ConnectionError):
@@ -337,9 +339,10 @@ class SMTPProtocol(asyncio.Protocol):
     async def unrecognized(self, line: bytes) -> None:
         await self.push(str(R.UNRECOGNIZED_COMMAND))
 
-    async def refuse_command(self, verb: str, arg: str | None) -> bool:
-        """True (after answering) when a known verb's line must not reach the verb."""
-        return False
+    def command_refusal(self, verb: str, arg: str | None) -> str | None:
+        """The reply refusing a known verb's line before the verb sees it, or None (the verb runs). Not a
+        coroutine: it is asked for every command and almost always says None."""
+        return None
 
     # ---------------------------------------------------------------- hooks (the subclass overrides)
     async def greet(self) -> None:
@@ -359,23 +362,31 @@ class SMTPProtocol(asyncio.Protocol):
     async def push(self, status: str | bytes) -> None:
         """One reply line (without CRLF). Held back while the client's next command is already buffered
         (pipelining), then sent together with the replies after it."""
+        waiter = self.queue_reply((status.encode("ascii", "replace") if isinstance(status, str) else status)
+                                  + b"\r\n")
+        if waiter is not None:
+            await waiter
+
+    def queue_reply(self, line: bytes) -> asyncio.Future[None] | None:
+        """`push` without the coroutine (a subclass's push calls this, so a reply costs one coroutine, not
+        three): `line` (with its CRLF) is held back or written; returns what to await while the transport's
+        buffer is full, else None."""
         if self._closed:  # after a closing reply (QUIT, a limit) nothing more is said
-            return
-        data = (status.encode("ascii", "replace") if isinstance(status, str) else status) + b"\r\n"
+            return None
         if b"\n" in self.input.data and not self.hold_back_forbidden():  # input.has_line(), inlined: every reply asks
-            self.pending += data
-            return
+            self.pending += line
+            return None
         # flush(), inlined: one write per reply is the common case (a client that does not pipeline)
         if self.transport is None:
             self.pending.clear()
-            return
+            return None
         if self.pending:
-            self.pending += data
-            data = bytes(self.pending)
+            self.pending += line
+            line = bytes(self.pending)
             self.pending.clear()
-        self.transport.write(data)
-        if self._can_write is not None and not self._can_write.done():
-            await self._can_write
+        self.transport.write(line)
+        waiter = self._can_write
+        return waiter if waiter is not None and not waiter.done() else None
 
     def hold_back_forbidden(self) -> bool:
         """A reply the client waits for before sending more (354, 334, 220 STARTTLS) is never held back."""
