@@ -92,7 +92,17 @@ class SmartHostHandler:
     messages: list[Recorded] = field(default_factory=list)
     rcpt_reply: dict[str, str] = field(default_factory=dict)  # address → reply (e.g. '550 5.1.1 ...')
     data_reply: str | None = None
+    mail_reply: str | None = None  # e.g. '550 5.7.1 Sender refused'
+    mail_from: list[str] = field(default_factory=list)  # every MAIL FROM address, as sent
     delay: float = 0.0
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        self.mail_from.append(address)
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         reply = self.rcpt_reply.get(address.lower())

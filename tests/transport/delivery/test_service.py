@@ -171,6 +171,22 @@ def test_rejected_data_fails_every_accepted_recipient(shell: Shell, host: SmartH
     assert text.count("Remote Server returned '554 5.6.0 Content rejected'") == 2
 
 
+def test_a_refused_sender_fails_every_recipient_and_a_quoted_one_is_sent_as_it_was(shell: Shell,
+                                                                                   host: SmartHost) -> None:
+    host.handler.mail_reply = "550 5.7.1 Sender refused"
+    state = shell.state
+    with ServiceThread(state, shell.store):
+        spool_message(state, "scanner@contoso.com", ["bob@external.example", "carol@external.example"])
+        wait_until(lambda: maildir_messages(state, "scanner"), what="the NDR")
+        text = maildir_messages(state, "scanner")[0].get_payload()[0].get_content()
+        assert text.count("Remote Server returned '550 5.7.1 Sender refused'") == 2
+        host.handler.mail_reply = None
+        spool_message(state, '"john smith"@contoso.com', ["bob@external.example"], subject="quoted")
+        wait_until(lambda: host.messages, what="the message with a quoted local part")
+    assert host.handler.mail_from == ["scanner@contoso.com", '"john smith"@contoso.com']
+    assert host.messages[0].sender == '"john smith"@contoso.com'
+
+
 def test_no_ndr_for_null_sender(shell: Shell, host: SmartHost) -> None:
     host.handler.rcpt_reply["bob@external.example"] = "550 5.1.1 User unknown"
     state = shell.state
