@@ -287,15 +287,20 @@ class DeliveryService:
             self._wake.clear()
 
     async def run_once(self) -> None:
-        """One pass. Every pass loads a new configuration version if there is one. A full pass (every
-        `poll_interval`, or after `wake()`) also executes the shell's requests, lists the spool and looks at every
-        queued message for a due copy; the passes in between (a message announced by the engine, an attempt finished) pick up the announced
+        """One pass. A pass that routes (a full one, or one with announced messages) first loads a new
+        configuration version if there is one. A full pass (every `poll_interval`, or after `wake()`) also
+        executes the shell's requests, lists the spool and looks at every queued message for a due copy; the
+        passes in between (a message announced by the engine, an attempt finished) pick up the announced
         messages and start what is ready, so a busy relay never lists its spool per message."""
-        # Every pass, light ones too: a message is routed with a version at least as new as the one the engine
-        # accepted it under (a mailbox created just before is found). One small read when nothing changed.
-        self.refresh()
         now_mono = time.monotonic()
-        if now_mono >= self._full_pass_due:
+        full = now_mono >= self._full_pass_due
+        # Light passes too when they pick up: a message is routed with a version at least as new as the one the
+        # engine accepted it under (a mailbox created just before is found). One small read when nothing
+        # changed; a pass that only starts what finished attempts made room for reads nothing (the version is
+        # at most `poll_interval` old, as an attempt already under way would use it).
+        if full or self._arrived:
+            self.refresh()
+        if full:
             self._full_pass_due = now_mono + self.poll_interval
             await self._full_pass()
         arrived, self._arrived = self._arrived, []
