@@ -114,7 +114,7 @@ class InputBuffer:
             raise self.error
         if self.eof:
             raise asyncio.IncompleteReadError(bytes(self.data), None)
-        self._waiter = asyncio.get_running_loop().create_future()
+        self._waiter = self.protocol.loop.create_future()
         try:
             await self._waiter
         finally:
@@ -123,7 +123,8 @@ class InputBuffer:
     def _take(self, n: int) -> bytes:
         chunk = bytes(self.data[:n])
         del self.data[:n]
-        self._resume()
+        if self._paused:
+            self._resume()
         return chunk
 
     # ---- reads
@@ -176,9 +177,13 @@ class InputBuffer:
         and thrown away). Raises IncompleteReadError when the connection ends first."""
         too_long = False
         while True:
-            i = self.data.find(b"\n", 0, LINE_SCAN_LIMIT)
+            data = self.data
+            i = data.find(b"\n", 0, LINE_SCAN_LIMIT)
             if i >= 0:
-                line = self._take(i + 1).rstrip(b"\r\n")
+                line = bytes(data[:i]).rstrip(b"\r\n")  # _take(i + 1) without its line end, inlined
+                del data[:i + 1]
+                if self._paused:
+                    self._resume()
                 if too_long or len(line) > COMMAND_LIMIT:  # without the CRLF, as before (lenient by two)
                     return b"", True
                 return line, False
