@@ -49,7 +49,7 @@ PRELOAD = (
     "exshell.runtime.wildcard",
     "exshell.runtime.session",
     # third-party and standard library modules they reach
-    "aiosmtplib",
+    "exshell.transport.delivery.smtp_wire",
     "tomlkit",
     "tomllib",
     "dns.resolver",

@@ -1,7 +1,8 @@
 """The package uses its dependencies through their public API only (issue 13): no access to a private
 attribute (`obj._name`) that asyncio, ssl or aiosmtpd define, no private module attribute (`asyncio._x`), no
-assignment into another module's namespace (monkeypatching), and no import of aiosmtpd at all (the engine's
-protocol core is its own: exshell/transport/smtp_core.py)."""
+assignment into another module's namespace (monkeypatching), and no import of aiosmtpd or aiosmtplib at all (the
+engine's protocol core is its own, exshell/transport/smtp_core.py, and so is delivery's outbound client,
+exshell/transport/delivery/smtp_wire.py; both are tests' and benchmarks' tools only)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ SUBCLASS_PRIVATE = {"_handler_coroutine", "_set_rset_state", "_reset_timeout", "
                     "_smtp_methods", "_tls_protocol", "_original_transport", "_timeout_duration", "_auth_methods"}
 PRIVATE = _private_names_of_dependencies()
 PROTOCOL_DEPENDENCIES = {"asyncio", "ssl", "aiosmtpd", "uvloop", "logging"}
+TEST_ONLY = ("aiosmtpd", "aiosmtplib")  # the test extra's SMTP server and client: never imported by the package
 
 
 def _modules() -> list[Path]:
@@ -91,10 +93,10 @@ def _findings(path: Path, module: object = None) -> list[str]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 modules.add(alias.asname or alias.name.split(".")[0])
-                if alias.name.split(".")[0] == "aiosmtpd":
-                    out.append(f"{path.name}:{node.lineno}: imports aiosmtpd")
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "aiosmtpd":
-            out.append(f"{path.name}:{node.lineno}: imports aiosmtpd")
+                if alias.name.split(".")[0] in TEST_ONLY:
+                    out.append(f"{path.name}:{node.lineno}: imports {alias.name.split('.')[0]}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in TEST_ONLY:
+            out.append(f"{path.name}:{node.lineno}: imports {(node.module or '').split('.')[0]}")
     # aiosmtpd's SMTP internals (`self._reader`, ...) only mean something where aiosmtpd is imported (flagged
     # above already); elsewhere the same names are a class's own fields.
     uses_aiosmtpd = any("imports aiosmtpd" in f for f in out)
@@ -139,6 +141,17 @@ def test_the_protocol_layer_is_checked_as_a_subclass_of_asyncio_protocol():
     assert "import aiosmtpd" not in (PACKAGE / "transport" / "smtp_core.py").read_text(encoding="utf-8")
 
 
+def test_the_outbound_client_is_checked_as_a_subclass_of_asyncio_protocol():
+    """Delivery's SMTP client is scanned the same way: its wire protocol derives from asyncio.Protocol, and
+    nothing in the package imports aiosmtplib (a tests' and benchmarks' client only)."""
+    from exshell.transport.delivery import smtp_wire
+
+    scanned = {_module_name(p) for p in _modules()}
+    assert {"exshell.transport.delivery.smtp_wire", "exshell.transport.delivery.smtp_client"} <= scanned
+    assert issubclass(smtp_wire._Wire, asyncio.Protocol)  # noqa: SLF001 - our own class, named by the test
+    assert not [f for p in _modules() for f in _findings(p) if "imports aiosmtplib" in f]
+
+
 def test_the_check_finds_a_subclass_reaching_into_its_base(tmp_path):
     bad = tmp_path / "reader_protocol.py"
     bad.write_text(
@@ -160,13 +173,14 @@ def test_the_check_finds_a_subclass_reaching_into_its_base(tmp_path):
 def test_the_check_finds_what_the_old_engine_did(tmp_path):
     bad = tmp_path / "old_session.py"
     bad.write_text(
-        "import aiosmtpd.smtp as s\nimport inspect\n"
+        "import aiosmtpd.smtp as s\nimport inspect\nfrom aiosmtplib import SMTP\n"
         "s.inspect = object()\n"
         "def f(self, reader):\n    reader._buffer\n    self._handler_coroutine.cancel()\n",
         encoding="utf-8",
     )
     found = _findings(bad)
     assert any("imports aiosmtpd" in f for f in found)
+    assert any("imports aiosmtplib" in f for f in found)
     assert any("monkeypatching" in f for f in found)
     assert any("reader._buffer" in f for f in found)
     assert any("self._handler_coroutine" in f for f in found)

@@ -1,4 +1,4 @@
-"""The outbound SMTP client (aiosmtplib): one attempt to hand a group of recipients to a send connector.
+"""The outbound SMTP client (over `smtp_wire`, ours, with PIPELINING): one attempt to hand a group of recipients to a send connector.
 
 Smart hosts are tried in order (failing over on a connection error or a 4xx greeting), each on its own
 port when it has one, else the connector's Port (cmdlets.md §6.1). EHLO uses the connector's Fqdn, else the
@@ -18,19 +18,15 @@ host, counted against MaxOutboundConnections / MaxPerDomainOutboundConnections).
 from __future__ import annotations
 
 import asyncio
-import re
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from exshell.transport.delivery.connection_pool import ConnectionPool
+from exshell.transport.delivery.smtp_wire import Connection, SMTPError, address_arg
 
 CONNECT_TIMEOUT = 30.0
-# A plain dot-atom address (or the null sender): what aiosmtplib's mail()/rcpt() would send unchanged, so it is
-# sent as <address> without their email.utils.parseaddr per command (~7 % of the delivery process's CPU per
-# message in bench/e2e.py). Anything else still goes through mail()/rcpt() and their checks.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-PLAIN_ADDRESS = re.compile(rf"(?:{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +50,14 @@ class Security:
                 self.user_name, hash(self.password))
 
 
-def tls_context_for(level: str | None) -> Any:
-    """The client context of a TlsAuthLevel (None: aiosmtplib's own choice from validate_certs)."""
-    import ssl
-
+def tls_context_for(level: str | None, *, validate: bool = False) -> ssl.SSLContext:
+    """The client context of a TlsAuthLevel. None (no level, or RequireTLS off): the system's trust store, and
+    the chain and name checked only when `validate` (RequireTLS without a level)."""
     if level is None:
-        return None
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        ctx.check_hostname = validate
+        ctx.verify_mode = ssl.CERT_REQUIRED if validate else ssl.CERT_NONE
+        return ctx
     ctx = ssl.create_default_context()
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if level == "EncryptionOnly":
@@ -90,10 +88,6 @@ def targets_for(connector: Any) -> list[Target]:
     return [Target(h.host, h.port if h.port is not None else connector.port) for h in connector.smart_hosts]
 
 
-def _reply(code: int, message: str) -> str:
-    return f"{code} {' '.join(str(message).split())}".strip()
-
-
 async def send(
     targets: Sequence[Target],
     sender: str,
@@ -119,11 +113,11 @@ async def send(
         retried = False
         while True:
             lease = await pool.acquire(destination, key) if pool is not None else None
-            smtp = lease.smtp if lease is not None else None
+            smtp: Connection | None = lease.smtp if lease is not None else None
             reused = smtp is not None
             if smtp is None:
                 smtp, error = await _connect(target, helo, timeout, sec)
-                if error is not None:
+                if smtp is None:
                     errors.append(f"[{target.host}:{target.port}] {error}")
                     if lease is not None and pool is not None:
                         pool.release(lease, None, reusable=False)
@@ -152,77 +146,63 @@ async def send(
     return result
 
 
-async def _connect(target: Target, helo: str, timeout: float, sec: Security) -> tuple[Any, str | None]:
-    """A new session with EHLO, STARTTLS and AUTH done; (client, None) or (None, the error for the host)."""
-    import aiosmtplib
-
-    smtp = aiosmtplib.SMTP(
-        hostname=target.host,
-        port=target.port,
-        local_hostname=helo,
-        timeout=timeout,
-        start_tls=False,
-        validate_certs=sec.require_tls,
-    )
+async def _connect(target: Target, helo: str, timeout: float, sec: Security) -> tuple[Connection | None, str]:
+    """A new session with EHLO, STARTTLS and AUTH done; (connection, "") or (None, the error for the host)."""
+    conn = Connection(target.host, target.port, timeout=timeout)
     try:
-        await smtp.connect()
-        await _hello(smtp, sec)
-    except aiosmtplib.SMTPResponseException as exc:
-        smtp.close()
-        return None, _reply(exc.code, exc.message)
+        greeting = await conn.connect()
+        if greeting.code != 220:  # 421/554 instead of a greeting: the next host
+            conn.close()
+            return None, greeting.text
+        await _hello(conn, helo, sec)
     except _HostFailure as exc:
-        await _quit(smtp)
+        await conn.quit()
         return None, str(exc)
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        smtp.close()
+    except (SMTPError, OSError) as exc:
+        conn.close()
         return None, f'451 4.4.0 Primary target IP address responded with: "{type(exc).__name__}: {exc}"'
-    return smtp, None
+    return conn, ""
 
 
-async def _reset(smtp: Any) -> bool:
-    import aiosmtplib
-
+async def _reset(conn: Connection) -> bool:
     try:
-        await smtp.rset()
-        return True
-    except (aiosmtplib.SMTPException, OSError):
-        smtp.close()
-        return False
+        if (await conn.rset()).code == 250:
+            return True
+    except SMTPError:
+        pass
+    conn.close()
+    return False
 
 
-async def _quit(smtp: Any) -> None:
-    import aiosmtplib
-
-    try:
-        await asyncio.wait_for(smtp.quit(), 2.0)
-    except (TimeoutError, aiosmtplib.SMTPException, OSError):
-        smtp.close()
+async def _quit(conn: Connection) -> None:
+    await conn.quit()  # bounded (smtp_wire.QUIT_TIMEOUT) and never raises
 
 
 class _HostFailure(Exception):
     """The host couldn't take the transaction at all (EHLO/MAIL/TLS failed, or it dropped us): fail over."""
 
 
-async def _hello(smtp: Any, sec: Security) -> None:
-    import ssl
-
-    import aiosmtplib
-
-    await smtp.ehlo()
+async def _hello(conn: Connection, helo: str, sec: Security) -> None:
+    reply = await conn.ehlo(helo)
+    if reply.code != 250:
+        raise _HostFailure(reply.text)
     tls = False
-    if smtp.supports_extension("starttls") and not sec.ignore_starttls:
-        ctx = tls_context_for(sec.tls_auth_level if sec.require_tls else None)
+    if conn.supports("starttls") and not sec.ignore_starttls:
+        level = sec.tls_auth_level if sec.require_tls else None
+        # Loading the trust store reads files: off the event loop, as aiosmtplib did.
+        ctx = await asyncio.to_thread(tls_context_for, level, validate=sec.require_tls)
+        name = (sec.tls_domain if level == "DomainValidation" else None) or conn.host
         try:
-            if ctx is not None:
-                await smtp.starttls(tls_context=ctx, server_hostname=sec.tls_domain
-                                    if sec.tls_auth_level == "DomainValidation" else None)
-            else:
-                await smtp.starttls(validate_certs=sec.require_tls)
-        except (ssl.SSLError, aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected) as exc:
+            reply = await conn.starttls(ctx, name)
+        except (ssl.SSLError, OSError, SMTPError) as exc:
             cause = exc.__cause__ or exc.__context__ or exc
-            level = sec.tls_auth_level or ("CertificateValidation" if sec.require_tls else "EncryptionOnly")
-            raise _HostFailure(f"451 4.4.0 TLS negotiation failed ({level}): {cause}") from None
-        await smtp.ehlo()
+            shown = sec.tls_auth_level or ("CertificateValidation" if sec.require_tls else "EncryptionOnly")
+            raise _HostFailure(f"451 4.4.0 TLS negotiation failed ({shown}): {cause}") from None
+        if reply.code != 220:
+            raise _HostFailure(reply.text)
+        reply = await conn.ehlo(helo)
+        if reply.code != 250:
+            raise _HostFailure(reply.text)
         tls = True
     elif sec.require_tls:
         raise _HostFailure("451 5.7.3 STARTTLS is required to send mail")
@@ -233,79 +213,76 @@ async def _hello(smtp: Any, sec: Security) -> None:
                            "can't be read (see the service log)")
     if sec.auth_mechanism == "BasicAuthRequireTLS" and not tls:
         raise _HostFailure("451 5.7.3 Require STARTTLS to do basic authentication")
-    methods = [m.lower() for m in smtp.supported_auth_methods]
-    try:
-        if "login" in methods:
-            await smtp.auth_login(sec.user_name or "", sec.password or "")
-        elif "plain" in methods:
-            await smtp.auth_plain(sec.user_name or "", sec.password or "")
-        else:
-            raise _HostFailure("451 5.7.3 Require basic authentication.")  # Exchange 2010's text (tls-auth.md §3)
-    except aiosmtplib.SMTPResponseException as exc:
-        raise _HostFailure(f'451 4.4.0 Primary target IP address responded with: "{_reply(exc.code, exc.message)}"'
-                           ) from None
+    if "login" in conn.auth_methods:
+        reply = await conn.auth_login(sec.user_name or "", sec.password or "")
+    elif "plain" in conn.auth_methods:
+        reply = await conn.auth_plain(sec.user_name or "", sec.password or "")
+    else:
+        raise _HostFailure("451 5.7.3 Require basic authentication.")  # Exchange 2010's text (tls-auth.md §3)
+    if reply.code != 235:
+        raise _HostFailure(f'451 4.4.0 Primary target IP address responded with: "{reply.text}"')
+
+
+BAD_SENDER = "501 5.1.7 Invalid address (the sender can't be written on an SMTP command line)"
+BAD_RECIPIENT = "501 5.1.3 Invalid address (the recipient can't be written on an SMTP command line)"
 
 
 async def _transaction(
-    smtp: Any, result: SendResult, sender: str, recipients: Sequence[str], data: bytes
+    conn: Connection, result: SendResult, sender: str, recipients: Sequence[str], data: bytes
 ) -> bool:
-    """MAIL, RCPT per recipient, DATA. True when the transaction ended cleanly (DATA answered), False when it
-    stopped before DATA (the connection then needs RSET before it is reused)."""
-    import aiosmtplib
-
-    try:
-        try:
-            await _mail(smtp, sender)
-        except aiosmtplib.SMTPResponseException as exc:
-            if exc.code >= 500:  # the sender itself is refused: every recipient fails permanently
-                for r in recipients:
-                    result.replies[r] = _reply(exc.code, exc.message)
-                return False
-            raise _HostFailure(_reply(exc.code, exc.message)) from None
-        accepted: list[str] = []
-        for rcpt in recipients:
-            try:
-                await _rcpt(smtp, rcpt)
-                accepted.append(rcpt)
-            except aiosmtplib.SMTPResponseException as exc:
-                if exc.code in (421,):  # the server is closing the channel
-                    raise
-                result.replies[rcpt] = _reply(exc.code, exc.message)
-        if not accepted:
-            return False
-        try:
-            resp = await smtp.data(data)
-            reply = _reply(resp.code, resp.message)
-        except aiosmtplib.SMTPResponseException as exc:
-            if exc.code == 421:
-                raise
-            reply = _reply(exc.code, exc.message)
-        for rcpt in accepted:
-            result.replies[rcpt] = reply
+    """MAIL, RCPT per recipient, DATA (pipelined when the host offers PIPELINING). True when the transaction ended
+    cleanly (the body's reply read, or nothing sent), False when it stopped before the body (the connection then
+    needs RSET before it is reused)."""
+    mail_from = address_arg(sender)
+    if mail_from is None:  # never sent: the engine accepts only addresses that fit; this guards the command line
+        for r in recipients:
+            result.replies[r] = BAD_SENDER
         return True
-    except aiosmtplib.SMTPResponseException as exc:
-        raise _HostFailure(_reply(exc.code, exc.message)) from None
-    except (aiosmtplib.SMTPException, OSError) as exc:
+    sendable: list[tuple[str, bytes]] = []
+    for r in recipients:
+        arg = address_arg(r)
+        if arg is None:
+            result.replies[r] = BAD_RECIPIENT
+        else:
+            sendable.append((r, arg))
+    if not sendable:
+        return True
+    try:
+        env = await conn.envelope(mail_from, [arg for _, arg in sendable])
+        if env.mail.code != 250:
+            if env.mail.code < 500:  # 4xx (421 included): this host can't take it now, the next one may
+                raise _HostFailure(env.mail.text)
+            for r, _ in sendable:  # the sender itself is refused: every recipient fails permanently
+                result.replies[r] = env.mail.text
+            if env.data is not None and env.data.code == 354:
+                await conn.end_empty_data()  # pipelined, and the server took DATA anyway
+            return False
+        accepted: list[str] = []
+        for (rcpt, _), reply in zip(sendable, env.rcpts):
+            if reply.code == 421:  # the server is closing the channel
+                raise _HostFailure(reply.text)
+            if reply.code in (250, 251):
+                accepted.append(rcpt)
+            else:
+                result.replies[rcpt] = reply.text
+        if not accepted:
+            if env.data is not None and env.data.code == 354:
+                # RFC 2920 §3.1: DATA accepted without a recipient: a lone "." ends it, nothing is delivered
+                await conn.end_empty_data()
+            return False
+        if env.data is None:
+            raise _HostFailure("451 4.4.0 No reply to DATA")
+        if env.data.code == 421:
+            raise _HostFailure(env.data.text)
+        if env.data.code != 354:  # DATA refused (503, 554, 451): the message is not taken for anyone accepted
+            for rcpt in accepted:
+                result.replies[rcpt] = env.data.text
+            return False
+        final = await conn.body(data)
+        if final.code == 421:
+            raise _HostFailure(final.text)
+        for rcpt in accepted:
+            result.replies[rcpt] = final.text
+        return True
+    except (SMTPError, OSError) as exc:
         raise _HostFailure(f"451 4.4.0 Connection lost: {type(exc).__name__}: {exc}") from None
-
-
-async def _mail(smtp: Any, sender: str) -> None:
-    import aiosmtplib
-
-    if not PLAIN_ADDRESS.fullmatch(sender):
-        await smtp.mail(sender)
-        return
-    response = await smtp.execute_command(b"MAIL", b"FROM:<" + sender.encode("ascii") + b">")
-    if response.code != 250:
-        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
-
-
-async def _rcpt(smtp: Any, recipient: str) -> None:
-    import aiosmtplib
-
-    if not PLAIN_ADDRESS.fullmatch(recipient):
-        await smtp.rcpt(recipient)
-        return
-    response = await smtp.execute_command(b"RCPT", b"TO:<" + recipient.encode("ascii") + b">")
-    if response.code not in (250, 251):
-        raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient)

@@ -95,6 +95,12 @@ class SmartHostHandler:
     mail_reply: str | None = None  # e.g. '550 5.7.1 Sender refused'
     mail_from: list[str] = field(default_factory=list)  # every MAIL FROM address, as sent
     delay: float = 0.0
+    pipelining: bool = True  # offered, as Exchange, Postfix and Office 365 do (aiosmtpd itself doesn't)
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+                          ) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         self.mail_from.append(address)

@@ -72,7 +72,7 @@ def test_limit_set_by_exshell_applies_after_reload_and_closes_connections_over_i
 
 
 class FakeClient:
-    """What the pool asks of an aiosmtplib client: is_connected, quit(), close()."""
+    """What the pool asks of a client (smtp_wire.Connection): is_connected, quit(), close()."""
 
     def __init__(self) -> None:
         self.is_connected = True
