@@ -5,6 +5,7 @@ interleaved run on loopback.
 
     sudo apt-get install postfix     # once (optional: without it Postfix is left out, with a note)
     .venv/bin/python bench/e2e.py [--messages 500] [--connections 10] [--repeats 3] [--no-postfix]
+                                  [--no-pipelining]   # smart hosts that don't offer PIPELINING
                                   [--compare before=../main]   # another checkout's exshell in the same run
 
 exshell is the real `exshell serve` with its defaults (so the figures are what users run: since delivery got its
@@ -118,8 +119,9 @@ async def send_all(port: int, messages: int, connections: int, deadline: float) 
 class Relay:
     """One relay under test (exshell or Postfix) with its own counting smart host on 127.0.0.2."""
 
-    def __init__(self, name: str, work: Path, checkout: Path | None = None) -> None:
+    def __init__(self, name: str, work: Path, checkout: Path | None = None, pipelining: bool = True) -> None:
         self.name = name
+        self.pipelining = pipelining  # whether its smart host offers PIPELINING
         self.work = work
         self.checkout = checkout  # another exshell checkout: its code under this script's relay setup
         self.port = free_port()
@@ -130,7 +132,8 @@ class Relay:
         self.mode = ""
 
     def start(self) -> None:
-        self.procs.append(peers.start_role("counting-sink", self.sink_port, self.counter, host=NEXT_HOP))
+        self.procs.append(peers.start_role("counting-sink", self.sink_port, self.counter, host=NEXT_HOP,
+                                           options=() if self.pipelining else ("--no-pipelining",)))
         if self.name == "postfix":
             self.postfix = peers.Postfix(self.work, self.port, relay_to=self.sink_port)
             self.postfix.start()
@@ -189,6 +192,8 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--timeout", type=float, default=120.0)
     p.add_argument("--no-postfix", action="store_true")
+    p.add_argument("--no-pipelining", action="store_true",
+                   help="the smart hosts don't offer PIPELINING (aiosmtpd's default; real smart hosts do)")
     p.add_argument("--compare", action="append", default=[], metavar="NAME=CHECKOUT",
                    help="also relay with another checkout's exshell (same setup), e.g. before=../main")
     args = p.parse_args()
@@ -199,11 +204,12 @@ def main() -> int:
     rates: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="exshell-e2e-") as tmp:
         work = Path(tmp)
-        relays = [Relay("exshell", work)]
+        offer = not args.no_pipelining
+        relays = [Relay("exshell", work, pipelining=offer)]
         for spec in args.compare:
             label, _, checkout = spec.partition("=")
-            relays.append(Relay(f"exshell-{label}", work, Path(checkout).resolve()))
-        relays += [Relay("postfix", work)] if why_no_postfix is None else []
+            relays.append(Relay(f"exshell-{label}", work, Path(checkout).resolve(), pipelining=offer))
+        relays += [Relay("postfix", work, pipelining=offer)] if why_no_postfix is None else []
         sink_port = free_port()
         procs = []
         try:
@@ -224,8 +230,9 @@ def main() -> int:
                 stop(proc)
             for relay in relays:
                 relay.stop()
-    print(f"messages={args.messages} connections={args.connections} (1 KiB, fsync, loopback), "
-          f"median of {args.repeats} interleaved repeats, msgs/s")
+    print(f"messages={args.messages} connections={args.connections} (1 KiB, fsync, loopback, smart hosts "
+          f"{'without' if args.no_pipelining else 'with'} PIPELINING), median of {args.repeats} interleaved repeats, "
+          "msgs/s")
     for relay in relays:
         if relay.mode:
             print(f"{relay.name}: exshell serve, {relay.mode}")

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 HOST = "127.0.0.1"
@@ -279,15 +280,16 @@ def serve_sink(port: int, spool: str, host: str = HOST) -> None:
 class CountingSink:
     """The relay benchmark's smart host: counts recipients and notes when the last one arrived."""
 
-    def __init__(self, counter_file: str) -> None:
+    def __init__(self, counter_file: str, pipelining: bool = True) -> None:
         self.count = 0
         self.counter_file = counter_file
+        self.pipelining = pipelining
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
         # PIPELINING offered, as the smart hosts relays meet do (Exchange, Postfix, Office 365); aiosmtpd reads
         # pipelined commands correctly but doesn't announce it. Both relays in the run see the same offer.
         session.host_name = hostname
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.count += len(envelope.rcpt_tos)
@@ -317,8 +319,10 @@ def _run_controller(handler: object, host: str, port: int) -> None:
     c.stop()
 
 
-def start_role(role: str, port: int, path: str, host: str = HOST) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, __file__, role, "--port", str(port), "--path", path, "--host", host],
+def start_role(role: str, port: int, path: str, host: str = HOST, options: Sequence[str] = ()
+               ) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, __file__, role, "--port", str(port), "--path", path, "--host", host,
+                             *options],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, proc, host=host)
     return proc
@@ -330,13 +334,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--path", required=True)
     p.add_argument("--host", default=HOST)
+    p.add_argument("--no-pipelining", action="store_true", help="counting-sink: don't offer PIPELINING")
     a = p.parse_args(argv)
     if not a.host.startswith("127."):
         raise SystemExit("loopback only")
     if a.role == "sink":
         serve_sink(a.port, a.path, a.host)
     else:
-        _run_controller(CountingSink(a.path), a.host, a.port)
+        _run_controller(CountingSink(a.path, pipelining=not a.no_pipelining), a.host, a.port)
     return 0
 
 
