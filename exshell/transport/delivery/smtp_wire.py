@@ -270,11 +270,15 @@ class Connection:
         """EHLO, and HELO when EHLO is refused with 5xx (an RFC 821 server; RFC 5321 §3.2). Extensions are what
         the last successful EHLO offered (none after HELO)."""
         self.extensions, self.auth_methods = {}, []
-        reply = await self.command(b"EHLO " + name.encode("ascii"))
+        arg = name.encode("ascii", "replace")
+        if _UNSAFE_ARG.search(arg) or not arg:  # the Fqdn is validated when set; this guards the command line
+            self.close()
+            raise SMTPError(f"The EHLO name {name!r} can't be sent")
+        reply = await self.command(b"EHLO " + arg)
         if reply.code == 250:
             self._parse_extensions(reply.message)
         elif 500 <= reply.code < 600 and self.is_connected:
-            reply = await self.command(b"HELO " + name.encode("ascii"))
+            reply = await self.command(b"HELO " + arg)
         return reply
 
     def _parse_extensions(self, message: str) -> None:

@@ -294,3 +294,15 @@ def test_an_address_that_would_break_the_command_line_fails_alone_and_a_quoted_l
                               '"john smith"@external.example': "250 2.0.0 queued"}
     assert b'RCPT TO:<"john smith"@external.example>\r\n' in lines
     assert not [line for line in lines if b"evil" in line or line == b"RSET\r\n"]
+
+
+def test_an_ehlo_name_that_would_break_the_command_line_is_never_sent() -> None:
+    async def go() -> tuple[SendResult, list[bytes]]:
+        async with Scripted({}) as server:
+            result = await smtp_client.send([server.target], "scanner@contoso.com", ["a@external.example"], BODY,
+                                            helo="ex01\r\nRSET", timeout=5.0)
+            return result, server.lines
+
+    result, lines = run(go())
+    assert result.connection_error is not None and "can't be sent" in result.connection_error
+    assert lines == []
