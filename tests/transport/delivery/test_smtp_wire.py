@@ -306,3 +306,27 @@ def test_an_ehlo_name_that_would_break_the_command_line_is_never_sent() -> None:
     result, lines = run(go())
     assert result.connection_error is not None and "can't be sent" in result.connection_error
     assert lines == []
+
+
+def test_a_reply_nobody_asked_for_on_a_kept_connection_sends_the_next_message_over_a_fresh_one() -> None:
+    """A host that says more than it was asked (a second 250 after the one for the body): the kept connection is
+    out of step, so the next message goes over a new one; read as the reply to its MAIL, every later reply would
+    be paired with the wrong command (a 250 for RCPT taken as the answer to DATA: "delivered", never sent)."""
+    async def go() -> tuple[SendResult, SendResult, int, list[bytes]]:
+        pool = ConnectionPool()
+        try:
+            async with Scripted({b".": b"250 2.0.0 queued\r\n250 2.0.0 and another thing\r\n"}) as server:
+                first = await smtp_client.send([server.target], "scanner@contoso.com", ["a@external.example"],
+                                               BODY, helo=HELO, pool=pool, destination="smart")
+                second = await smtp_client.send([server.target], "scanner@contoso.com", ["b@external.example"],
+                                                BODY, helo=HELO, pool=pool, destination="smart")
+                return first, second, pool.opened, server.lines
+        finally:
+            await pool.close()
+
+    first, second, opened, lines = run(go())
+    assert first.replies == {"a@external.example": "250 2.0.0 queued"}
+    assert second.replies == {"b@external.example": "250 2.0.0 queued"}
+    assert opened == 2
+    assert [line for line in lines if line.startswith(b"RCPT")] == [b"RCPT TO:<a@external.example>\r\n",
+                                                                    b"RCPT TO:<b@external.example>\r\n"]
