@@ -1,13 +1,23 @@
 """Writing a new file durably: the one way the spool, the queue state and Maildir delivery put bytes on disk.
 
 Create it exclusively (never over another file), write every byte, fsync; on any failure the partial file is
-removed. Renaming it into place and syncing the directory stays with the caller, whose layout decides where.
+removed. Renaming it into place and syncing the directory (`fsync_directory`) stays with the caller, whose layout
+decides where.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+
+
+def fsync_directory(path: str | os.PathLike[str]) -> None:
+    """Make a directory's entries (a file created, linked or renamed in it) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_new_file(path: str | os.PathLike[str], chunks: Iterable[bytes], *, fsync: bool = True,

@@ -10,9 +10,10 @@ the spool commits a message in one hand-off from the loop (docs/internals.md, "T
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
+
+from exshell.transport.durable import fsync_directory
 
 
 class _Batch:
@@ -22,14 +23,6 @@ class _Batch:
         self.waiters = 0
         self.done = False
         self.error: Exception | None = None
-
-
-def fsync_directory(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class DirectorySync:

@@ -48,8 +48,8 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Mapping
 
-from exshell.transport.durable import append_file
-from exshell.transport.group_commit import DirectorySync, fsync_directory
+from exshell.transport.durable import append_file, fsync_directory
+from exshell.transport.group_commit import DirectorySync
 
 log = logging.getLogger("exshell.transport.spool")
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from exshell.transport.durable import fsync_directory
+
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -234,9 +236,5 @@ def spool_dsn(
         finally:
             os.unlink(tmp)
         if fsync:
-            dfd = os.open(spool_dir, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+            fsync_directory(spool_dir)
         return msg_id

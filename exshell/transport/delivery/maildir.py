@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from exshell.transport.durable import write_new_file
+from exshell.transport.durable import fsync_directory, write_new_file
 
 _counter = itertools.count()
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -47,9 +47,5 @@ def deliver(folder: Path, data: bytes, *, sender: str, recipient: str, fsync: bo
     final = folder / "new" / unique
     os.rename(tmp, final)
     if fsync:
-        dfd = os.open(folder / "new", os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        fsync_directory(folder / "new")
     return final

@@ -67,14 +67,6 @@ def write_atomic(path: Path, payload: bytes, *, fsync: bool = True) -> None:
     os.replace(tmp, path)
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass(slots=True)
 class RecipientState:
     address: str
