@@ -43,10 +43,11 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from exshell.transport.durable import append_file, fsync_directory
 from exshell.transport.group_commit import DirectorySync
@@ -90,7 +91,8 @@ class Spool:
         # A pool of its own, so spool fsyncs never queue behind other executor work. Size: Python's default
         # (cpu + 4); bench/engine.py measured 16 threads against 6 and the difference was inside the VM's noise.
         self.io_threads = io_threads or min(32, (os.cpu_count() or 1) + 4)
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: ThreadPoolExecutor | None = None  # the DATA reader's body writes (Spool.run)
+        self._writers: _Committers | None = None  # store()'s commits
         self.tmp = os.path.join(self.path, "tmp")
         os.makedirs(self.tmp, exist_ok=True)
         self.fsync = fsync
@@ -125,16 +127,15 @@ class Spool:
         env["internal_id"] = internal_id
         msg_id = str(internal_id)
         env["id"] = msg_id
-        # One hand-off from the loop: the thread writes, fsyncs the file beside the directory's group commit and
-        # returns when both are on disk (three executor jobs and their loop wake-ups before).
-        job = self._executor().submit(self._commit, msg_id, env, data, body_file)
-        try:
-            await asyncio.wrap_future(job)
-        except asyncio.CancelledError:
-            # The session went away (connection lost, engine stopping) while its message was being written: it was
-            # never acknowledged, so it must not linger to be delivered behind the client's retry.
-            job.add_done_callback(functools.partial(_discard_unacknowledged, self._final(msg_id)))
-            raise
+        # One hand-off from the loop: a spool thread writes, fsyncs the file beside the directory's group commit
+        # and returns when both are on disk (three executor jobs and their loop wake-ups before).
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        # The session may go away (connection lost, engine stopping) while its message is being written: never
+        # acknowledged, the file must not linger to be delivered behind the client's retry.
+        self._committers().submit(loop, done, functools.partial(_unlink_quietly, self._final(msg_id)),
+                                  self._commit, msg_id, env, data, body_file)
+        await done
         return msg_id
 
     def _commit(self, msg_id: str, env: Mapping[str, Any], data: bytes, body_file: str | None) -> None:
@@ -208,6 +209,11 @@ class Spool:
         """A fresh temporary file name for a body being received (removed by `recover` after a crash)."""
         return os.path.join(self.tmp, f"{self._unique_name()}.body")
 
+    def _committers(self) -> _Committers:
+        if self._writers is None:
+            self._writers = _Committers(self.io_threads)
+        return self._writers
+
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.io_threads, thread_name_prefix="spool")
@@ -222,6 +228,9 @@ class Spool:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._writers is not None:
+            self._writers.close()
+            self._writers = None
         self._directories.close()
 
     # ---- reading
@@ -296,9 +305,52 @@ def is_complete(path: str) -> bool:
         return True
 
 
-def _discard_unacknowledged(path: str, job: Future[None]) -> None:
-    if not job.cancelled() and job.exception() is None:
-        _unlink_quietly(path)
+class _Committers:
+    """The spool's commit threads. A job's outcome reaches the waiting future through one call_soon_threadsafe:
+    no concurrent.futures.Future and none of the two-way chaining asyncio.wrap_future adds, about a tenth of
+    the loop's own work per message on the persist workload (bench/profile_engine.py). A job whose future was
+    cancelled meanwhile (the session went away) and that succeeded is undone with its `discard`."""
+
+    def __init__(self, threads: int) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._run, name=f"spool-{i}", daemon=True) for i in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None], discard: Callable[[], None],
+               fn: Callable[..., None], *args: Any) -> None:
+        self._jobs.put((loop, done, discard, fn, args))
+
+    def close(self) -> None:
+        """Jobs already submitted still run; then the threads end."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for t in self._threads:
+            t.join()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, done, discard, fn, args = job
+            error: BaseException | None = None
+            try:
+                fn(*args)
+            except BaseException as e:  # noqa: BLE001 - handed to the session that waits for it
+                error = e
+            try:
+                loop.call_soon_threadsafe(_settle, done, error, discard)
+            except RuntimeError:  # the loop is closed: nobody will acknowledge this message
+                if error is None:
+                    discard()
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None, discard: Callable[[], None]) -> None:
+    if done.cancelled():
+        if error is None:
+            discard()
+    elif error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(None)
 
 
 def _young(path: str, min_age_seconds: float, cutoff: float) -> bool:

@@ -109,3 +109,29 @@ def test_an_id_already_in_the_spool_is_never_overwritten(tmp_path):
     else:
         raise AssertionError("a second message took an id already in the spool")
     assert spool.load(taken).data == b"first"
+
+
+def test_a_store_cancelled_while_its_commit_runs_leaves_no_message(tmp_path):
+    """The session went away before its 250: the commit still completes in its thread, then the file is removed
+    (never acknowledged: delivering it would duplicate the client's retry)."""
+    spool = Spool(tmp_path / "spool")
+
+    async def main() -> None:
+        task = asyncio.create_task(spool.store({"sender": "a@x.example"}, b"Subject: s\r\n\r\nbody\r\n"))
+        await asyncio.sleep(0)  # submitted to a commit thread
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the store was not cancelled")
+        await asyncio.to_thread(spool.close)  # the commit threads finished every job
+        for _ in range(100):  # the discard runs on the loop, right after
+            await asyncio.sleep(0)
+            if not spool.list():
+                break
+
+    asyncio.run(main())
+    assert spool.directory_syncs == 1  # the commit did run to its end
+    assert spool.list() == []
