@@ -13,7 +13,8 @@ Workloads (1 KiB bodies, the same names as /work/shared/bench/README.md):
            here; printed next to exshell's plain persist figure; the Python client, as smtp-source has no TLS)
 Haraka (Node.js, one worker, each message fsynced to a file of its own) runs too once `bash bench/haraka/setup.sh`
 installed it (bench/.local/haraka). The client is Postfix's `smtp-source` when installed, else a bounded asyncio load generator in this file.
-Every server fsyncs every message (file + directory) before the 250: exshell (relay policy, stamping and spool
+Every server fsyncs every message before the 250 (exshell, the aiosmtpd sink and `--haraka-dirsync`'s
+haraka+dir: file and directory; Postfix and haraka: the file): exshell (relay policy, stamping and spool
 as configured below), the aiosmtpd sink and Postfix (bench/peers.py: a private instance, next hop discard:;
 left out with a note when not installed or not root). Repeats are interleaved (repeat 1 of every server and
 workload, then repeat 2, ...) because a VM's speed drifts; compare only ratios from one run. Prints the median
@@ -206,6 +207,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--no-postfix", action="store_true", help="leave Postfix out even when it can run")
     p.add_argument("--no-haraka", action="store_true",
                    help="leave Haraka out even when bench/haraka/setup.sh installed it")
+    p.add_argument("--haraka-dirsync", action="store_true",
+                   help="also run Haraka fsyncing the spool directory too before its 250, as exshell does")
     p.add_argument("--compare", action="append", default=[], metavar="NAME=CHECKOUT",
                    help="also run the engine of another checkout (with its own .venv), e.g. before=../main")
     p.add_argument("--policy", action="store_true", help="also time the policy lookup with 100,000 ranges")
@@ -222,7 +225,7 @@ def main(argv: list[str]) -> int:
         work = Path(tmp)
         procs: list[subprocess.Popen[bytes]] = []
         postfix: peers.Postfix | None = None
-        haraka: peers.Haraka | None = None
+        harakas: list[peers.Haraka] = []
         servers: list[tuple[str, int]] = []
         pids: dict[str, int | None] = {}  # whose CPU time is read around each run
         try:
@@ -251,10 +254,11 @@ def main(argv: list[str]) -> int:
                 servers.append(("postfix", postfix.port))
                 pids["postfix"] = postfix.master_pid()
             if why_no_haraka is None:
-                haraka = peers.Haraka(work, free_port())
-                haraka.start()
-                servers.append(("haraka", haraka.port))
-                pids["haraka"] = haraka.master_pid()
+                for dirsync in (False, True) if args.haraka_dirsync else (False,):
+                    harakas.append(peers.Haraka(work, free_port(), dirsync=dirsync))
+                    harakas[-1].start()
+                    servers.append(("haraka+dir" if dirsync else "haraka", harakas[-1].port))
+                    pids[servers[-1][0]] = harakas[-1].master_pid()
             for r in range(args.repeats):
                 for w in workloads:  # interleaved: the VM's speed drifts between runs
                     for name, port in servers:
@@ -273,10 +277,10 @@ def main(argv: list[str]) -> int:
                 stop(proc)
             if postfix is not None:
                 postfix.stop()
-            if haraka is not None:
+            for haraka in harakas:
                 haraka.stop()
         spooled = len(list((work / f"exshell-state-{servers[0][1]}" / "spool").glob("*.msg")))
-        haraka_spooled = haraka.spooled() if haraka is not None else None
+        haraka_spooled = [(h.dirsync, h.spooled()) for h in harakas]
     names = [n for n, _ in servers]
     print(f"client: {', '.join(sorted(clients))}; {args.messages} messages per run (serial: {max(1, args.messages // 5)}), 1 KiB, "
           f"median of {args.repeats} interleaved repeats, msgs/s; every server fsyncs before its 250")
@@ -285,7 +289,7 @@ def main(argv: list[str]) -> int:
     if why_no_haraka:
         print(f"Haraka: {why_no_haraka}")
     ratios = [n for n in names if n.startswith("exshell")]
-    bases = [b for b in ("postfix", "haraka", "aiosmtpd") if b in names]
+    bases = [b for b in ("postfix", "haraka", "haraka+dir", "aiosmtpd") if b in names]
     cols = [(n, n) for n in names] + [(f"{n}/{b}", (n, b)) for b in bases for n in ratios]
     width = {label: max(10, len(label) + 2) for label, _ in cols}
     print(f"{'workload':12}" + "".join(f"{label:>{width[label]}}" for label, _ in cols))
@@ -324,8 +328,8 @@ def main(argv: list[str]) -> int:
             f"{statistics.median(cpu[(w, n)]):>{max(10, len(n) + 2)}.2f}" if cpu.get((w, n)) else
             f"{'-':>{max(10, len(n) + 2)}}" for n in names))
     print(f"exshell spooled {spooled} messages (expected {sum(len(results[(w, 'exshell')]) * (max(1, args.messages // 5) if w == 'serial' else args.messages) for w in workloads)})")
-    if haraka_spooled is not None:
-        print(f"haraka spooled {haraka_spooled} messages")
+    for dirsync, n in haraka_spooled:
+        print(f"{'haraka+dir' if dirsync else 'haraka'} spooled {n} messages")
     if args.policy:
         build, micros = policy_lookup_micros()
         print(f"policy: 100,000 RemoteIPRanges entries: index build {build:.2f} s, connector lookup {micros:.1f} us")

@@ -11,7 +11,8 @@
 - `Haraka`: Haraka (Node.js, the event-loop relay the issue compares with) with one worker, when
   `bash bench/haraka/setup.sh` installed it into bench/.local/haraka: loopback clients may relay
   (bench/haraka/plugins/exshell_bench_relay.js) and each message goes to a file of its own, fsynced before
-  the 250 (exshell_bench_spool.js: the file only, no directory fsync; no delivery).
+  the 250 (exshell_bench_spool.js: the file only, as Postfix does and as the issue's Haraka runs did;
+  `dirsync=True`: the spool directory too, the durability exshell and the aiosmtpd sink give; no delivery).
 - `CountingSink`: the smart host of the relay benchmark (protocol only, no disk), in its own subprocess too.
 
 Only 127.0.0.0/8 is ever used. Postfix's next hop is 127.0.0.2 because Postfix refuses to relay to one of
@@ -173,9 +174,10 @@ class Haraka:
     HOME = Path(__file__).resolve().parent / ".local" / "haraka"
     PLUGINS = Path(__file__).resolve().parent / "haraka" / "plugins"
 
-    def __init__(self, workdir: Path, port: int) -> None:
+    def __init__(self, workdir: Path, port: int, dirsync: bool = False) -> None:
         self.dir = workdir / f"haraka-{port}"
         self.port = port
+        self.dirsync = dirsync  # also fsync the spool directory before the 250 (as exshell does)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
@@ -201,7 +203,7 @@ class Haraka:
         for plugin in self.PLUGINS.glob("*.js"):
             shutil.copy(plugin, cfg / "plugins" / plugin.name)
         env = {**os.environ, "NODE_PATH": str(self.HOME / "node_modules"),
-               "EXSHELL_BENCH_SPOOL": str(self.dir / "spool")}
+               "EXSHELL_BENCH_SPOOL": str(self.dir / "spool"), "EXSHELL_BENCH_DIRSYNC": "1" if self.dirsync else "0"}
         self.log = open(self.dir / "haraka.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(["node", haraka, "-c", str(cfg)], env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
