@@ -40,6 +40,7 @@ from exshell.model.domain import AcceptedDomain  # noqa: E402
 from exshell.model.permissions import ACE, ANONYMOUS  # noqa: E402
 from exshell.model.server import ExchangeServer  # noqa: E402
 from exshell.store import open_store  # noqa: E402
+from bench.peers import read_reply  # noqa: E402
 
 
 def free_port() -> int:
@@ -104,15 +105,6 @@ async def drive(port: int, clients: int, size: int) -> int:
     return sum(1 for r in results if r is True)
 
 
-async def _reply(reader: asyncio.StreamReader) -> bytes:
-    while True:
-        line = await reader.readline()
-        if not line:
-            raise ConnectionError("closed")
-        if line[3:4] != b"-":
-            return line
-
-
 async def hold_idle(port: int, count: int, pid: int) -> tuple[int, int]:
     """Open `count` connections (greeted, EHLO answered), read the engine's RSS with all of them open, close them.
     Returns (connections open, RSS)."""
@@ -121,9 +113,9 @@ async def hold_idle(port: int, count: int, pid: int) -> tuple[int, int]:
         for _ in range(count):
             reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30)
             conns.append((reader, writer))
-            await asyncio.wait_for(_reply(reader), 30)
+            await asyncio.wait_for(read_reply(reader), 30)
             writer.write(b"EHLO idle.example\r\n")
-            await asyncio.wait_for(_reply(reader), 30)
+            await asyncio.wait_for(read_reply(reader), 30)
         await asyncio.sleep(1)
         return len(conns), rss(pid)[0]
     finally:
@@ -135,11 +127,11 @@ async def rejected(port: int, megabytes: float, pid: int) -> tuple[bytes, int, f
     """One message of `megabytes` MB past MaxMessageSize, sent in 1 MB writes while the engine's RSS is sampled.
     Returns (the final reply, highest RSS sampled, seconds)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    await _reply(reader)
+    await read_reply(reader)
     for cmd in (b"EHLO big.example\r\n", b"MAIL FROM:<a@outside.example>\r\n", b"RCPT TO:<b@example.net>\r\n",
                 b"DATA\r\n"):
         writer.write(cmd)
-        await _reply(reader)
+        await read_reply(reader)
     chunk = (b"z" * 1022 + b"\r\n") * 1024  # 1 MB of lines
     high = 0
     started = time.monotonic()
@@ -149,7 +141,7 @@ async def rejected(port: int, megabytes: float, pid: int) -> tuple[bytes, int, f
         await writer.drain()
         high = max(high, rss(pid)[0])
     writer.write(b".\r\n")
-    final = await asyncio.wait_for(_reply(reader), 120)
+    final = await asyncio.wait_for(read_reply(reader), 120)
     took = time.monotonic() - started
     high = max(high, rss(pid)[0])
     writer.write(b"QUIT\r\n")

@@ -227,6 +227,16 @@ class Haraka:
         return sum(1 for _ in (self.dir / "spool").rglob("*.eml"))
 
 
+async def read_reply(reader: asyncio.StreamReader) -> bytes:
+    """The last line of one SMTP reply (continuation lines skipped); ConnectionError when the server closed."""
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise ConnectionError("closed")
+        if line[3:4] != b"-":
+            return line
+
+
 def tree_cpu_seconds(root: int) -> float:
     """CPU seconds (user + system) a process tree has used: every live process under `root` with what it
     reaped of its children (Postfix's short-lived helpers). Linux /proc only; 0.0 elsewhere."""

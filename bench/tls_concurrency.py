@@ -27,31 +27,23 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.engine import HOST, free_port, start_exshell, stop  # noqa: E402
-
-
-async def _reply(reader: asyncio.StreamReader) -> bytes:
-    while True:
-        line = await reader.readline()
-        if not line:
-            raise ConnectionError("closed")
-        if line[3:4] != b"-":
-            return line
+from bench.peers import read_reply  # noqa: E402
 
 
 async def probe(port: int, n: int, pause: float) -> list[float]:
     reader, writer = await asyncio.open_connection(HOST, port)
-    await _reply(reader)
+    await read_reply(reader)
     writer.write(b"EHLO probe.example\r\n")
-    await _reply(reader)
+    await read_reply(reader)
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
         writer.write(b"NOOP\r\n")
-        await _reply(reader)
+        await read_reply(reader)
         times.append(time.perf_counter() - t0)
         await asyncio.sleep(pause)
     writer.write(b"QUIT\r\n")
-    await _reply(reader)
+    await read_reply(reader)
     writer.close()
     return times
 
@@ -60,17 +52,17 @@ async def tls_loop(port: int, until: float, done: list[int], ctx: ssl.SSLContext
     while time.monotonic() < until:
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
-            await _reply(reader)
+            await read_reply(reader)
             writer.write(b"EHLO tls.example\r\n")
-            await _reply(reader)
+            await read_reply(reader)
             writer.write(b"STARTTLS\r\n")
-            await _reply(reader)
+            await read_reply(reader)
             await writer.start_tls(ctx)
             writer.write(b"EHLO tls.example\r\nNOOP\r\n")
-            await _reply(reader)
-            await _reply(reader)
+            await read_reply(reader)
+            await read_reply(reader)
             writer.write(b"QUIT\r\n")
-            await _reply(reader)
+            await read_reply(reader)
             done[0] += 1
         finally:
             writer.close()

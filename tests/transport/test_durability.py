@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from exshell.transport.spool import TRAILER_LEN, Spool
@@ -25,6 +27,19 @@ def start_engine(state: Path) -> subprocess.Popen:
          "--log-level", "WARNING"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=state.parent,
     )
+
+
+@contextlib.contextmanager
+def running_engine(state: Path, port: int) -> Iterator[subprocess.Popen]:
+    """An engine process on `state`, listening on `port`; killed on the way out if a test left it running."""
+    proc = start_engine(state)
+    try:
+        wait_ready(port, proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
 
 def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
@@ -64,9 +79,7 @@ def test_kill_9_mid_burst_keeps_every_acknowledged_message_exactly_once(tmp_path
     port = free_port()
     state = tmp_path / "state"
     make_store(state, seed_connectors(port, max_inbound_connection_per_source=50))
-    proc = start_engine(state)
-    try:
-        wait_ready(port, proc)
+    with running_engine(state, port) as proc:
         acked: list = []
         stop = threading.Event()
         threads = [threading.Thread(target=sender_loop, args=(port, host, acked, stop, 200))
@@ -82,10 +95,6 @@ def test_kill_9_mid_burst_keeps_every_acknowledged_message_exactly_once(tmp_path
         for t in threads:
             t.join(15)
         assert len(acked) >= 20, "the burst did not get going"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
     restarted = start_engine(state)
     try:
         wait_ready(port, restarted)
@@ -117,9 +126,7 @@ def test_sigterm_finishes_the_transaction_in_progress_and_exits_0(tmp_path):
     port = free_port()
     state = tmp_path / "state"
     make_store(state, seed_connectors(port))
-    proc = start_engine(state)
-    try:
-        wait_ready(port, proc)
+    with running_engine(state, port) as proc:
         c = smtplib.SMTP(LISTEN, port, source_address=(RELAY_HOSTS[0], 0), timeout=10)
         c.ehlo("x.example")
         c.mail("a@domain.example")
@@ -136,10 +143,6 @@ def test_sigterm_finishes_the_transaction_in_progress_and_exits_0(tmp_path):
             raise AssertionError("still accepting after SIGTERM")
         except OSError:
             pass
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
     assert len(list((state / "spool").glob("*.msg"))) == 1
 
 
@@ -147,19 +150,13 @@ def test_a_spool_file_cut_short_by_a_crash_is_moved_aside_at_start_and_the_rest_
     port = free_port()
     state = tmp_path / "state"
     make_store(state, seed_connectors(port))
-    proc = start_engine(state)
-    try:
-        wait_ready(port, proc)
+    with running_engine(state, port) as proc:
         with smtplib.SMTP(LISTEN, port, source_address=(TRUSTED_HOST, 0), timeout=10) as c:
             for n in (1, 2):
                 assert c.sendmail("app@domain.example", ["user@domain.example"],
                                   f"Subject: m{n}\r\n\r\nbody {n}\r\n".encode()) == {}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
     spool = state / "spool"
     first, second = sorted((p for p in spool.glob("*.msg")), key=lambda p: (len(p.name), p.name))
     # What a kill -9 between the create and the seal leaves (the client never saw a 250 for it).
