@@ -5,7 +5,11 @@
 - `--log-target syslog` sends to the local syslog daemon (/dev/log, facility mail), as Postfix does.
 - `<state>/logs/transport.log` is rotated by size (default) or daily (age), keeping N old files. Several
   worker processes share it: a rotation happens under a lock file, and a process that finds the file renamed
-  under it reopens it.
+  under it (another process's rotation, or logrotate's) reopens it. It looks at most once every
+  RENAME_CHECK_SECONDS, not per line (two system calls a line were 3 % of the delivery process's time): the
+  lines of that last second land in the renamed file, none is lost.
+- A record is formatted once for both handlers (the console and the file share the formatter), and the
+  timestamp text is made once per second.
 - Levels per component: `--log-level DEBUG`, `--log-level delivery=WARNING` (exshell.transport.delivery).
 - `--log-format json`: one JSON object per line (time, level, component, message), for log shippers.
 """
@@ -30,6 +34,7 @@ COMPONENTS = {  # short names accepted by --log-level NAME=LEVEL
     "store": "exshell.store",
 }
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+RENAME_CHECK_SECONDS = 1.0
 _SD_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
 
@@ -72,17 +77,48 @@ def stderr_is_journal(environ: dict[str, str] | None = None) -> bool:
     return dev.isdigit() and ino.isdigit() and (st.st_dev, st.st_ino) == (int(dev), int(ino))
 
 
-class JournalFormatter(logging.Formatter):
-    """`<6>component: message`: the priority prefix journald parses from a service's stderr."""
+class Formatter(logging.Formatter):
+    """logging.Formatter's output, cheaper: the text of a record is kept on it for the next handler with the
+    same formatter (the console and the file), and the date and time part of asctime is made once per second."""
+
+    def __init__(self, fmt: str | None = None) -> None:
+        super().__init__(fmt)
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second, text = self._second  # one read: another thread may replace it meanwhile, never half of it
+        if int(record.created) != second:
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)
+        return f"{text},{int(record.msecs):03d}"  # logging's default_msec_format
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        # Valid while msg and args are the same objects (a filter that rewrites a record replaces them).
+        done = record.__dict__.get("_exshell_text")
+        if done is not None and done[0] is self and done[1] is record.msg and done[2] is record.args:
+            return done[3]
+        text = self.format_once(record)
+        record.__dict__["_exshell_text"] = (self, record.msg, record.args, text)
+        return text
+
+    def format_once(self, record: logging.LogRecord) -> str:
+        return super().format(record)
+
+
+class JournalFormatter(Formatter):
+    """`<6>component: message`: the priority prefix journald parses from a service's stderr."""
+
+    def format_once(self, record: logging.LogRecord) -> str:
+        text = super().format_once(record)
         prefix = f"<{_SD_PRIORITY.get(record.levelno, 6)}>"
         return "\n".join(prefix + line for line in text.splitlines() or [""])
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
+class JsonFormatter(Formatter):
+    def format_once(self, record: logging.LogRecord) -> str:
         doc = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
@@ -99,11 +135,14 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
     """Rotation by size or by day that several processes can share: the rename happens under an flock'ed lock
     file and only if nobody rotated first; a process whose file was renamed under it reopens the path."""
 
-    def __init__(self, path: str, rotate: str = "size", max_bytes: int = 10 * 1024 * 1024, keep: int = 7) -> None:
+    def __init__(self, path: str, rotate: str = "size", max_bytes: int = 10 * 1024 * 1024, keep: int = 7, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(path, "a", encoding="utf-8", delay=False)
         self.rotate_by, self.max_bytes, self.keep = rotate, max_bytes, keep
         self.lock_path = path + ".lock"
-        self._day = time.strftime("%Y-%m-%d")
+        self.clock = clock
+        self._next_rename_check = clock() + RENAME_CHECK_SECONDS
+        self._day_ends = _next_midnight()
 
     def _renamed(self) -> bool:
         try:
@@ -122,10 +161,13 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
             old.close()
 
     def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
-        if self._renamed():
-            self._reopen()
+        now = self.clock()
+        if now >= self._next_rename_check:
+            self._next_rename_check = now + RENAME_CHECK_SECONDS
+            if self._renamed():
+                self._reopen()
         if self.rotate_by == "daily":
-            return time.strftime("%Y-%m-%d") != self._day
+            return time.time() >= self._day_ends
         assert self.stream is not None
         return self.max_bytes > 0 and self.stream.tell() >= self.max_bytes
 
@@ -139,7 +181,7 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
                         os.replace(older, f"{self.baseFilename}.{i + 1}")
                 os.replace(self.baseFilename, f"{self.baseFilename}.1")
             self._reopen()
-        self._day = time.strftime("%Y-%m-%d")
+        self._day_ends = _next_midnight()
 
     def reopen(self) -> None:
         self.acquire()
@@ -147,6 +189,12 @@ class SharedRotatingFileHandler(logging.handlers.BaseRotatingHandler):
             self._reopen()
         finally:
             self.release()
+
+
+def _next_midnight() -> float:
+    """The time.time() at which the local day changes (the daily rotation's moment)."""
+    t = time.localtime()
+    return time.mktime((t.tm_year, t.tm_mon, t.tm_mday + 1, 0, 0, 0, 0, 0, -1))
 
 
 def configure(state: str, settings: LogSettings, filters: Sequence[Callable[[], logging.Filter]] = (),
@@ -158,12 +206,14 @@ def configure(state: str, settings: LogSettings, filters: Sequence[Callable[[], 
     logger.setLevel(settings.level)
     for name, level in settings.components.items():
         logging.getLogger(name).setLevel(level)
+    # No formatter here shows a thread's or a multiprocessing process's name: a record needn't look them up.
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     if settings.fmt == "json":
-        console_fmt: logging.Formatter = JsonFormatter()
         file_fmt: logging.Formatter = JsonFormatter()
     else:
-        file_fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        console_fmt = file_fmt
+        file_fmt = Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console_fmt = file_fmt  # one instance: a record is formatted once for both
     target = settings.target
     if target == "auto":
         target = "journal" if stderr_is_journal() else "stderr"

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ UNREACHABLE_KEY = "Unreachable"
 SUBMISSION_KEY = "Submission"
 POISON_KEY = "Poison"
 
+MAX_CACHED_DOMAINS = 4096  # a routing table keeps each domain's connector hop (bounded: spam to many domains)
 RECIPIENT_NOT_FOUND = "550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found"
 
 
@@ -86,6 +88,7 @@ class Router:
         self.config = config
         self.server_name = server_name
         self.directory = MailboxDirectory(config.mailboxes)
+        self._hops: dict[str, NextHop] = {}  # domain -> its send connector's next hop (this version's)
 
     def find_mailbox(self, address: str) -> Any:
         return self.directory.find_by_address(address)
@@ -103,6 +106,14 @@ class Router:
         return RouteResult(recipient, self.connector_hop(domain))
 
     def connector_hop(self, domain: str) -> NextHop:
+        hop = self._hops.get(domain)
+        if hop is None:
+            if len(self._hops) >= MAX_CACHED_DOMAINS:
+                self._hops.clear()
+            hop = self._hops[domain] = self._connector_hop(domain)
+        return hop
+
+    def _connector_hop(self, domain: str) -> NextHop:
         from exshell.model.send_connector import route  # lazy: the queue cmdlets import this module, not the model
 
         conn = route(self.config.send_connectors, domain, self.server_name)
@@ -120,7 +131,7 @@ class Router:
                 return c
         return None
 
-    @property
+    @functools.cached_property
     def server_fqdn(self) -> str:
         server = self.config.server(self.server_name)
         if server is not None and getattr(server, "fqdn", None):

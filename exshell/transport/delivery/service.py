@@ -15,9 +15,13 @@ The stages, one module each:
 Every pass reloads the routing table when the store version changed. A full pass every `poll_interval` (or at
 once after `wake()`) also does:
 1. execute the shell's control requests;
-2. pick up new spool files: route every recipient, write the message's queue state when it isn't attempted at
-   once (the Submission queue is "spooled, not yet routed");
-3. mark every message with a due copy ready.
+2. pick up new spool files (the folder is listed every full pass, so a message nobody announced is found within
+   `poll_interval`): route every recipient, write the message's queue state when it isn't attempted at once
+   (the Submission queue is "spooled, not yet routed");
+3. mark the messages with a due copy ready. Only the messages whose attempt ended since the last full pass are
+   looked at, unless a copy's retry time came (the earliest one is known), `wake()` was called (the shell's
+   actions), or WALK_SECONDS passed: then every queued message is. Walking 2,000 queued messages every
+   `poll_interval` was most of a busy delivery process's time.
 Between full passes, light ones (after the engine's `notify(spool_id)`, or an attempt that finished) pick up
 the announced messages; every pass starts a delivery task per ready message, at most `concurrency` at once.
 
@@ -29,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import functools
+import itertools
 import logging
 import os
 import signal
@@ -73,14 +79,16 @@ from exshell.transport.delivery.smtp_delivery import SmtpDelivery
 from exshell.transport.delivery.tracker import Tracker
 from exshell.model.config import Config
 from exshell.model.errors import ModelDataError
-from exshell.transport.spool import IncompleteMessage, Spool, SpooledMessage
+from exshell.transport.spool import SUFFIX as SPOOL_SUFFIX, IncompleteMessage, Spool, SpooledMessage
 
 log = logging.getLogger("exshell.transport.delivery")
 
 HEARTBEAT_SECONDS = 1.0
 PICKUP_BATCH = 256
 START_SCAN_LIMIT = 4096  # ready messages looked at per pass
+WALK_SECONDS = 1.0  # every queued message is looked at for a due copy at least this often (a clock step)
 BODY_CACHE_BYTES = 64 * 1024  # a message this small stays in memory from pickup to its first attempt
+INLINE_LOAD_BYTES = BODY_CACHE_BYTES  # a spool file this small is read at pickup on the loop, not in a thread
 
 
 class DeliveryService:
@@ -113,6 +121,8 @@ class DeliveryService:
         self._ready: dict[str, None] = {}  # messages to start, in order (a dict: ordered and without repeats)
         self._bodies: dict[str, bytes] = {}  # small messages read at pickup, for their first attempt
         self._full_pass_due = 0.0  # time.monotonic() of the next full pass
+        self._walk_at = 0.0  # time.monotonic() when every queued message is looked at again (0: next full pass)
+        self._recheck: set[str] = set()  # messages to look at in the next full pass (their attempt ended)
         self._wake = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._task_destinations: dict[str, set[str]] = {}  # message -> the remote next hops it attempts
@@ -185,6 +195,7 @@ class DeliveryService:
     def wake(self) -> None:
         """Look at every queue again now (the shell's actions changed what is due)."""
         self._full_pass_due = 0.0
+        self._walk_at = 0.0
         self._wake.set()
 
     async def settle(self, msg_id: str, timeout: float = 5.0) -> None:
@@ -319,22 +330,49 @@ class DeliveryService:
         if len(new_ids) > PICKUP_BATCH:
             self._full_pass_due = 0.0
             self._wake.set()
-        now = utcnow()
-        for state in self.ledger:
-            if state.id not in self._tasks and any(g.due(now) for g in state.groups):
-                self._ready[state.id] = None
+        self._mark_due()
         for msg_id in [i for i in self._bodies if i not in self.ledger]:  # removed before their first attempt
             del self._bodies[msg_id]
+
+    def _mark_due(self) -> None:
+        """Mark the messages with a due copy ready: those whose attempt ended meanwhile, or every queued one when
+        the walk is due; note when the earliest copy not yet due will be."""
+        now_mono, now = time.monotonic(), utcnow()
+        walk = now_mono >= self._walk_at
+        ids, self._recheck = self._recheck, set()
+        states = self.ledger if walk else (s for s in map(self.ledger.get, ids) if s is not None)
+        if walk:
+            self._walk_at = now_mono + WALK_SECONDS
+        for state in states:
+            if state.id in self._tasks:
+                continue
+            due = False
+            for g in state.groups:
+                if g.due(now):
+                    due = True
+                elif g.next_retry and not g.done and g.status != SUSPENDED:
+                    self._retry_at(g.next_retry, now, now_mono)
+            if due:
+                self._ready[state.id] = None
+
+    def _retry_at(self, next_retry: str, now: dt.datetime, now_mono: float) -> None:
+        """A copy becomes due at `next_retry`: walk the queue then, if that is before the next walk."""
+        when = from_iso(next_retry)
+        if when is not None:
+            self._walk_at = min(self._walk_at, now_mono + max(0.0, (when - now).total_seconds()))
 
     def _start_ready(self) -> None:
         """Start an attempt task for ready messages, oldest first, at most `concurrency` at once and at most
         MaxPerDomainOutboundConnections per destination: more would only wait for a connection, holding the
         slots of messages to other destinations (those stay ready for a later pass)."""
+        if len(self._tasks) >= self.concurrency or not self._ready:
+            return  # no copy of the ready list when nothing can start
         per_destination = self.smtp.pool.limits.max_per_destination
         now = utcnow()
-        for scanned, msg_id in enumerate(list(self._ready)):
-            if len(self._tasks) >= self.concurrency or scanned >= START_SCAN_LIMIT:
-                break  # a long queue for a destination at its limit is not walked on every pass
+        # At most START_SCAN_LIMIT: a long queue for a destination at its limit is not walked on every pass.
+        for msg_id in list(itertools.islice(self._ready, START_SCAN_LIMIT)):
+            if len(self._tasks) >= self.concurrency:
+                break
             state = self.ledger.get(msg_id)
             if state is None or msg_id in self._tasks:
                 del self._ready[msg_id]
@@ -366,6 +404,7 @@ class DeliveryService:
         task = self._tasks.pop(msg_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
             self._delivery_crashed(msg_id, task.exception())
+        self._recheck.add(msg_id)  # the next full pass looks at what the attempt left due or scheduled
         self._wake.set()
 
     def _delivery_crashed(self, msg_id: str, exc: BaseException | None) -> None:
@@ -394,7 +433,10 @@ class DeliveryService:
         state change on the loop, so they never race a delivery task."""
         if not ids:
             return
-        loaded = await asyncio.to_thread(self._load_all, ids)
+        loaded = self._load_small(ids)
+        if len(loaded) < len(ids):
+            done = {msg_id for msg_id, _ in loaded}
+            loaded += await asyncio.to_thread(self._load_all, [i for i in ids if i not in done])
         unroutable: list[tuple[str, str]] = []
         to_write: list[MessageState] = []
         router = self.router
@@ -418,6 +460,7 @@ class DeliveryService:
                     self._bodies[msg_id] = msg.data
             else:
                 to_write.append(state)  # nothing about to be attempted (Unreachable): Get-Queue shows it now
+                self._recheck.add(msg_id)  # its retry time
             self.ledger.add(state)
             if not msg.envelope.get("tracking_logged"):
                 self.tracker.track(
@@ -437,6 +480,19 @@ class DeliveryService:
             await asyncio.to_thread(self.ledger.write_all, to_write)
         for msg_id, reason in unroutable:
             await asyncio.to_thread(self._poison, msg_id, reason)
+
+    def _load_small(self, ids: Sequence[str]) -> list[tuple[str, SpooledMessage | str]]:
+        """On the loop: the messages of at most INLINE_LOAD_BYTES (a file the engine wrote a moment ago, read from
+        the page cache: a hop to a worker thread cost ten times the read). The others are left to `_load_all`."""
+        out: list[tuple[str, SpooledMessage | str]] = []
+        for msg_id in ids:
+            try:
+                if os.stat(os.path.join(self.spool.path, msg_id + SPOOL_SUFFIX)).st_size > INLINE_LOAD_BYTES:
+                    continue
+            except OSError:
+                continue  # _load_all tells why
+            out += self._load_all((msg_id,))
+        return out
 
     def _load_all(self, ids: Sequence[str]) -> list[tuple[str, SpooledMessage | str]]:
         """In a worker thread: each message, or why it can't be read (a message delivered meanwhile: left out)."""

@@ -496,3 +496,24 @@ def test_a_message_the_engine_announces_is_delivered_without_waiting_for_the_pol
         wait_until(lambda: len(host.messages) == 2, timeout=20, what="the announced message at the smart host")
         wait_until(lambda: spool_empty(shell.state), timeout=20, what="the spool to empty")
     assert [m.recipients for m in host.messages] == [["alice@external.example"], ["bob@external.example"]]
+
+
+def test_a_deferred_copy_is_retried_at_its_retry_time_and_an_unannounced_message_is_found_without_a_walk(
+    shell: Shell, host: SmartHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The walk over every queued message would come only in an hour: the retry must start from the retry time
+    # the service noted, and a message nobody announced from the spool listing of each full pass.
+    from exshell.transport.delivery import service
+
+    monkeypatch.setattr(service, "WALK_SECONDS", 3600.0)
+    host.stop()
+    state = shell.state  # configure(): retry intervals of 1 s
+    with ServiceThread(state, shell.store):
+        spool_message(state, "scanner@contoso.com", ["bob@external.example"], subject="Deferred first")
+        wait_until(lambda: events(state, event_id="DEFER"), what="the DEFER")
+        host.start()
+        wait_until(lambda: len(host.messages) == 1, timeout=20, what="the retry at its retry time")
+        spool_message(state, "scanner@contoso.com", ["carol@external.example"], subject="Never announced")
+        wait_until(lambda: len(host.messages) == 2, timeout=20, what="the message found by the spool listing")
+        wait_until(lambda: spool_empty(state), what="the spool to empty")
+    assert [m.recipients for m in host.messages] == [["bob@external.example"], ["carol@external.example"]]

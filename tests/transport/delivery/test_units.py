@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import email
+import io
 import mailbox
 from email.policy import default as default_policy
 from pathlib import Path
@@ -152,6 +154,26 @@ def test_tracking_search_filters_like_get_messagetrackinglog(tmp_path: Path) -> 
     window = tracking.search(entries, start=t0 + dt.timedelta(minutes=1), end=t0 + dt.timedelta(minutes=3))
     assert [e.event_id for e in window] == ["SEND", "RECEIVE"]  # End is exclusive
     assert len(tracking.search(entries, result_size=3)) == 3
+
+
+def test_tracking_rows_are_quoted_as_the_csv_module_does_and_keep_their_millisecond_and_day(tmp_path: Path) -> None:
+    t0 = dt.datetime(2026, 11, 28, 23, 59, 59, 998_700, tzinfo=dt.UTC)
+    when = [t0, t0 + dt.timedelta(microseconds=1_000), t0 + dt.timedelta(microseconds=3_000)]  # the last: next day
+    subjects = ['Scan, "page" 1', "line\nbreak", "Überweisung; März"]
+    rows = [tracking.make_row("RECEIVE", source="SMTP", subject=s, sender="a@x", recipients=["b@y", "c@y"], when=w)
+            for s, w in zip(subjects, when)]
+    for row, w in zip(rows, when):
+        expected = io.StringIO()
+        csv.writer(expected, lineterminator="\r\n").writerow([row.fields[f] for f in tracking.FIELDS])
+        assert row.text == expected.getvalue()
+        assert row.fields["date-time"] == w.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    tracking.write_rows(tmp_path, rows)
+    folder = tmp_path / "logs" / "MessageTracking"
+    assert sorted(p.name for p in folder.iterdir()) == ["MSGTRK20261128-1.LOG", "MSGTRK20261129-1.LOG"]
+    entries = list(tracking.read_entries(tmp_path))
+    assert [e.fields["message-subject"] for e in entries] == subjects
+    assert [e.timestamp for e in entries] == [w.replace(microsecond=w.microsecond // 1000 * 1000) for w in when]
+    assert entries[0].recipients == ["b@y", "c@y"]
 
 
 # ---------------------------------------------------------------------- NDR
