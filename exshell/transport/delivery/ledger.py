@@ -21,6 +21,9 @@ from exshell.transport.delivery.queue import MessageState, QueueStore
 from exshell.transport.delivery.queue_view import QueueSnapshot, build_snapshot, read_submission
 from exshell.transport.delivery.router import POISON_KEY, UNREACHABLE_KEY
 
+REMOVE_WAIT = 0.05  # a finished message's files go at most this much later, with the others finished meanwhile
+REMOVE_BATCH = 64
+
 
 class Ledger:
     def __init__(self, queue: QueueStore, spool: Any) -> None:
@@ -103,7 +106,7 @@ class Ledger:
 
     async def finish(self, state: MessageState) -> None:
         """The message has no pending recipient left: remove it (spool file first). The files go in batches,
-        one worker-thread hop for every message finished meanwhile; until then the message still counts as
+        one worker-thread hop for every message finished within REMOVE_WAIT; until then the message still counts as
         known (`in`), so no pickup takes its spool file for a new message."""
         self._states.pop(state.id, None)
         self._crashes.pop(state.id, None)
@@ -123,6 +126,9 @@ class Ledger:
 
     async def _remove_finished(self) -> None:
         while self._to_remove:
+            if len(self._to_remove) < REMOVE_BATCH:
+                # Gather the messages finishing meanwhile: a thread hop costs more than the unlinks it carries.
+                await asyncio.sleep(REMOVE_WAIT)
             batch, self._to_remove = self._to_remove, []
             try:
                 await asyncio.to_thread(self._remove_files, batch)
