@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import datetime as dt
 import functools
-import itertools
 import logging
 import os
 import signal
@@ -369,30 +368,34 @@ class DeliveryService:
             return  # no copy of the ready list when nothing can start
         per_destination = self.smtp.pool.limits.max_per_destination
         now = utcnow()
-        # At most START_SCAN_LIMIT: a long queue for a destination at its limit is not walked on every pass.
-        for msg_id in list(itertools.islice(self._ready, START_SCAN_LIMIT)):
-            if len(self._tasks) >= self.concurrency:
-                break
+        loop = asyncio.get_running_loop()
+        taken: list[str] = []  # leave the ready list: started, gone, or nothing due
+        # The ready list is read in place (no copy per pass: a backlog is thousands long) and changed after.
+        for scanned, msg_id in enumerate(self._ready):
+            if len(self._tasks) >= self.concurrency or scanned >= START_SCAN_LIMIT:
+                break  # a long queue for a destination at its limit is not walked on every pass
             state = self.ledger.get(msg_id)
             if state is None or msg_id in self._tasks:
-                del self._ready[msg_id]
+                taken.append(msg_id)
                 continue
             due = [g for g in state.groups if g.due(now)]
             if not due:
-                del self._ready[msg_id]
+                taken.append(msg_id)
                 continue
             remote = {g.queue for g in due if g.delivery_type in (SMART_HOST, DNS)}
             if per_destination is not None and remote and all(
                 self._in_flight.get(d, 0) >= per_destination for d in remote
             ):
                 continue
-            del self._ready[msg_id]
-            task = asyncio.get_running_loop().create_task(self._deliver_message(msg_id))
+            taken.append(msg_id)
+            task = loop.create_task(self._deliver_message(msg_id))
             self._tasks[msg_id] = task
             self._task_destinations[msg_id] = remote
             for d in remote:
                 self._in_flight[d] = self._in_flight.get(d, 0) + 1
             task.add_done_callback(functools.partial(self._task_done, msg_id))
+        for msg_id in taken:
+            del self._ready[msg_id]
 
     def _task_done(self, msg_id: str, _task: object = None) -> None:
         for d in self._task_destinations.pop(msg_id, ()):
