@@ -218,7 +218,8 @@ async def run_child(state: str, server: str | None, store_spec: str | None,
     store = open_store(store_spec or state, validate=validate_records)
     if hasattr(store, "subscribe"):
         store.subscribe(lambda _version: None)  # current_version() from notifications, also through an outage
-    service = DeliveryService(Path(state), store, server or server_for_store(state, store))
+    # Nothing scrapes this process's metrics (`--delivery process --metrics` is refused): no counting.
+    service = DeliveryService(Path(state), store, server or server_for_store(state, store), count_metrics=False)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -100,13 +100,17 @@ class DeliveryService:
         poll_interval: float = 0.2,
         concurrency: int = 16,
         fsync: bool = True,
+        count_metrics: bool = True,
     ) -> None:
+        """`count_metrics=False`: no process can scrape this one's counters (the delivery process: `--metrics`
+        makes serve deliver inline), so an attempt doesn't update them."""
         self.state_dir = Path(state_dir)
         self.store = store
         self.server_name = server_name
         self.poll_interval = poll_interval
         self.concurrency = concurrency
         self.fsync = fsync
+        self.count_metrics = count_metrics
         self.spool = Spool(self.state_dir / "spool", fsync=fsync)
         self.ledger = Ledger(QueueStore(self.state_dir, fsync=fsync), self.spool)
         self.tracker = Tracker(self.state_dir, store, server_name, self._tracking_enabled)
@@ -574,7 +578,8 @@ class DeliveryService:
             await self.ledger.save(state)
             return
         now = utcnow()
-        attempt_log.count(state, group, outcome, now)
+        if self.count_metrics:
+            attempt_log.count(state, group, outcome, now)
         router = self.router
         failed = [FailedRecipient(r.address, r.reply, r.remote) for r in outcome.of_kind(FAIL)]
         if failed:

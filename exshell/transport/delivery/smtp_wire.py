@@ -87,10 +87,14 @@ class Envelope:
 
 def dot_stuffed(data: bytes) -> bytes:
     """The message as it goes after DATA: CRLF line endings, leading dots doubled, then the CRLF . CRLF end."""
-    body = _LINE_ENDINGS.sub(b"\r\n", data)
+    crlf = data.count(b"\r\n")
+    # Counting is C speed; the substitutions only run when a line needs them (a relayed message rarely does).
+    body = data if data.count(b"\n") == crlf == data.count(b"\r") else _LINE_ENDINGS.sub(b"\r\n", data)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
-    return _LEADING_DOT.sub(b"..", body) + b".\r\n"
+    if body.startswith(b".") or b"\n." in body:
+        body = _LEADING_DOT.sub(b"..", body)
+    return body + b".\r\n"
 
 
 def address_arg(address: str) -> bytes | None:

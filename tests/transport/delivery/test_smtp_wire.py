@@ -5,12 +5,15 @@ server for the replies aiosmtpd never gives (354 without a recipient, garbage, a
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from aiosmtpd.smtp import SMTP
 
 from exshell.transport.delivery import smtp_client
@@ -330,3 +333,15 @@ def test_a_reply_nobody_asked_for_on_a_kept_connection_sends_the_next_message_ov
     assert opened == 2
     assert [line for line in lines if line.startswith(b"RCPT")] == [b"RCPT TO:<a@external.example>\r\n",
                                                                     b"RCPT TO:<b@external.example>\r\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b".", b"..", b"a", b" "]), max_size=30))
+def test_the_body_on_the_wire_has_crlf_line_endings_and_doubled_leading_dots_whatever_the_input(
+    parts: list[bytes],
+) -> None:
+    # What RFC 5321 §4.5.2 asks, written the plain way: the fast path for clean messages must give the same bytes.
+    data = b"".join(parts)
+    body = re.sub(rb"\r\n|\n|\r(?!\n)", b"\r\n", data)
+    body = body if body.endswith(b"\r\n") else body + b"\r\n"
+    assert dot_stuffed(data) == re.sub(rb"(?m)^\.", b"..", body) + b".\r\n"
