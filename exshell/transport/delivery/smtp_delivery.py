@@ -32,6 +32,8 @@ class SmtpDelivery:
         self.store = store  # where the smart-host passwords are (exshell.store.secrets.key_store)
         self.pool = ConnectionPool(limits)
         self._passwords: dict[str, str] = {}  # sealed-secret reference -> smart-host password
+        # connector name -> (the connector object of a configuration version, its Security): made once per version
+        self._securities: dict[str, tuple[Any, smtp_client.Security]] = {}
 
     def set_limits(self, limits: Limits) -> None:
         self.pool.set_limits(limits)
@@ -75,7 +77,7 @@ class SmtpDelivery:
             helo=connector.fqdn or router.server_fqdn,
             pool=self.pool,
             destination=destination,
-            security=await self._security(connector),
+            security=await self._security_of(connector),
         )
         if result.connection_error:
             return AttemptOutcome.every(recipients, RETRY, result.connection_error)
@@ -85,6 +87,19 @@ class SmtpDelivery:
             kind = OK if reply.startswith("2") else FAIL if reply.startswith("5") else RETRY
             out.append(RecipientResult(rcpt, kind, reply, result.remote))
         return AttemptOutcome(tuple(out))
+
+    async def _security_of(self, connector: Any) -> smtp_client.Security:
+        """The connector's Security, kept while the configuration version (its connector object) is the same; one
+        whose password could not be read is asked for again next time."""
+        kept = self._securities.get(connector.name)
+        if kept is not None and kept[0] is connector:
+            return kept[1]
+        security = await self._security(connector)
+        if not (security.basic_auth and security.password is None):
+            if len(self._securities) >= 256:
+                self._securities.clear()
+            self._securities[connector.name] = (connector, security)
+        return security
 
     async def _security(self, connector: Any) -> smtp_client.Security:
         """The connector's TLS and logon settings, the smart-host password unsealed from the key store."""
