@@ -75,7 +75,7 @@ class Engine:
         self.directory = directory  # None: each version's mailboxes (PolicyIndex.directory)
         self.worker, self.workers = worker, workers
         self.spool = Spool(self.state_dir / "spool", fsync=fsync, io_threads=spool_threads,
-                           id_stride=workers, id_offset=worker)
+                           id_stride=workers, id_offset=worker, slots=True)
         self.tls = TlsContexts(self.state_dir, key_store(store, self.state_dir) if store is not None else None)
         self.protocol_log = ProtocolLog(self.state_dir / "logs" / "ProtocolLog" / "SmtpReceive")
         self.ctx: EngineContext | None = None
@@ -127,6 +127,7 @@ class Engine:
         stale = self.spool.recover(0 if self.workers == 1 else 60)
         if stale:
             log.warning("removed %d partially written spool file(s) left by a crash (never acknowledged)", stale)
+        self.spool.start()
         index = self._compile()
         self.ctx = EngineContext(index=index, spool=self.spool, protocol_log=self.protocol_log,
                                  guard=ResourceGuard(self.spool.path),

@@ -641,7 +641,6 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         facts = self.facts  # d's connector is the session's: the same index answers for the same endpoints
         fqdn = facts.fqdn
         spool = self.ctx.spool
-        internal_id = spool.new_internal_id()
         esmtp_id = spool.new_message_id(fqdn).split("@", 1)[0]
         # Exchange keeps the message's own Message-ID and adds one only when it has none.
         own = _message_id_of(msg)
@@ -675,7 +674,6 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         data = head.data + body
         size = len(data) + (msg.body_size if msg.body is None else 0)
         envelope = {
-            "internal_id": internal_id,
             "message_id": message_id,
             "sender": self.envelope.mail_from or "",
             "recipients": rcpts,
@@ -714,7 +712,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         if log.isEnabledFor(logging.INFO):  # the recipient list is joined only when the line is written
             log.info("received <%s> (InternalId %s) from %s via %s for %s, %d bytes", message_id, spool_id,
                      self.remote[0], facts.identity, ", ".join(rcpts), size)
-        return str(R.QUEUED.format(message_id=message_id, internal_id=internal_id, hostname=fqdn))
+        return str(R.QUEUED.format(message_id=message_id, internal_id=spool_id, hostname=fqdn))
 
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, TLSSetupException):  # a failed handshake: the client's problem, the connection closes

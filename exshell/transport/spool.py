@@ -11,6 +11,9 @@ Layout under `<state>/spool/`:
 - `tmp/` — streamed message bodies being received (and bounces being written by delivery); a crash
   leaves at worst a stale `tmp/*` file, which `Spool.recover()` deletes; `list()` never looks at `tmp/`.
 - `incomplete/` — spool files a crash left half-written (never acknowledged), moved aside by `recover()`.
+- `slots/<id>.slot` — an engine's spool slots (exshell/transport/spool_slots.py): empty files whose directory
+  entries were made durable ahead of need. A message is written into one and renamed to `<id>.msg`; only the
+  spool reads `slots/`.
 
 A message file is created under its final name (exclusively: an id already taken fails, the session answers
 451) and sealed: its envelope carries `"sealed": 1` and its last `TRAILER_LEN` bytes are `SEAL` plus the
@@ -19,8 +22,13 @@ length of everything before them. `load()` refuses a sealed file without a match
 to `incomplete/` with a log line. Files without the flag (written before sealing existed, and bounces,
 which delivery still writes in `tmp/` and links into place) are complete by construction.
 
-Durability order: write the file, then fsync the file and the spool directory CONCURRENTLY, and only
-then reply 250. Both fsyncs start after the last write, so when both have returned the content and the
+Durability order with a slot (the engine's path): write the message into the slot, fsync the file, rename it
+to `<id>.msg`, reply 250. The slot's directory entry was durable before the message arrived, so the file's
+fsync is the only wait; the rename is not waited for: a crash that loses it leaves a sealed slot, which
+`recover()` renames into place. A rename that survived names a file whose content was already on disk.
+
+Without a slot (none ready, or a Spool without them: tools, tests): write the file, then fsync the file and the
+spool directory CONCURRENTLY, and only then reply 250. Both fsyncs start after the last write, so when both have returned the content and the
 directory entry are on disk; a crash before that leaves an unsealed file that is never delivered. Issued
 together they share one journal commit on ext4, where the old order (temp file, fsync, rename, fsync the
 directory) waited for two one after the other: 0.53x the latency per message with a busy disk, 0.85x idle
@@ -29,7 +37,8 @@ for a directory fsync that STARTED after its own file was created, so its promis
 shared.
 
 Ids are decimal InternalIds: a millisecond clock at start-up plus a counter, so they increase across
-restarts and sort in arrival order.
+restarts (`recover()` also moves the counter past every id in the spool, should the clock have gone back); slots
+take theirs in batches ahead of use, so ids sort in arrival order only roughly (within one refill).
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ from collections.abc import Callable, Mapping
 
 from exshell.transport.durable import append_file, fsync_directory
 from exshell.transport.group_commit import DirectorySync
+from exshell.transport.spool_slots import SLOT_SUFFIX, SLOTS_DIR, SlotReserve
 
 log = logging.getLogger("exshell.transport.spool")
 
@@ -86,7 +96,9 @@ class Spool:
     """One spool directory. `store()` is async-safe; the blocking parts run in the default executor."""
 
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True, io_threads: int | None = None,
-                 id_stride: int = 1, id_offset: int = 0) -> None:
+                 id_stride: int = 1, id_offset: int = 0, slots: bool = False) -> None:
+        """`slots`: write messages into files created ahead of need (the engine's spool; exactly one Spool per
+        process and id class may have them, since recover() deletes the unused slots of its class)."""
         self.path = os.fspath(path)
         # A pool of its own, so spool fsyncs never queue behind other executor work. Size: Python's default
         # (cpu + 4); bench/engine.py measured 16 threads against 6 and the difference was inside the VM's noise.
@@ -99,6 +111,7 @@ class Spool:
         # Several worker processes share one spool (`exshell serve --workers N`): worker i takes the ids
         # congruent to i modulo N, so no two processes ever name a message alike.
         self._ids = itertools.count(int(time.time() * 1000) * 1000 * id_stride + id_offset, id_stride)
+        self._stride, self._offset = id_stride, id_offset
         self._id_lock = threading.Lock()
         # Message-IDs and temporary body names: a random 64-bit prefix drawn once per Spool, then a counter. A
         # uuid4 per name cost two getrandom() syscalls per message, ~10 % of the accept path's own time here
@@ -106,6 +119,11 @@ class Spool:
         self._name_prefix = f"{uuid.uuid4().int >> 64:016x}"
         self._names = itertools.count(1)
         self._directories = DirectorySync(self.path)
+        self.slots_dir = os.path.join(self.path, SLOTS_DIR)
+        self.slots: SlotReserve | None = None
+        if slots:
+            os.makedirs(self.slots_dir, exist_ok=True)
+            self.slots = SlotReserve(self.slots_dir, self.new_internal_id, fsync=fsync)
 
     # ---- ids
     def new_internal_id(self) -> int:
@@ -123,7 +141,11 @@ class Spool:
         """Write one message durably; return its spool id. Raises OSError when the disk fails. `body_file`: the
         rest of the message (a streamed body) in a temporary file, appended after `data` and then removed."""
         env = dict(envelope)
-        internal_id = env.get("internal_id") or self.new_internal_id()
+        internal_id = env.get("internal_id")
+        slot = None
+        if not internal_id:
+            slot = self.slots.take() if self.slots is not None else None
+            internal_id = slot or self.new_internal_id()
         env["internal_id"] = internal_id
         msg_id = str(internal_id)
         env["id"] = msg_id
@@ -134,11 +156,30 @@ class Spool:
         # The session may go away (connection lost, engine stopping) while its message is being written: never
         # acknowledged, the file must not linger to be delivered behind the client's retry.
         self._committers().submit(loop, done, functools.partial(_unlink_quietly, self._final(msg_id)),
-                                  self._commit, msg_id, env, data, body_file)
+                                  self._commit, msg_id, env, data, body_file, slot is not None)
         await done
         return msg_id
 
-    def _commit(self, msg_id: str, env: Mapping[str, Any], data: bytes, body_file: str | None) -> None:
+    def _commit(self, msg_id: str, env: Mapping[str, Any], data: bytes, body_file: str | None,
+                slot: bool = False) -> None:
+        if slot:
+            assert self.slots is not None
+            path = self.slots.slot_path(int(msg_id))
+            try:
+                fd = self._write_file(msg_id, env, data, body_file, into=path)
+            except FileNotFoundError:
+                pass  # the slot is gone (deleted by hand): write the message as if there had been none
+            else:
+                try:
+                    if self.fsync:
+                        os.fsync(fd)  # the slot's entry is durable already: the content is the only wait
+                    os.rename(path, self._final(msg_id))
+                except BaseException:
+                    os.close(fd)
+                    _unlink_quietly(path)
+                    raise
+                os.close(fd)
+                return
         fd = self._write_file(msg_id, env, data, body_file)
         try:
             if self.fsync:
@@ -170,14 +211,20 @@ class Spool:
     def _final(self, msg_id: str) -> str:
         return os.path.join(self.path, msg_id + SUFFIX)
 
-    def _write_file(self, msg_id: str, env: Mapping[str, Any], data: bytes, body_file: str | None = None) -> int:
+    def _write_file(self, msg_id: str, env: Mapping[str, Any], data: bytes, body_file: str | None = None,
+                    into: str | None = None) -> int:
         """Create `<id>.msg` (exclusively: an id already in the spool, another process's message, fails with
-        EEXIST instead of replacing an acknowledged message) and write it sealed; return the open descriptor."""
+        EEXIST instead of replacing an acknowledged message), or open the slot `into`, and write the message
+        sealed; return the open descriptor. A slot that is gone raises FileNotFoundError with `body_file` kept."""
         head = json.dumps({**env, "sealed": 1}, ensure_ascii=False, separators=(",", ":"),
                           default=str).encode("utf-8") + b"\n"
-        final = self._final(msg_id)
+        final = into or self._final(msg_id)
         try:
-            fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(final, os.O_WRONLY) if into else os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:
+            if into is None and body_file is not None:
+                _unlink_quietly(body_file)
+            raise
         except BaseException:
             if body_file is not None:
                 _unlink_quietly(body_file)
@@ -209,6 +256,11 @@ class Spool:
         """A fresh temporary file name for a body being received (removed by `recover` after a crash)."""
         return os.path.join(self.tmp, f"{self._unique_name()}.body")
 
+    def start(self) -> None:
+        """Begin reserving slots (the engine, once recover() ran): the first messages find them ready."""
+        if self.slots is not None:
+            self.slots.start()
+
     def _committers(self) -> _Committers:
         if self._writers is None:
             self._writers = _Committers(self.io_threads)
@@ -231,6 +283,8 @@ class Spool:
         if self._writers is not None:
             self._writers.close()
             self._writers = None
+        if self.slots is not None:
+            self.slots.close()
         self._directories.close()
 
     # ---- reading
@@ -257,7 +311,12 @@ class Spool:
         """Delete temp files left by a crash and move sealed spool files without their completion mark (never
         acknowledged) to `incomplete/`; return how many. Only files older than `min_age_seconds` go, so a second
         process (delivery, another worker) calling this never touches a write in flight; the engine calls
-        `recover(0)` at start, before it accepts anything."""
+        `recover(0)` at start, before it accepts anything.
+
+        Slots: a sealed one (a crash lost its rename) is renamed into place and delivered; one cut short goes
+        to `incomplete/` like a message file. Empty ones are deleted only by a Spool with slots, and only those
+        of its own id class: with `--workers N`, the others belong to live workers (a restarted worker's class
+        holds only slots of processes that are gone). Last, the id counter moves past every id seen."""
         n = 0
         cutoff = time.time() - min_age_seconds
         for name in os.listdir(self.tmp):
@@ -266,20 +325,70 @@ class Spool:
                 continue
             _unlink_quietly(path)
             n += 1
+        highest = 0
+        slots = _listdir_quietly(self.slots_dir)
+        for name in slots:
+            if name.endswith(SLOT_SUFFIX) and name[: -len(SLOT_SUFFIX)].isdigit():
+                highest = max(highest, int(name[: -len(SLOT_SUFFIX)]))
+                n += self._recover_slot(name, min_age_seconds, cutoff)
         for name in os.listdir(self.path):
+            if not name.endswith(SUFFIX):
+                continue
+            if name[: -len(SUFFIX)].isdigit():
+                highest = max(highest, int(name[: -len(SUFFIX)]))
             path = os.path.join(self.path, name)
-            if not name.endswith(SUFFIX) or is_complete(path) or _young(path, min_age_seconds, cutoff):
-                continue
-            quarantine = os.path.join(self.path, "incomplete")
-            os.makedirs(quarantine, exist_ok=True)
-            try:
-                os.rename(path, os.path.join(quarantine, name))
-            except OSError:
-                continue
-            log.warning("spool file %s is incomplete (written when the process stopped, never acknowledged): "
-                        "moved to %s, not delivered", name, quarantine)
-            n += 1
+            if not is_complete(path) and not _young(path, min_age_seconds, cutoff):
+                n += self._quarantine(path)
+        self._ids_past(highest)
         return n
+
+    def _recover_slot(self, name: str, min_age_seconds: float, cutoff: float) -> int:
+        """Deal with one slot; 1 when it was cut short and moved to `incomplete/`."""
+        path = os.path.join(self.slots_dir, name)
+        slot_id = name[: -len(SLOT_SUFFIX)]
+        try:
+            empty = os.stat(path).st_size == 0
+        except OSError:
+            return 0
+        if empty:
+            if self.slots is not None and int(slot_id) % self._stride == self._offset:
+                _unlink_quietly(path)
+            return 0
+        if _young(path, min_age_seconds, cutoff):
+            return 0  # a write in flight
+        if not is_complete(path):
+            return self._quarantine(path)
+        final = self._final(slot_id)
+        try:
+            os.link(path, final)  # never over another message
+        except FileExistsError:
+            return self._quarantine(path)
+        except OSError:
+            return 0
+        _unlink_quietly(path)
+        log.warning("spool file %s was complete but not yet renamed when the process stopped: delivered as %s",
+                    name, os.path.basename(final))
+        return 0
+
+    def _quarantine(self, path: str) -> int:
+        name = os.path.basename(path)
+        quarantine = os.path.join(self.path, "incomplete")
+        os.makedirs(quarantine, exist_ok=True)
+        try:
+            os.rename(path, os.path.join(quarantine, name))
+        except OSError:
+            return 0
+        log.warning("spool file %s is incomplete (written when the process stopped, never acknowledged): "
+                    "moved to %s, not delivered", name, quarantine)
+        return 1
+
+    def _ids_past(self, highest: int) -> None:
+        """Make the next id greater than `highest` (a clock set back must not name a message twice)."""
+        with self._id_lock:
+            nxt = next(self._ids)
+            if nxt <= highest:
+                nxt = highest + 1 + (self._offset - highest - 1) % self._stride  # still this worker's class
+            self._ids = itertools.count(nxt, self._stride)
 
 
 def is_complete(path: str) -> bool:
@@ -360,6 +469,13 @@ def _young(path: str, min_age_seconds: float, cutoff: float) -> bool:
         return os.stat(path).st_mtime > cutoff
     except OSError:
         return True
+
+
+def _listdir_quietly(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
 
 
 def _unlink_quietly(path: str) -> None:
