@@ -85,6 +85,12 @@ def _class_findings(path: Path, tree: ast.AST, module: object) -> list[str]:
     return out
 
 
+# Module attributes a library documents as settings to assign: the logging HOWTO's "Optimization" section
+# tells an application to set these to skip gathering what no formatter shows.
+DOCUMENTED_SWITCHES = {("logging", "logThreads"), ("logging", "logProcesses"), ("logging", "logMultiprocessing"),
+                       ("logging", "logAsyncioTasks")}
+
+
 def _findings(path: Path, module: object = None) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     modules: set[str] = set()  # names bound to imported modules in this file
@@ -104,7 +110,8 @@ def _findings(path: Path, module: object = None) -> list[str]:
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
-                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in modules:
+                if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in modules
+                        and (t.value.id, t.attr) not in DOCUMENTED_SWITCHES):
                     out.append(f"{path.name}:{node.lineno}: assigns {t.value.id}.{t.attr} (monkeypatching)")
         if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             owner = node.value
