@@ -91,16 +91,16 @@ class ByteStream(Protocol):
 class DataReader:
     """Reads one DATA section from a ByteStream (the SMTP core's input; an asyncio StreamReader in tests).
 
-    `write` runs a blocking file operation off the event loop (the spool's executor); `tmp_path` is the body's
-    temporary file; `limit` is the size past which nothing more is kept (the rest is drained so the reply lands
+    `write` runs a blocking file operation off the event loop (the spool's executor); `body_path` names the body's
+    temporary file, asked for only when the body spills to disk; `limit` is the size past which nothing more is kept (the rest is drained so the reply lands
     after the terminator, RFC 5321 §4.2.5); `max_header` raises HeaderTooLarge at once."""
 
-    def __init__(self, reader: ByteStream, *, limit: int, max_header: int, tmp_path: str,
+    def __init__(self, reader: ByteStream, *, limit: int, max_header: int, body_path: Callable[[], str],
                  write: Callable[..., Awaitable[object]], account: Callable[[int], None] | None = None) -> None:
         self.reader = reader
         self.limit = limit
         self.max_header = max_header
-        self.tmp_path = tmp_path
+        self.body_path = body_path
         self._write = write
         self.msg = ReadMessage()
         self._in_header = True
@@ -269,8 +269,9 @@ class DataReader:
         chunk = bytes(self._out)
         self._out.clear()
         if self._fd is None:
-            self._fd = await self._write(os.open, self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # type: ignore[assignment]
-            self.msg.body_path = self.tmp_path
+            path = self.body_path()
+            self._fd = await self._write(os.open, path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # type: ignore[assignment]
+            self.msg.body_path = path
         await self._write(_write_all, self._fd, chunk)
 
     async def finish(self) -> None:

@@ -563,7 +563,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         max_header = facts.max_header
         spool = self.ctx.spool
         reader = DataReader(DataStream(self.input), limit=limit, max_header=max_header,
-                            tmp_path=spool.new_body_path(), write=spool.run, account=self._account_bytes)
+                            body_path=spool.new_body_path, write=spool.run, account=self._account_bytes)
         self._in_data = True  # also makes the 354 go out at once (see push)
         try:
             await self.reply(R.START_MAIL_INPUT)
@@ -641,7 +641,7 @@ class ExchangeSMTP(SecurityVerbs, SMTPProtocol):
         facts = self.facts  # d's connector is the session's: the same index answers for the same endpoints
         fqdn = facts.fqdn
         spool = self.ctx.spool
-        esmtp_id = spool.new_message_id(fqdn).split("@", 1)[0]
+        esmtp_id = spool.new_name()
         # Exchange keeps the message's own Message-ID and adds one only when it has none.
         own = _message_id_of(msg)
         message_id = own or f"{esmtp_id}@{fqdn}"

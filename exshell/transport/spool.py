@@ -130,8 +130,9 @@ class Spool:
         with self._id_lock:
             return next(self._ids)
 
-    def new_message_id(self, fqdn: str) -> str:
-        return f"{self._unique_name()}@{fqdn}"
+    def new_name(self) -> str:
+        """32 hex digits unique across processes and restarts (the left part of a Message-ID the engine adds)."""
+        return self._unique_name()
 
     def _unique_name(self) -> str:
         return f"{self._name_prefix}{next(self._names):016x}"  # 32 hex digits, as a uuid4's hex was
@@ -230,15 +231,14 @@ class Spool:
                 _unlink_quietly(body_file)
             raise
         try:
-            length = 0
-            for chunk in (head, data):
-                view = memoryview(chunk)
-                length += len(view)
-                while view:
-                    view = view[os.write(fd, view) :]
-            if body_file is not None:
+            length = len(head) + len(data)
+            if body_file is None:
+                # One system call for the whole file; the seal is last in it, so a write cut short lacks it.
+                _write_all(fd, [head, data, seal(length)])
+            else:
+                _write_all(fd, [head, data])
                 length += append_file(fd, body_file)
-            os.write(fd, seal(length))  # 42 bytes: one write, last
+                os.write(fd, seal(length))  # 42 bytes: one write, last
         except BaseException:
             os.close(fd)
             _unlink_quietly(final)
@@ -469,6 +469,20 @@ def _young(path: str, min_age_seconds: float, cutoff: float) -> bool:
         return os.stat(path).st_mtime > cutoff
     except OSError:
         return True
+
+
+def _write_all(fd: int, chunks: list[bytes]) -> None:
+    """writev until every byte of `chunks` is written, in order."""
+    left = sum(len(c) for c in chunks)
+    views = [memoryview(c) for c in chunks if c]
+    while views:
+        n = os.writev(fd, views)
+        left -= n
+        if not left:
+            return
+        while n >= len(views[0]):
+            n -= len(views.pop(0))
+        views[0] = views[0][n:]
 
 
 def _listdir_quietly(path: str) -> list[str]:

@@ -33,7 +33,7 @@ def read(data: bytes, step: int = 65536, max_header: int = 65536):
         async def write(fn, *args):
             return fn(*args)
 
-        r = DataReader(reader, limit=1 << 30, max_header=max_header, tmp_path="/nonexistent/body", write=write)
+        r = DataReader(reader, limit=1 << 30, max_header=max_header, body_path=lambda: "/nonexistent/body", write=write)
         msg = await asyncio.wait_for(r.read(), 10)
         await r.finish()
         return msg

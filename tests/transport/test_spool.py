@@ -135,3 +135,17 @@ def test_a_store_cancelled_while_its_commit_runs_leaves_no_message(tmp_path):
     asyncio.run(main())
     assert spool.directory_syncs == 1  # the commit did run to its end
     assert spool.list() == []
+
+
+def test_a_write_the_kernel_cuts_short_is_continued_and_the_file_is_whole(tmp_path, monkeypatch):
+    real = os.writev
+
+    def at_most_seven_bytes(fd, buffers):  # what a signal or a full pipe of a device may do to one writev
+        first = bytes(b"".join(bytes(b) for b in buffers))[:7]
+        return real(fd, [first])
+
+    monkeypatch.setattr(os, "writev", at_most_seven_bytes)
+    spool = Spool(tmp_path / "spool")
+    data = b"Subject: cut\r\n\r\n" + b"x" * 100 + b"\r\n"
+    msg_id = spool.store_blocking({"sender": "a@x.example"}, data)
+    assert spool.load(msg_id).data == data and spool.load(msg_id).envelope["sender"] == "a@x.example"
