@@ -53,7 +53,9 @@ class SlotReserve:
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._failing = False
         self.refills = 0  # tests and bench read it
+        self.failures = 0
 
     def slot_path(self, slot_id: int) -> str:
         return os.path.join(self.path, f"{slot_id}{SLOT_SUFFIX}")
@@ -99,9 +101,16 @@ class SlotReserve:
             try:
                 self._refill(self.size - len(self._ready))
             except OSError as e:
-                log.warning("spool slots could not be created (%s): messages are written without them", e)
+                if not self._failing:  # once per outage, not once a second (a full disk)
+                    log.warning("spool slots could not be created (%s): messages are written without them", e)
+                self._failing = True
+                self.failures += 1
                 with self._lock:
                     self._wake.wait(RETRY_SECONDS)
+            else:
+                if self._failing:
+                    log.warning("spool slots are created again")
+                self._failing = False
 
     def _refill(self, count: int) -> None:
         made: list[int] = []

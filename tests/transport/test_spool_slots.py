@@ -8,6 +8,7 @@ import os
 import time
 
 from exshell.transport.spool import TRAILER_LEN, Spool
+from exshell.transport import spool_slots
 from exshell.transport.spool_slots import SlotReserve
 
 
@@ -120,3 +121,21 @@ def test_a_slot_name_already_taken_is_skipped(tmp_path):
     assert [reserve.take() for _ in range(2)] == [11, 13]
     reserve.close()
     assert slots_in(path) == ["10.slot", "11.slot", "12.slot", "13.slot"]  # taken: the taker's; the rest went
+
+
+def test_slots_that_cannot_be_made_leave_messages_stored_and_say_so_once(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(spool_slots, "RETRY_SECONDS", 0.02)
+    spool = Spool(tmp_path / "spool", slots=True)
+    os.rmdir(spool.slots_dir)  # e.g. a file system that refuses new files: every refill fails
+    with caplog.at_level("WARNING", logger="exshell.transport.spool"):
+        spool.start()
+        wait_for(lambda: spool.slots is not None and spool.slots.failures >= 3, "three failed refills")
+        ids = [asyncio.run(spool.store({"n": n}, b"Subject: s\r\n\r\nx\r\n")) for n in range(3)]
+        assert sorted(spool.list(), key=int) == sorted(ids, key=int)
+        assert spool.directory_syncs >= 1  # written the old way: file and directory fsynced
+        failed = [r for r in caplog.records if "could not be created" in r.getMessage()]
+        assert len(failed) == 1
+        os.mkdir(spool.slots_dir)
+        wait_for(functools.partial(filled, spool), "a refill once the directory is back")
+        assert any("created again" in r.getMessage() for r in caplog.records)
+    spool.close()
