@@ -20,6 +20,14 @@ def fsync_directory(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def unlink_quietly(path: str | os.PathLike[str]) -> None:
+    """Remove a file that may be gone already (a cleanup that must not raise)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def write_new_file(path: str | os.PathLike[str], chunks: Iterable[bytes], *, fsync: bool = True,
                    copy_from: str | None = None) -> None:
     """`copy_from`: a file whose whole content follows the chunks, copied inside the kernel (a streamed

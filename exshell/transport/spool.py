@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable, Mapping
 
-from exshell.transport.durable import append_file, fsync_directory
+from exshell.transport.durable import append_file, fsync_directory, unlink_quietly
 from exshell.transport.group_commit import DirectorySync
 from exshell.transport.spool_slots import SLOT_SUFFIX, SLOTS_DIR, SlotReserve
 
@@ -156,7 +156,7 @@ class Spool:
         done = loop.create_future()
         # The session may go away (connection lost, engine stopping) while its message is being written: never
         # acknowledged, the file must not linger to be delivered behind the client's retry.
-        self._committers().submit(loop, done, functools.partial(_unlink_quietly, self._final(msg_id)),
+        self._committers().submit(loop, done, functools.partial(unlink_quietly, self._final(msg_id)),
                                   self._commit, msg_id, env, data, body_file, slot is not None)
         await done
         return msg_id
@@ -177,7 +177,7 @@ class Spool:
                     os.rename(path, self._final(msg_id))
                 except BaseException:
                     os.close(fd)
-                    _unlink_quietly(path)
+                    unlink_quietly(path)
                     raise
                 os.close(fd)
                 return
@@ -190,7 +190,7 @@ class Spool:
                 self._directories.wait(batch)
         except BaseException:
             os.close(fd)
-            _unlink_quietly(self._final(msg_id))  # never acknowledged: may be lost, must not linger half-durable
+            unlink_quietly(self._final(msg_id))  # never acknowledged: may be lost, must not linger half-durable
             raise
         os.close(fd)
 
@@ -224,11 +224,11 @@ class Spool:
             fd = os.open(final, os.O_WRONLY) if into else os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileNotFoundError:
             if into is None and body_file is not None:
-                _unlink_quietly(body_file)
+                unlink_quietly(body_file)
             raise
         except BaseException:
             if body_file is not None:
-                _unlink_quietly(body_file)
+                unlink_quietly(body_file)
             raise
         try:
             length = len(head) + len(data)
@@ -241,11 +241,11 @@ class Spool:
                 os.write(fd, seal(length))  # 42 bytes: one write, last
         except BaseException:
             os.close(fd)
-            _unlink_quietly(final)
+            unlink_quietly(final)
             raise
         finally:
             if body_file is not None:
-                _unlink_quietly(body_file)
+                unlink_quietly(body_file)
         return fd
 
     async def run(self, fn: Any, *args: Any) -> Any:
@@ -323,7 +323,7 @@ class Spool:
             path = os.path.join(self.tmp, name)
             if _young(path, min_age_seconds, cutoff):
                 continue
-            _unlink_quietly(path)
+            unlink_quietly(path)
             n += 1
         highest = 0
         slots = _listdir_quietly(self.slots_dir)
@@ -352,7 +352,7 @@ class Spool:
             return 0
         if empty:
             if self.slots is not None and int(slot_id) % self._stride == self._offset:
-                _unlink_quietly(path)
+                unlink_quietly(path)
             return 0
         if _young(path, min_age_seconds, cutoff):
             return 0  # a write in flight
@@ -365,7 +365,7 @@ class Spool:
             return self._quarantine(path)
         except OSError:
             return 0
-        _unlink_quietly(path)
+        unlink_quietly(path)
         log.warning("spool file %s was complete but not yet renamed when the process stopped: delivered as %s",
                     name, os.path.basename(final))
         return 0
@@ -490,10 +490,3 @@ def _listdir_quietly(path: str) -> list[str]:
         return os.listdir(path)
     except FileNotFoundError:
         return []
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

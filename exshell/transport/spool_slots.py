@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from exshell.transport.durable import fsync_directory
+from exshell.transport.durable import fsync_directory, unlink_quietly
 
 log = logging.getLogger("exshell.transport.spool")
 
@@ -89,7 +89,7 @@ class SlotReserve:
         if thread is not None:
             thread.join()
         while self._ready:
-            _unlink_quietly(self.slot_path(self._ready.popleft()))
+            unlink_quietly(self.slot_path(self._ready.popleft()))
 
     def _run(self) -> None:
         while True:
@@ -129,14 +129,7 @@ class SlotReserve:
                 fsync_directory(self.path)
         except BaseException:
             for slot_id in made:
-                _unlink_quietly(self.slot_path(slot_id))
+                unlink_quietly(self.slot_path(slot_id))
             raise
         self._ready.extend(made)
         self.refills += 1
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
